@@ -1,0 +1,259 @@
+import HTTPTypes
+
+/// Every security header of a response, composed from one policy per header, with presets.
+///
+/// ```swift
+/// var headers = SecurityHeaders.strict
+/// headers.referrerPolicy = .strictOriginWhenCrossOrigin
+/// let rendered = try headers.rendered()   // validate once, at startup
+/// rendered.apply(to: &response.headerFields, nonce: CSPNonce(), isSecure: true, status: .ok)
+/// ```
+///
+/// ``rendered()`` checks the policies against each other and pre-renders every fixed header;
+/// per request only the nonce is spliced into the CSP. `X-Frame-Options` is derived from the
+/// CSP's `frame-ancestors` unless set explicitly, so the two cannot disagree. To drop a header
+/// entirely, list it in ``dangerouslyOmittedHeaders``.
+///
+/// See [OWASP HTTP Headers Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/HTTP_Headers_Cheat_Sheet.html) and
+/// [MDN: HTTP headers](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers).
+public struct SecurityHeaders: Sendable {
+    /// The enforced Content-Security-Policy.
+    public var contentSecurityPolicy: ContentSecurityPolicy
+    /// A second policy sent as `Content-Security-Policy-Report-Only`, for rolling out a
+    /// stricter policy while the enforced one stays in place.
+    public var contentSecurityPolicyReportOnly: ContentSecurityPolicy?
+    /// Named report endpoints, referred to by `report-to`.
+    public var reportingEndpoints: ReportingEndpoints?
+    /// HSTS, sent on HTTPS responses only.
+    public var strictTransportSecurity: StrictTransportSecurity
+    /// `X-Frame-Options`; `nil` (the default) derives it from `frame-ancestors`.
+    public var frameOptions: XFrameOptions?
+    /// `Referrer-Policy`.
+    public var referrerPolicy: ReferrerPolicy
+    /// `Permissions-Policy`.
+    public var permissionsPolicy: PermissionsPolicy
+    /// `Cross-Origin-Opener-Policy`.
+    public var crossOriginOpenerPolicy: CrossOriginOpenerPolicy
+    /// `Cross-Origin-Resource-Policy`.
+    public var crossOriginResourcePolicy: CrossOriginResourcePolicy
+    /// `Cross-Origin-Embedder-Policy`, off by default.
+    public var crossOriginEmbedderPolicy: CrossOriginEmbedderPolicy?
+    /// `X-Content-Type-Options`.
+    public var contentTypeOptions: XContentTypeOptions
+    /// `Origin-Agent-Cluster`.
+    public var originAgentCluster: OriginAgentCluster
+    /// `X-DNS-Prefetch-Control`.
+    public var dnsPrefetchControl: XDNSPrefetchControl
+    /// `X-Permitted-Cross-Domain-Policies`.
+    public var permittedCrossDomainPolicies: XPermittedCrossDomainPolicies
+    /// `X-Download-Options`.
+    public var downloadOptions: XDownloadOptions
+    /// `X-XSS-Protection`.
+    public var xssProtection: XXSSProtection
+    /// Headers removed from every response because they fingerprint the server.
+    public var fingerprintingHeaders: [HTTPField.Name]
+    /// Security headers not to send at all. Each one removed weakens the page's defences.
+    public var dangerouslyOmittedHeaders: [HTTPField.Name]
+
+    /// Creates a header set from a CSP, with every other header at its default.
+    public init(contentSecurityPolicy: ContentSecurityPolicy) {
+        self.contentSecurityPolicy = contentSecurityPolicy
+        self.contentSecurityPolicyReportOnly = nil
+        self.reportingEndpoints = nil
+        self.strictTransportSecurity = .default
+        self.frameOptions = nil
+        self.referrerPolicy = .noReferrer
+        self.permissionsPolicy = .default
+        self.crossOriginOpenerPolicy = .sameOrigin
+        self.crossOriginResourcePolicy = .sameOrigin
+        self.crossOriginEmbedderPolicy = nil
+        self.contentTypeOptions = .nosniff
+        self.originAgentCluster = .enabled
+        self.dnsPrefetchControl = .off
+        self.permittedCrossDomainPolicies = .none
+        self.downloadOptions = .noopen
+        self.xssProtection = .disabled
+        self.fingerprintingHeaders = [.server, .xPoweredBy, .xAspNetVersion]
+        self.dangerouslyOmittedHeaders = []
+    }
+
+    /// The CSP of ``strict``: `default-src 'none'` with nonce'd scripts and styles.
+    ///
+    /// `default-src 'none'; script-src 'self' 'nonce-…'; style-src 'self' 'nonce-…';
+    /// img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self';
+    /// form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none';
+    /// upgrade-insecure-requests` (the last over HTTPS only).
+    public static let strictContentSecurityPolicy = try! ContentSecurityPolicy([
+        .defaultSrc(.none),
+        .scriptSrc(.self),
+        .styleSrc(.self),
+        .imgSrc(.self),
+        .fontSrc(.self),
+        .connectSrc(.self),
+        .manifestSrc(.self),
+        .formAction(.self),
+        .frameAncestors(.none),
+        .baseURI(.none),
+        .objectSrc(.none),
+        .upgradeInsecureRequests,
+    ])
+
+    /// The default for HTML applications: a nonce-based CSP that allows only same-origin
+    /// resources, no framing, no referrer, and every other header at its strict default.
+    public static var strict: SecurityHeaders { SecurityHeaders(contentSecurityPolicy: strictContentSecurityPolicy) }
+
+    /// For JSON-only services: `default-src 'none'; frame-ancestors 'none'`, no nonce, and the
+    /// other headers as in ``strict``. A browser that opens an API URL runs nothing from it.
+    public static var api: SecurityHeaders {
+        SecurityHeaders(contentSecurityPolicy: try! ContentSecurityPolicy(
+            [.defaultSrc(.none), .frameAncestors(.none)],
+            nonceDirectives: []
+        ))
+    }
+
+    /// Returns a copy whose page may be framed by `ancestors` (for an embed route):
+    /// `frame-ancestors` is set to them and `X-Frame-Options` is derived again.
+    public func allowingFraming(by ancestors: [CSPSource]) throws -> SecurityHeaders {
+        var copy = self
+        copy.contentSecurityPolicy = try contentSecurityPolicy.setting(.frameAncestors(ancestors))
+        copy.frameOptions = nil
+        return copy
+    }
+
+    /// Returns a copy whose CSP is sent as `Content-Security-Policy-Report-Only` instead of
+    /// being enforced, for rolling a policy out. The enforced header is then not sent.
+    public func reportingOnly() -> SecurityHeaders {
+        var copy = self
+        copy.contentSecurityPolicyReportOnly = contentSecurityPolicy
+        if !copy.dangerouslyOmittedHeaders.contains(.contentSecurityPolicy) {
+            copy.dangerouslyOmittedHeaders.append(.contentSecurityPolicy)
+        }
+        return copy
+    }
+
+    /// Checks the policies against each other and pre-renders every header.
+    /// - Throws: ``SecurityConfigurationError`` when `X-Frame-Options` contradicts
+    ///   `frame-ancestors`, or `report-to` names an endpoint that is not declared.
+    public func rendered() throws -> RenderedSecurityHeaders {
+        let omitted = Set(dangerouslyOmittedHeaders)
+        var fixed: [HTTPField] = []
+        func add(_ policy: (any SecurityHeaderPolicy)?) {
+            guard let field = policy?.headerField, !omitted.contains(field.name) else { return }
+            fixed.append(field)
+        }
+
+        // X-Frame-Options follows frame-ancestors.
+        let ancestors: [CSPSource]? = contentSecurityPolicy.directive(.frameAncestors).flatMap {
+            if case .sources(let s) = $0.value { return s } else { return nil }
+        }
+        let csp = omitted.contains(.contentSecurityPolicy) ? nil : contentSecurityPolicy
+        var xfo = frameOptions
+        if let ancestors, csp != nil {
+            let derived = XFrameOptions.matching(ancestors)
+            if let explicit = frameOptions, explicit != derived {
+                throw SecurityConfigurationError(
+                    setting: "X-Frame-Options", value: explicit.headerField.value, reason: .conflict,
+                    message: "contradicts frame-ancestors \(ancestors.map(\.description).joined(separator: " ")); leave frameOptions nil to derive it")
+            }
+            xfo = derived
+        } else if xfo == nil {
+            xfo = .deny
+        }
+
+        // report-to must name a declared endpoint.
+        for policy in [csp, contentSecurityPolicyReportOnly].compactMap({ $0 }) {
+            guard case .tokens(let names)? = policy.directive(.reportTo)?.value, let name = names.first else { continue }
+            guard reportingEndpoints?.endpoints.contains(where: { $0.name == name }) == true else {
+                throw SecurityConfigurationError(setting: policy.headerName, value: "report-to \(name)", reason: .missingDirective,
+                                                 message: "report-to names endpoint '\(name)', which reportingEndpoints does not declare")
+            }
+        }
+
+        add(contentTypeOptions)
+        add(xfo)
+        add(referrerPolicy)
+        add(permissionsPolicy)
+        add(crossOriginOpenerPolicy)
+        add(crossOriginResourcePolicy)
+        add(crossOriginEmbedderPolicy)
+        add(originAgentCluster)
+        add(dnsPrefetchControl)
+        add(permittedCrossDomainPolicies)
+        add(downloadOptions)
+        add(xssProtection)
+        add(reportingEndpoints)
+        let hsts = omitted.contains(.strictTransportSecurity) ? nil : strictTransportSecurity.headerField
+        let reportOnly = try contentSecurityPolicyReportOnly.map { try $0.asReportOnly() }
+        return RenderedSecurityHeaders(
+            fixed: fixed,
+            hsts: hsts,
+            contentSecurityPolicy: csp,
+            contentSecurityPolicyReportOnly: omitted.contains(.contentSecurityPolicyReportOnly) ? nil : reportOnly,
+            removed: fingerprintingHeaders
+        )
+    }
+}
+
+/// A ``SecurityHeaders`` set, validated and rendered, ready to apply to responses.
+///
+/// Applying it appends the fixed fields prepared at startup, splices the request's nonce into
+/// the CSP, adds HSTS on HTTPS only, sends no CSP on `304 Not Modified`, and removes
+/// fingerprinting headers. A header the handler already set is left as the handler set it:
+/// the handler has chosen that response's policy (a download sets its own sandboxing CSP).
+public struct RenderedSecurityHeaders: Sendable {
+    /// The headers that never change, in the order they are sent.
+    public let fixedFields: HTTPFields
+    let fixedNames: [HTTPField.Name]
+    let hsts: HTTPField?
+    /// The enforced CSP, if sent.
+    public let contentSecurityPolicy: ContentSecurityPolicy?
+    /// The report-only CSP, if sent.
+    public let contentSecurityPolicyReportOnly: ContentSecurityPolicy?
+    let removed: [HTTPField.Name]
+
+    init(fixed: [HTTPField], hsts: HTTPField?, contentSecurityPolicy: ContentSecurityPolicy?,
+         contentSecurityPolicyReportOnly: ContentSecurityPolicy?, removed: [HTTPField.Name]) {
+        self.fixedFields = HTTPFields(fixed)
+        self.fixedNames = fixed.map(\.name)
+        self.hsts = hsts
+        self.contentSecurityPolicy = contentSecurityPolicy
+        self.contentSecurityPolicyReportOnly = contentSecurityPolicyReportOnly
+        self.removed = removed
+    }
+
+    /// Whether any header of this set takes the per-request nonce.
+    public var usesNonce: Bool {
+        contentSecurityPolicy?.usesNonce == true || contentSecurityPolicyReportOnly?.usesNonce == true
+    }
+
+    /// Adds this set's headers to a response's fields.
+    ///
+    /// - Parameters:
+    ///   - fields: The response's header fields.
+    ///   - nonce: The nonce handed to the handler for this request.
+    ///   - isSecure: Whether the response goes out over HTTPS (HSTS and
+    ///     `upgrade-insecure-requests` are sent only then).
+    ///   - status: The response status; a 304 gets no CSP.
+    public func apply(to fields: inout HTTPFields, nonce: CSPNonce, isSecure: Bool, status: HTTPResponse.Status) {
+        for name in removed where fields[name] != nil {
+            fields[name] = nil
+        }
+        if fixedNames.contains(where: { fields[$0] != nil }) {
+            for field in fixedFields where fields[field.name] == nil {
+                fields.append(field)
+            }
+        } else {
+            fields.append(contentsOf: fixedFields)
+        }
+        if isSecure, let hsts, fields[.strictTransportSecurity] == nil {
+            fields.append(hsts)
+        }
+        guard status != .notModified else { return }
+        if let csp = contentSecurityPolicy, fields[.contentSecurityPolicy] == nil {
+            fields.append(HTTPField(name: .contentSecurityPolicy, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
+        }
+        if let csp = contentSecurityPolicyReportOnly, fields[.contentSecurityPolicyReportOnly] == nil {
+            fields.append(HTTPField(name: .contentSecurityPolicyReportOnly, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
+        }
+    }
+}

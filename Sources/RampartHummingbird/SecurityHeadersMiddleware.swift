@@ -1,0 +1,132 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import Rampart
+
+/// The first middleware of a Rampart app: host allow-list, HTTPS enforcement, the per-request
+/// CSP nonce, and every security header on every response.
+///
+/// For each request it:
+/// 1. refuses a missing, malformed or unlisted `Host` with 400 (never a redirect to it);
+/// 2. works out whether the request is HTTPS, believing `X-Forwarded-Proto` / `Forwarded`
+///    only from a trusted proxy, and redirects plain HTTP when the policy says so;
+/// 3. draws a fresh 128-bit nonce into ``SecurityContext/cspNonce``;
+/// 4. adds the pre-rendered headers to the response, including 404s and errors the handler
+///    throws, with HSTS on HTTPS only and no CSP on a 304, and removes `Server` and
+///    `X-Powered-By`.
+///
+/// A route group can change the policy for its routes with ``SecurityHeadersOverrideMiddleware``.
+///
+/// ```swift
+/// router.add(middleware: try SecurityHeadersMiddleware(
+///     headers: .strict,
+///     transport: TransportSecurity(allowedHosts: try HostAllowList(["example.com"]))
+/// ))
+/// ```
+///
+/// See [MDN: HTTP security](https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides).
+public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterMiddleware {
+    let headers: RenderedSecurityHeaders
+    let transport: TransportSecurity
+
+    /// Validates and pre-renders the header set.
+    /// - Throws: ``SecurityConfigurationError`` for contradicting policies.
+    public init(headers: SecurityHeaders = .strict, transport: TransportSecurity) throws {
+        self.headers = try headers.rendered()
+        self.transport = transport
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch transport.evaluate(request.head, peer: context.security.peerAddress) {
+        case .reject(let rejection):
+            context.logger.notice("Rampart refused request", metadata: ["rampart.reason": .string(rejection.reason)])
+            var response = Response(
+                status: rejection.status,
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "Bad Request: \(rejection.reason)\n"))
+            )
+            headers.apply(to: &response.headers, nonce: CSPNonce(), isSecure: false, status: response.status)
+            return response
+
+        case .redirect(let location, let status):
+            var response = Response(status: status, headers: [.location: location, .contentLength: "0"])
+            headers.apply(to: &response.headers, nonce: CSPNonce(), isSecure: false, status: status)
+            return response
+
+        case .proceed(let isSecure):
+            let nonce = CSPNonce()
+            let slot = PolicySlot()
+            var context = context
+            context.security.isSecure = isSecure
+            context.security.cspNonce = nonce
+            context.security.policySlot = slot
+            do {
+                var response = try await next(request, context)
+                (slot.headers ?? headers).apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
+                return response
+            } catch {
+                throw SecuredError(original: error, headers: slot.headers ?? headers, nonce: nonce, isSecure: isSecure)
+            }
+        }
+    }
+}
+
+/// Replaces the header policy for the routes of one group, for example another CSP for an
+/// embeddable page, or a report-only rollout. The whole policy is replaced: no header is sent
+/// twice.
+///
+/// ```swift
+/// let embed = router.group("embed")
+/// embed.add(middleware: try SecurityHeadersOverrideMiddleware(
+///     headers: SecurityHeaders.strict.allowingFraming(by: [.host("https://partner.example")])
+/// ))
+/// ```
+///
+/// It needs ``SecurityHeadersMiddleware`` outside it, which applies the chosen policy.
+public struct SecurityHeadersOverrideMiddleware<Context: RampartRequestContext>: RouterMiddleware {
+    let headers: RenderedSecurityHeaders
+
+    /// Validates and pre-renders the replacement header set.
+    public init(headers: SecurityHeaders) throws {
+        self.headers = try headers.rendered()
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let slot = context.security.policySlot {
+            slot.set(headers)
+        } else {
+            context.logger.warning("SecurityHeadersOverrideMiddleware has no SecurityHeadersMiddleware outside it; no security headers are sent")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// An error thrown past ``SecurityHeadersMiddleware``, carrying the headers it must be sent with.
+///
+/// Hummingbird turns errors into responses only in the outermost responder, after every
+/// middleware has returned, so the headers travel with the error. Errors that are not
+/// `HTTPResponseError`s become a bare 500, as Hummingbird's own handling does; their text never
+/// reaches the client.
+struct SecuredError: HTTPResponseError, CustomStringConvertible {
+    let original: any Error
+    let headers: RenderedSecurityHeaders
+    let nonce: CSPNonce
+    let isSecure: Bool
+
+    var status: HTTPResponse.Status {
+        (original as? any HTTPResponseError)?.status ?? .internalServerError
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response: Response
+        if let original = original as? any HTTPResponseError {
+            response = try original.response(from: request, context: context)
+        } else {
+            response = Response(status: .internalServerError, headers: [.contentLength: "0"])
+        }
+        headers.apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
+        return response
+    }
+
+    var description: String { String(describing: original) }
+}
