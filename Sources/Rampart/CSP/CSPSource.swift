@@ -234,7 +234,7 @@ public struct CSPSource: Hashable, Sendable, CustomStringConvertible {
         if let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) {
             let port = rest[rest.utf8.index(after: colon)...]
             rest = rest[..<colon]
-            guard port == "*" || (!port.isEmpty && port.utf8.count <= 5 && port.utf8.allSatisfy(HeaderGrammar.isDigit)) else { return false }
+            guard port == "*" || (!port.isEmpty && port.utf8.count <= 5 && port.utf8.allSatisfy(HeaderGrammar.isDigit) && (Int(port) ?? .max) <= 65535) else { return false }
         }
         guard isHostPart(rest) else { return false }
         // path-part: path-absolute without "//" at the start; query and fragment are not allowed.
