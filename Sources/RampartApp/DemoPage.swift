@@ -36,7 +36,8 @@ enum DemoPage {
         <ul>
         <li id="nonced">Nonce'd inline script: <span class="bad">did not run</span></li>
         <li id="injected">Injected inline script (no nonce): <span class="ok">blocked by CSP</span></li>
-        <li>Injected inline style (no nonce): <span class="ok">blocked</span> (the background is not red)</li>
+        <li id="nonced-style">Nonce'd inline style: <span class="ok">applied</span> (this text is green)</li>
+        <li id="injected-style">Injected inline style (no nonce): <span class="ok">blocked by CSP</span> (the background is not red)</li>
         <li>Connection: \(isSecure ? "HTTPS, so HSTS is sent" : "plain HTTP, so HSTS is not sent")</li>
         </ul>
         <h2>Headers on this page</h2>
@@ -47,6 +48,15 @@ enum DemoPage {
           var item = document.getElementById("nonced");
           item.lastElementChild.textContent = "ran";
           item.lastElementChild.className = "ok";
+          var styled = document.getElementById("injected-style").lastElementChild;
+          if (getComputedStyle(document.body).backgroundColor === "rgb(255, 0, 0)") {
+            styled.textContent = "APPLIED: CSP is not working";
+            styled.className = "bad";
+          }
+          var nonceStyled = document.getElementById("nonced-style").lastElementChild;
+          if (getComputedStyle(nonceStyled).color !== "rgb(17, 99, 41)") {
+            nonceStyled.textContent = "not applied";
+          }
           fetch(location.pathname, { method: "HEAD", cache: "no-store" }).then(function (response) {
             var table = document.getElementById("headers");
             response.headers.forEach(function (value, name) {

@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Rampart
+import RampartApp
+import Testing
+
+@Suite("Reference app: the security headers demo")
+struct DemoAppTests {
+    @Test("GET / is HTML whose inline script and style carry the response's nonce")
+    func homePage() async throws {
+        let app = try buildApplication(try AppConfiguration())
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+            let csp = try #require(response.headers[.contentSecurityPolicy])
+            let start = try #require(csp.firstRange(of: "'nonce-")?.upperBound)
+            let nonce = String(csp[start...].prefix { $0 != "'" })
+            let body = String(buffer: response.body)
+            #expect(body.ranges(of: "<script nonce=\"\(nonce)\">").count == 1)
+            #expect(body.ranges(of: "<style nonce=\"\(nonce)\">").count == 1)
+            // The injected script and style carry no nonce.
+            #expect(body.ranges(of: "<script>").count == 1)
+            #expect(body.ranges(of: "<style>").count == 1)
+            #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+        }
+    }
+
+    @Test("GET /healthz answers ok")
+    func health() async throws {
+        let app = try buildApplication(try AppConfiguration())
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/healthz", method: .get)
+            #expect(String(buffer: response.body) == "ok\n")
+        }
+    }
+}
+
+@Suite("Reference app: configuration")
+struct AppConfigurationTests {
+    @Test("on loopback, plain HTTP is served and loopback hosts are allowed")
+    func loopbackDefaults() throws {
+        let configuration = try AppConfiguration()
+        #expect(configuration.hostname == "127.0.0.1")
+        #expect(configuration.port == 5000)
+        #expect(configuration.transport.httpsPolicy == .allowInsecureHTTP)
+        #expect(configuration.allowedHosts.allows("127.0.0.1:5000"))
+        #expect(configuration.allowedHosts.allows("localhost:5000"))
+        #expect(!configuration.allowedHosts.allows("example.com"))
+    }
+
+    @Test("on a public address, plain HTTP is redirected and /healthz is exempt")
+    func publicAddress() throws {
+        let configuration = try AppConfiguration(hostname: "0.0.0.0", allowedHosts: ["example.com"], trustedProxies: ["10.0.0.0/8"])
+        #expect(configuration.transport.httpsPolicy == (try .redirect(exemptPaths: ["/healthz"])))
+        let request = HTTPRequest(method: .get, scheme: nil, authority: "example.com", path: "/x?y=1")
+        #expect(configuration.transport.evaluate(request, peer: IPAddress("203.0.113.1")) == .redirect(location: "https://example.com/x?y=1", status: .movedPermanently))
+    }
+
+    @Test("bad settings are refused at startup, naming the setting", arguments: [
+        ("0.0.0.0", [String](), [String](), "allowedHosts"),
+        ("127.0.0.1", ["bad host"], [], "allowedHosts"),
+        ("127.0.0.1", [], ["10.0.0.1/8"], "trustedProxies"),
+    ])
+    func refused(_ hostname: String, _ hosts: [String], _ proxies: [String], _ setting: String) {
+        let error = #expect(throws: SecurityConfigurationError.self) {
+            try AppConfiguration(hostname: hostname, allowedHosts: hosts, trustedProxies: proxies)
+        }
+        #expect(error?.setting == setting)
+    }
+
+    @Test("a bad port is refused")
+    func badPort() {
+        let error = #expect(throws: SecurityConfigurationError.self) { try AppConfiguration(port: 70000) }
+        #expect(error?.description == "port: port must be 0 to 65535 (value: \"70000\", reason: invalidValue)")
+    }
+}
+
+/// Real Chromium loads the demo page: the nonce'd script and style apply, and the injected
+/// ones are blocked by CSP. CI installs Chromium; on a developer machine without it the test
+/// is skipped with this message.
+@Suite("Reference app in a real browser")
+struct BrowserTests {
+    static let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let required = ProcessInfo.processInfo.environment["CI"] != nil
+
+    @Test("CSP lets the nonce'd inline script and style run, and blocks the injected ones",
+          .enabled(if: chromium != nil || required, "Chromium is not installed (CI installs it)"))
+    func chromiumEnforcesCSP() async throws {
+        let chromium = try #require(Self.chromium, "CI must install Chromium")
+        let configuration = try AppConfiguration(port: 0)
+        let app = try buildApplication(configuration)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let dom = try await Self.dumpDOM(chromium: chromium, url: "http://127.0.0.1:\(port)/")
+            #expect(dom.contains("<li id=\"nonced\">Nonce'd inline script: <span class=\"ok\">ran</span></li>"))
+            #expect(dom.contains("<li id=\"injected\">Injected inline script (no nonce): <span class=\"ok\">blocked by CSP</span></li>"))
+            #expect(dom.contains("<li id=\"nonced-style\">Nonce'd inline style: <span class=\"ok\">applied</span>"))
+            #expect(dom.contains("<li id=\"injected-style\">Injected inline style (no nonce): <span class=\"ok\">blocked by CSP</span>"))
+            // The nonce'd script fetched the page's own headers (connect-src 'self').
+            #expect(dom.contains("<td>x-content-type-options</td><td>nosniff</td>"))
+        }
+    }
+
+    static func dumpDOM(chromium: String, url: String) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--user-data-dir=\(FileManager.default.temporaryDirectory.path)/rampart-chromium-\(UUID().uuidString)",
+            "--virtual-time-budget=5000", "--dump-dom", url,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Read on another thread so a large DOM cannot fill the pipe and block Chromium.
+        let data = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
