@@ -79,7 +79,12 @@ public struct HostAllowList: Sendable, Hashable {
     /// Checks an authority (`host[:port]`) from a request.
     public func allows(_ authority: some StringProtocol) -> Bool {
         guard let (host, port) = Self.splitAuthority(HeaderGrammar.asciiLowercased(authority)[...]) else { return false }
-        return allowsAnyHost || patterns.contains { $0.matches(host: host, port: port) }
+        return allows(host: host, port: port)
+    }
+
+    /// Checks a host already split and normalised by ``splitAuthority(_:)``.
+    func allows(host: String, port: Int?) -> Bool {
+        allowsAnyHost || patterns.contains { $0.matches(host: host, port: port) }
     }
 
     /// Splits and validates `host[:port]` (lowercase input). The host is a DNS name (letters,

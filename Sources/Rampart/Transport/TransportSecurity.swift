@@ -128,10 +128,10 @@ public struct TransportSecurity: Sendable {
         case .failure(let rejection): return .reject(rejection)
         case .success(let h): host = h
         }
-        guard let (hostName, _) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(host)[...]) else {
+        guard let (hostName, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(host)[...]) else {
             return .reject(.malformedHost)
         }
-        guard allowedHosts.allows(host) else { return .reject(.hostNotAllowed) }
+        guard allowedHosts.allows(host: hostName, port: port) else { return .reject(.hostNotAllowed) }
         let secure = isSecure(request, peer: peer)
         guard !secure, case .redirect(let httpsPort, let exemptPaths) = httpsPolicy.base else {
             return .proceed(isSecure: secure)

@@ -1,0 +1,36 @@
+// swift-tools-version:6.2
+// Benchmarks live in their own package so the main build stays lean. Build in release:
+//   swift run -c release RampartBenchmarks
+//   ./load/headers.sh
+import PackageDescription
+
+let package = Package(
+    name: "RampartBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: "../"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "RampartBenchmarks",
+            dependencies: [
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "RampartLoadServer",
+            dependencies: [
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartHummingbird", package: "Rampart"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)
