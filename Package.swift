@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "Rampart", targets: ["Rampart"]),
         .library(name: "RampartHummingbird", targets: ["RampartHummingbird"]),
+        .library(name: "RampartSQLite", targets: ["RampartSQLite"]),
         .library(name: "RampartApp", targets: ["RampartApp"]),
         .executable(name: "rampart", targets: ["rampart"]),
     ],
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The framework-free core: HTTPTypes and Crypto only.
@@ -43,6 +46,16 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Stores on embedded SQLite, through GRDB: the default back-end.
+        .target(
+            name: "RampartSQLite",
+            dependencies: [
+                "Rampart",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -87,6 +100,14 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RampartSQLiteTests",
+            dependencies: [
+                "Rampart",
+                "RampartSQLite",
             ],
             swiftSettings: swiftSettings
         ),

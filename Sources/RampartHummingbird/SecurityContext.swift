@@ -37,6 +37,8 @@ public struct SecurityContext: Sendable {
     public internal(set) var cspNonce: CSPNonce?
     /// Where a route group's override of the header policy is left for the outer middleware.
     var policySlot: PolicySlot?
+    /// The session, once ``SessionMiddleware`` has loaded it.
+    var sessionHandle: SessionHandle?
 
     /// Creates the state for a new request, recording the TCP peer of the connection.
     public init(source: some RequestContextSource) {

@@ -28,12 +28,19 @@ import Rampart
 public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterMiddleware {
     let headers: RenderedSecurityHeaders
     let transport: TransportSecurity
+    let cookieHardening: CookieHardening
 
     /// Validates and pre-renders the header set.
+    /// - Parameters:
+    ///   - headers: The security headers; ``SecurityHeaders/strict`` by default.
+    ///   - transport: Host allow-list, trusted proxies and HTTPS policy.
+    ///   - cookieHardening: Adds `Secure`, `HttpOnly` and `SameSite=Lax` to any `Set-Cookie` a
+    ///     handler wrote without them (Hummingbird's `Cookie` has none of them by default).
     /// - Throws: ``SecurityConfigurationError`` for contradicting policies.
-    public init(headers: SecurityHeaders = .strict, transport: TransportSecurity) throws {
+    public init(headers: SecurityHeaders = .strict, transport: TransportSecurity, cookieHardening: CookieHardening = .upgrade()) throws {
         self.headers = try headers.rendered()
         self.transport = transport
+        self.cookieHardening = cookieHardening
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -63,9 +70,10 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
             do {
                 var response = try await next(request, context)
                 (slot.headers ?? headers).apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
+                cookieHardening.apply(to: &response.headers)
                 return response
             } catch {
-                throw SecuredError(original: error, headers: slot.headers ?? headers, nonce: nonce, isSecure: isSecure)
+                throw SecuredError(original: error, headers: slot.headers ?? headers, nonce: nonce, isSecure: isSecure, cookieHardening: cookieHardening)
             }
         }
     }
@@ -112,6 +120,7 @@ struct SecuredError: HTTPResponseError, CustomStringConvertible {
     let headers: RenderedSecurityHeaders
     let nonce: CSPNonce
     let isSecure: Bool
+    let cookieHardening: CookieHardening
 
     var status: HTTPResponse.Status {
         (original as? any HTTPResponseError)?.status ?? .internalServerError
@@ -125,8 +134,27 @@ struct SecuredError: HTTPResponseError, CustomStringConvertible {
             response = Response(status: .internalServerError, headers: [.contentLength: "0"])
         }
         headers.apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
+        cookieHardening.apply(to: &response.headers)
         return response
     }
 
     var description: String { String(describing: original) }
+}
+
+extension CookieHardening {
+    /// Hardens every `Set-Cookie` field in place.
+    func apply(to fields: inout HTTPFields) {
+        guard fields[.setCookie] != nil else { return }
+        let values = fields[values: .setCookie]
+        let hardened = values.map(harden)
+        if hardened != values { fields[values: .setCookie] = hardened }
+    }
+}
+
+extension Response {
+    /// Adds a `Set-Cookie` built with Rampart's validated ``SetCookie`` (secure defaults:
+    /// `Secure; HttpOnly; SameSite=Lax; Path=/`).
+    public mutating func setCookie(_ cookie: SetCookie) {
+        headers.append(cookie.headerField)
+    }
 }

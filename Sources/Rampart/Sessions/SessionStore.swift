@@ -1,0 +1,46 @@
+/// Where sessions live: in memory (tests), SQLite (one instance), PostgreSQL (many).
+///
+/// Rows are keyed by ``SessionStoreKey`` (an HMAC of the id), never the raw id. Expiry is the
+/// earlier of the idle and the absolute deadline; stores refuse to return expired rows and purge
+/// them.
+///
+/// **Concurrency rule: last write wins per key.** ``SessionWrite/update(values:lastSeenAt:expiresAt:)``
+/// applies only the keys a request changed, atomically, on top of the stored row, so concurrent
+/// requests on one session never lose each other's writes. An update to a row that was deleted
+/// meanwhile (log out in another tab) is dropped, never resurrected.
+///
+/// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
+public protocol SessionStore: Sendable {
+    /// The session stored under `key`, if it exists and has not expired at `now`.
+    func load(_ key: SessionStoreKey, now: Int64) async throws -> SessionRecord?
+    /// Writes a session. Returns `false` when an update found no row (the session was deleted).
+    @discardableResult
+    func save(_ key: SessionStoreKey, _ write: SessionWrite) async throws -> Bool
+    /// Deletes one session.
+    func delete(_ key: SessionStoreKey) async throws
+    /// Deletes every session of a user ("log out everywhere"), returning how many were deleted.
+    @discardableResult
+    func deleteAll(forUser userID: String) async throws -> Int
+    /// Deletes sessions past their expiry, returning how many were deleted.
+    @discardableResult
+    func purgeExpired(now: Int64) async throws -> Int
+}
+
+/// One write to a ``SessionStore``.
+public enum SessionWrite: Sendable, Equatable {
+    /// Inserts a new session (or replaces one with the same key).
+    case create(SessionRecord, expiresAt: Int64)
+    /// Applies changed values (`nil` removes the key) to an existing session, and moves its idle
+    /// deadline. Other keys keep their stored values.
+    case update(values: [String: [UInt8]?], lastSeenAt: Int64, expiresAt: Int64)
+}
+
+extension SessionRecord {
+    /// Applies an update's values, last write wins per key.
+    public mutating func apply(values changes: [String: [UInt8]?], lastSeenAt: Int64) {
+        for (key, value) in changes {
+            values[key] = value
+        }
+        self.lastSeenAt = max(self.lastSeenAt, lastSeenAt)
+    }
+}

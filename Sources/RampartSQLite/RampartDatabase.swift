@@ -1,0 +1,58 @@
+import GRDB
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Rampart's SQLite database: one file (`.rampart/rampart.sqlite` by default) in WAL mode,
+/// with a versioned schema migrated when it is opened.
+///
+/// See [SQLite: Write-Ahead Logging](https://www.sqlite.org/wal.html) and
+/// [GRDB: Migrations](https://swiftpackageindex.com/groue/grdb.swift/documentation/grdb/migrations).
+public final class RampartDatabase: Sendable {
+    /// The default path, inside the data directory.
+    public static let defaultPath = ".rampart/rampart.sqlite"
+
+    let pool: DatabasePool
+
+    /// Opens the database at `path`, creating its folder (mode 0700) and file if needed, and
+    /// migrates the schema.
+    public init(path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The journal mode in force, `wal` for a pool.
+    public func journalMode() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: sessions") { db in
+            try db.execute(sql: """
+                CREATE TABLE rampart_sessions (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    user_id TEXT,
+                    csrf_secret BLOB NOT NULL,
+                    "values" BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    last_seen_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX rampart_sessions_user ON rampart_sessions (user_id);
+                CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at);
+                """)
+        }
+        return migrator
+    }
+}
