@@ -96,6 +96,7 @@ let package = Package(
             dependencies: [
                 "Rampart",
                 "RampartHummingbird",
+                "RampartSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -108,6 +109,7 @@ let package = Package(
             dependencies: [
                 "Rampart",
                 "RampartSQLite",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

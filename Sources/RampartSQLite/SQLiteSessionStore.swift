@@ -30,12 +30,12 @@ public final class SQLiteSessionStore: SessionStore {
         self.database = database
     }
 
-    public func load(_ key: SessionStoreKey, now: Int64) async throws -> SessionRecord? {
+    public func load(_ key: SessionStoreKey) async throws -> SessionRecord? {
         try await database.pool.read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT user_id, csrf_secret, "values", created_at, last_seen_at FROM rampart_sessions
-                WHERE key = ? AND expires_at > ?
-                """, arguments: [key.rawValue, now])
+                WHERE key = ?
+                """, arguments: [key.rawValue])
             else { return nil }
             return try Self.record(from: row)
         }

@@ -14,10 +14,9 @@ public final class InMemorySessionStore: SessionStore {
     /// Creates an empty store.
     public init() {}
 
-    public func load(_ key: SessionStoreKey, now: Int64) async throws -> SessionRecord? {
+    public func load(_ key: SessionStoreKey) async throws -> SessionRecord? {
         rows.withLock { rows in
-            guard let row = rows[key], row.expiresAt > now else { return nil }
-            return row.record
+            rows[key]?.record
         }
     }
 

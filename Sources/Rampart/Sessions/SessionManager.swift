@@ -149,7 +149,7 @@ public struct SessionManager: Sendable {
             // Try the current key first, then older ones, so sessions survive key rotation.
             for key in keyRing.all {
                 let storeKey = SessionStoreKey(id: id, key: key)
-                guard let record = try await store.load(storeKey, now: now) else { continue }
+                guard let record = try await store.load(storeKey) else { continue }
                 if isTimedOut(record, now: now) {
                     try await store.delete(storeKey)
                     return (.fresh(now: now), .timedOut)

@@ -1,8 +1,7 @@
 /// Where sessions live: in memory (tests), SQLite (one instance), PostgreSQL (many).
 ///
-/// Rows are keyed by ``SessionStoreKey`` (an HMAC of the id), never the raw id. Expiry is the
-/// earlier of the idle and the absolute deadline; stores refuse to return expired rows and purge
-/// them.
+/// Rows are keyed by ``SessionStoreKey`` (an HMAC of the id), never the raw id. Each row has an
+/// expiry, the earlier of its idle and absolute deadlines, by which ``purgeExpired(now:)`` deletes it.
 ///
 /// **Concurrency rule: last write wins per key.** ``SessionWrite/update(values:lastSeenAt:expiresAt:)``
 /// applies only the keys a request changed, atomically, on top of the stored row, so concurrent
@@ -11,8 +10,9 @@
 ///
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
 public protocol SessionStore: Sendable {
-    /// The session stored under `key`, if it exists and has not expired at `now`.
-    func load(_ key: SessionStoreKey, now: Int64) async throws -> SessionRecord?
+    /// The session stored under `key`, expired or not: ``SessionManager`` applies the timeouts
+    /// (and deletes a timed-out row), so it can tell a timeout from an unknown id.
+    func load(_ key: SessionStoreKey) async throws -> SessionRecord?
     /// Writes a session. Returns `false` when an update found no row (the session was deleted).
     @discardableResult
     func save(_ key: SessionStoreKey, _ write: SessionWrite) async throws -> Bool
