@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "Rampart",
                 "RampartHummingbird",
+                "RampartSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -119,6 +120,7 @@ let package = Package(
                 "RampartApp",
                 "rampart",
                 "Rampart",
+                "RampartSQLite",
                 "RampartHummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -12,6 +12,10 @@ public struct AppConfiguration: Sendable {
     public var transport: TransportSecurity
     /// The security headers for every page.
     public var headers: SecurityHeaders
+    /// The data directory: the SQLite database and, without `RAMPART_KEYS`, the key file.
+    public var dataDirectory: String
+    /// The environment `RAMPART_KEYS` is read from.
+    public var environment: [String: String]
 
     /// The health-check path, served over plain HTTP even when HTTPS is enforced.
     public static let healthPath = "/healthz"
@@ -28,13 +32,17 @@ public struct AppConfiguration: Sendable {
     ///     loopback address, where traffic never leaves the machine; anywhere else plain HTTP
     ///     is redirected to HTTPS unless this is set.
     ///   - httpsPort: The port in redirects to HTTPS; 443 when `nil`.
+    ///   - dataDirectory: Where the database and key file live; `.rampart` by default.
+    ///   - environment: Where `RAMPART_KEYS` is read; the process environment by default.
     public init(
         hostname: String = "127.0.0.1",
         port: Int = 5000,
         allowedHosts: [String] = [],
         trustedProxies: [String] = [],
         allowInsecureHTTP: Bool = false,
-        httpsPort: Int? = nil
+        httpsPort: Int? = nil,
+        dataDirectory: String = ".rampart",
+        environment: [String: String] = KeyRing.processEnvironment
     ) throws {
         guard (0...65535).contains(port) else {
             throw SecurityConfigurationError(setting: "port", value: String(port), reason: .invalidValue, message: "port must be 0 to 65535")
@@ -58,7 +66,17 @@ public struct AppConfiguration: Sendable {
             httpsPolicy: httpsPolicy
         )
         self.headers = .strict
+        guard !dataDirectory.isEmpty else {
+            throw SecurityConfigurationError(setting: "dataDirectory", value: dataDirectory, reason: .empty, message: "name a folder for the database and key file")
+        }
+        self.dataDirectory = dataDirectory
+        self.environment = environment
     }
+
+    /// The SQLite database file.
+    public var databasePath: String { dataDirectory + "/rampart.sqlite" }
+    /// The key file, used when `RAMPART_KEYS` is not set.
+    public var keyFilePath: String { dataDirectory + "/keys" }
 
     /// Whether an address is on the loopback interface, where plain HTTP never leaves the machine.
     static func isLoopback(_ hostname: String) -> Bool {

@@ -4,7 +4,7 @@ import Rampart
 /// work. A nonce'd inline script and style run; an injected script and style, without the
 /// nonce, are blocked by CSP.
 enum DemoPage {
-    static func render(nonce: CSPNonce?, isSecure: Bool) -> String {
+    static func render(nonce: CSPNonce?, isSecure: Bool, visits: Int) -> String {
         // The nonce alphabet (A–Z a–z 0–9 + / =) needs no escaping inside a quoted attribute.
         let nonceAttribute = nonce.map { " nonce=\"\($0.value)\"" } ?? ""
         return """
@@ -39,6 +39,8 @@ enum DemoPage {
         <li id="nonced-style">Nonce'd inline style: <span class="ok">applied</span> (this text is green)</li>
         <li id="injected-style">Injected inline style (no nonce): <span class="ok">blocked by CSP</span> (the background is not red)</li>
         <li>Connection: \(isSecure ? "HTTPS, so HSTS is sent" : "plain HTTP, so HSTS is not sent")</li>
+        <li id="visits">Visits in this session: \(visits) (kept in SQLite under an HMAC of the id; the
+        <code>__Host-session</code> cookie carries only the signed id and is <code>HttpOnly</code>)</li>
         </ul>
         <h2>Headers on this page</h2>
         <table id="headers"><tr><th>Header</th><th>Value</th></tr></table>

@@ -38,6 +38,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("https-port"), help: "The port to use in redirects to HTTPS (default 443).")
     var httpsPort: Int?
 
+    @Option(name: .customLong("data-dir"), help: "The data directory: the SQLite database and, unless RAMPART_KEYS is set, the key file.")
+    var dataDirectory: String = ".rampart"
+
     func makeConfiguration() throws -> AppConfiguration {
         try AppConfiguration(
             hostname: hostname,
@@ -45,7 +48,8 @@ struct Serve: AsyncParsableCommand {
             allowedHosts: allowedHosts,
             trustedProxies: trustedProxies,
             allowInsecureHTTP: allowInsecureHTTP,
-            httpsPort: httpsPort
+            httpsPort: httpsPort,
+            dataDirectory: dataDirectory
         )
     }
 

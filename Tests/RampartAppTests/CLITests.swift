@@ -19,10 +19,11 @@ struct CLITests {
     func options() throws {
         let serve = try Serve.parse([
             "--hostname", "0.0.0.0", "--port", "8080", "--allowed-host", "example.com", "--allowed-host", ".example.org",
-            "--trusted-proxy", "10.0.0.0/8", "--https-port", "8443",
+            "--trusted-proxy", "10.0.0.0/8", "--https-port", "8443", "--data-dir", "/tmp/rampart-cli-test",
         ])
         let configuration = try serve.makeConfiguration()
         #expect(configuration.port == 8080)
+        #expect(configuration.databasePath == "/tmp/rampart-cli-test/rampart.sqlite")
         #expect(configuration.allowedHosts.allows("www.example.org"))
         #expect(configuration.transport.trustedProxies.contains(IPAddress("10.1.2.3")))
         #expect(configuration.transport.httpsPolicy == (try .redirect(httpsPort: 8443, exemptPaths: ["/healthz"])))

@@ -6,11 +6,17 @@ import Rampart
 import RampartApp
 import Testing
 
+/// A configuration on its own temporary data directory, with no RAMPART_KEYS.
+func testConfiguration(port: Int = 5000, environment: [String: String] = [:]) throws -> AppConfiguration {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-app-\(UUID().uuidString)").path
+    return try AppConfiguration(port: port, dataDirectory: folder, environment: environment)
+}
+
 @Suite("Reference app: the security headers demo")
 struct DemoAppTests {
     @Test("GET / is HTML whose inline script and style carry the response's nonce")
     func homePage() async throws {
-        let app = try buildApplication(try AppConfiguration())
+        let app = try buildApplication(try testConfiguration())
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/", method: .get)
             #expect(response.status == .ok)
@@ -28,9 +34,43 @@ struct DemoAppTests {
         }
     }
 
+    @Test("the home page counts visits in a SQLite-backed session")
+    func sessionVisits() async throws {
+        let app = try buildApplication(try testConfiguration())
+        try await app.test(.router) { client in
+            let first = try await client.execute(uri: "/", method: .get)
+            let setCookie = try #require(first.headers[.setCookie])
+            #expect(setCookie.hasPrefix("__Host-session=v1."))
+            #expect(setCookie.hasSuffix("; Path=/; Secure; HttpOnly; SameSite=Lax"))
+            #expect(first.headers[.cacheControl] == "no-store")
+            #expect(String(buffer: first.body).contains("Visits in this session: 1 "))
+            let cookie = String(setCookie.prefix { $0 != ";" })
+            let second = try await client.execute(uri: "/", method: .get, headers: [.cookie: cookie])
+            #expect(String(buffer: second.body).contains("Visits in this session: 2 "))
+            #expect(second.headers[.setCookie] == nil)
+        }
+    }
+
+    @Test("first run creates the key file with mode 0600; RAMPART_KEYS takes precedence")
+    func keys() async throws {
+        let configuration = try testConfiguration()
+        _ = try buildApplication(configuration)
+        let attributes = try FileManager.default.attributesOfItem(atPath: configuration.keyFilePath)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(FileManager.default.fileExists(atPath: configuration.databasePath))
+
+        let withEnvironment = try testConfiguration(environment: ["RAMPART_KEYS": String(repeating: "B", count: 42) + "A"])
+        _ = try buildApplication(withEnvironment)
+        #expect(!FileManager.default.fileExists(atPath: withEnvironment.keyFilePath))
+
+        let bad = try testConfiguration(environment: ["RAMPART_KEYS": "c2hvcnQ"])
+        let error = #expect(throws: KeyError.self) { try buildApplication(bad) }
+        #expect(error?.description == "RAMPART_KEYS entry 1: decodes to 5 bytes; keys need at least 32")
+    }
+
     @Test("GET /healthz answers ok")
     func health() async throws {
-        let app = try buildApplication(try AppConfiguration())
+        let app = try buildApplication(try testConfiguration())
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/healthz", method: .get)
             #expect(String(buffer: response.body) == "ok\n")
@@ -91,7 +131,7 @@ struct BrowserTests {
           .enabled(if: chromium != nil || required, "Chromium is not installed (CI installs it)"))
     func chromiumEnforcesCSP() async throws {
         let chromium = try #require(Self.chromium, "CI must install Chromium")
-        let configuration = try AppConfiguration(port: 0)
+        let configuration = try testConfiguration(port: 0)
         let app = try buildApplication(configuration)
         try await app.test(.live) { client in
             let port = try #require(client.port)

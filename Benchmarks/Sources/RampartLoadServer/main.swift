@@ -2,6 +2,7 @@
 // ./load/headers.sh runs wrk against both in one run and prints the ratio.
 import ArgumentParser
 import Hummingbird
+import Logging
 import Rampart
 import RampartHummingbird
 
