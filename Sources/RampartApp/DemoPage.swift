@@ -41,6 +41,7 @@ enum DemoPage {
         <li>Connection: \(isSecure ? "HTTPS, so HSTS is sent" : "plain HTTP, so HSTS is not sent")</li>
         <li id="visits">Visits in this session: \(visits) (kept in SQLite under an HMAC of the id; the
         <code>__Host-session</code> cookie carries only the signed id and is <code>HttpOnly</code>)</li>
+        <li id="session-check">Session cookie on a second request: <span>not checked (JavaScript is off)</span></li>
         </ul>
         <h2>Headers on this page</h2>
         <table id="headers"><tr><th>Header</th><th>Value</th></tr></table>
@@ -59,6 +60,14 @@ enum DemoPage {
           if (getComputedStyle(nonceStyled).color !== "rgb(17, 99, 41)") {
             nonceStyled.textContent = "not applied";
           }
+          fetch(location.pathname, { cache: "no-store" }).then(function (response) {
+            return response.text();
+          }).then(function (text) {
+            var match = /Visits in this session: ([0-9]+)/.exec(text);
+            var check = document.getElementById("session-check").lastElementChild;
+            check.textContent = match ? "kept, this was visit " + match[1] : "missing";
+            check.className = match && match[1] !== "1" ? "ok" : "bad";
+          });
           fetch(location.pathname, { method: "HEAD", cache: "no-store" }).then(function (response) {
             var table = document.getElementById("headers");
             response.headers.forEach(function (value, name) {

@@ -140,6 +140,9 @@ struct BrowserTests {
             #expect(dom.contains("<li id=\"injected\">Injected inline script (no nonce): <span class=\"ok\">blocked by CSP</span></li>"))
             #expect(dom.contains("<li id=\"nonced-style\">Nonce'd inline style: <span class=\"ok\">applied</span>"))
             #expect(dom.contains("<li id=\"injected-style\">Injected inline style (no nonce): <span class=\"ok\">blocked by CSP</span>"))
+            // The HttpOnly, Secure __Host-session cookie was kept by the browser on loopback HTTP
+            // and sent back with the script's own request.
+            #expect(dom.contains("Session cookie on a second request: <span class=\"ok\">kept, this was visit 2</span>"))
             // The nonce'd script fetched the page's own headers (connect-src 'self').
             #expect(dom.contains("<td>x-content-type-options</td><td>nosniff</td>"))
         }

@@ -16,10 +16,9 @@ public struct CSPNonce: Hashable, Sendable, CustomStringConvertible {
 
     /// Draws a fresh nonce from the system CSPRNG.
     public init() {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next()
-        let low = generator.next()
-        self.value = withUnsafeBytes(of: (high, low)) { Base64.encode($0) }
+        var bytes: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &bytes) { SecureRandom.fill($0) }
+        self.value = withUnsafeBytes(of: bytes) { Base64.encode($0) }
     }
 
     /// Wraps an existing nonce value, for tests and for frameworks that draw their own.

@@ -203,7 +203,8 @@ public struct SecurityHeaders: Sendable {
 public struct RenderedSecurityHeaders: Sendable {
     /// The headers that never change, in the order they are sent.
     public let fixedFields: HTTPFields
-    let fixedNames: [HTTPField.Name]
+    let fixedNames: Set<HTTPField.Name>
+    let removedNames: Set<HTTPField.Name>
     let hsts: HTTPField?
     /// The enforced CSP, if sent.
     public let contentSecurityPolicy: ContentSecurityPolicy?
@@ -214,7 +215,8 @@ public struct RenderedSecurityHeaders: Sendable {
     init(fixed: [HTTPField], hsts: HTTPField?, contentSecurityPolicy: ContentSecurityPolicy?,
          contentSecurityPolicyReportOnly: ContentSecurityPolicy?, removed: [HTTPField.Name]) {
         self.fixedFields = HTTPFields(fixed)
-        self.fixedNames = fixed.map(\.name)
+        self.fixedNames = Set(fixed.map(\.name))
+        self.removedNames = Set(removed)
         self.hsts = hsts
         self.contentSecurityPolicy = contentSecurityPolicy
         self.contentSecurityPolicyReportOnly = contentSecurityPolicyReportOnly
@@ -235,24 +237,40 @@ public struct RenderedSecurityHeaders: Sendable {
     ///     `upgrade-insecure-requests` are sent only then).
     ///   - status: The response status; a 304 gets no CSP.
     public func apply(to fields: inout HTTPFields, nonce: CSPNonce, isSecure: Bool, status: HTTPResponse.Status) {
-        for name in removed where fields[name] != nil {
-            fields[name] = nil
+        // One pass over the (few) fields the handler set, instead of a lookup per header.
+        var hasFixed = false, hasRemoved = false, hasHSTS = false, hasCSP = false, hasReportOnly = false
+        for field in fields {
+            let name = field.name
+            if fixedNames.contains(name) {
+                hasFixed = true
+            } else if removedNames.contains(name) {
+                hasRemoved = true
+            } else if name == .contentSecurityPolicy {
+                hasCSP = true
+            } else if name == .contentSecurityPolicyReportOnly {
+                hasReportOnly = true
+            } else if name == .strictTransportSecurity {
+                hasHSTS = true
+            }
         }
-        if fixedNames.contains(where: { fields[$0] != nil }) {
+        if hasRemoved {
+            for name in removed { fields[name] = nil }
+        }
+        if hasFixed {
             for field in fixedFields where fields[field.name] == nil {
                 fields.append(field)
             }
         } else {
             fields.append(contentsOf: fixedFields)
         }
-        if isSecure, let hsts, fields[.strictTransportSecurity] == nil {
+        if isSecure, let hsts, !hasHSTS {
             fields.append(hsts)
         }
         guard status != .notModified else { return }
-        if let csp = contentSecurityPolicy, fields[.contentSecurityPolicy] == nil {
+        if let csp = contentSecurityPolicy, !hasCSP {
             fields.append(HTTPField(name: .contentSecurityPolicy, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
         }
-        if let csp = contentSecurityPolicyReportOnly, fields[.contentSecurityPolicyReportOnly] == nil {
+        if let csp = contentSecurityPolicyReportOnly, !hasReportOnly {
             fields.append(HTTPField(name: .contentSecurityPolicyReportOnly, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
         }
     }

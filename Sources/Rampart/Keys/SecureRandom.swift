@@ -1,30 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Randomness for security decisions, drawn only from the operating system's CSPRNG.
 ///
-/// `SystemRandomNumberGenerator` reads `getrandom(2)` on Linux and `arc4random_buf(3)` on
-/// Apple platforms; both are cryptographically secure. Rampart never uses a seeded generator.
+/// On Linux it calls `getrandom(2)` once per request for all the bytes needed; on Apple
+/// platforms `arc4random_buf(3)`. Both are cryptographically secure. Rampart never uses a
+/// seeded generator.
 ///
-/// See [MDN: Crypto.getRandomValues()](https://developer.mozilla.org/en-US/docs/Web/API/Crypto/getRandomValues)
+/// See [getrandom(2)](https://man7.org/linux/man-pages/man2/getrandom.2.html) and
+/// [MDN: Crypto.getRandomValues()](https://developer.mozilla.org/en-US/docs/Web/API/Crypto/getRandomValues)
 /// for the browser-side counterpart.
 public enum SecureRandom {
     /// Returns `count` bytes from the system CSPRNG.
     public static func bytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            fill(buffer, using: &generator)
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(UnsafeMutableRawBufferPointer(buffer))
             initialized = count
         }
     }
 
-    /// Fills a buffer from the system CSPRNG, eight bytes per call to the generator.
-    static func fill(_ buffer: UnsafeMutableBufferPointer<UInt8>, using generator: inout SystemRandomNumberGenerator) {
-        var index = 0
-        while index < buffer.count {
-            var word = generator.next()
-            withUnsafeBytes(of: &word) { raw in
-                let n = min(8, buffer.count - index)
-                for i in 0..<n { buffer[index + i] = raw[i] }
-                index += n
+    /// Fills a buffer from the system CSPRNG.
+    public static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        #if canImport(Darwin)
+        arc4random_buf(base, buffer.count)
+        #else
+        var offset = 0
+        while offset < buffer.count {
+            let n = getrandom(base + offset, buffer.count - offset, 0)
+            if n > 0 {
+                offset += n
+            } else if n < 0 && errno != EINTR {
+                // getrandom only fails for bad arguments or before the pool is seeded at boot;
+                // fall back to the standard library's CSPRNG (the same source) rather than
+                // ever returning predictable bytes.
+                var generator = SystemRandomNumberGenerator()
+                while offset < buffer.count {
+                    var word = generator.next()
+                    let chunk = min(8, buffer.count - offset)
+                    withUnsafeBytes(of: &word) { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: chunk) }
+                    offset += chunk
+                }
             }
         }
+        #endif
     }
 }
