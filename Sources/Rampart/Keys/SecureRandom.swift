@@ -30,21 +30,21 @@ public enum SecureRandom {
         #if canImport(Darwin)
         arc4random_buf(base, buffer.count)
         #else
+        // getentropy(3) is one getrandom(2) call for up to 256 bytes.
         var offset = 0
         while offset < buffer.count {
-            let n = getrandom(base + offset, buffer.count - offset, 0)
-            if n > 0 {
-                offset += n
-            } else if n < 0 && errno != EINTR {
-                // getrandom only fails for bad arguments or before the pool is seeded at boot;
-                // fall back to the standard library's CSPRNG (the same source) rather than
-                // ever returning predictable bytes.
+            let chunk = min(256, buffer.count - offset)
+            if getentropy(base + offset, chunk) == 0 {
+                offset += chunk
+            } else {
+                // Only possible before the kernel pool is seeded or with a broken libc: use the
+                // standard library's CSPRNG (the same kernel source) rather than fail.
                 var generator = SystemRandomNumberGenerator()
                 while offset < buffer.count {
                     var word = generator.next()
-                    let chunk = min(8, buffer.count - offset)
-                    withUnsafeBytes(of: &word) { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: chunk) }
-                    offset += chunk
+                    let n = min(8, buffer.count - offset)
+                    withUnsafeBytes(of: &word) { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: n) }
+                    offset += n
                 }
             }
         }
