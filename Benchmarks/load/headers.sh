@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-10}"
 ROUNDS="${ROUNDS:-3}"
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
-swift build -c release --product RampartLoadServer >/dev/null
-BIN="$(swift build -c release --show-bin-path)/RampartLoadServer"
+swift build -c release --product RampartLoadServer ${SCRATCH:+--scratch-path "$SCRATCH"} >/dev/null
+BIN="$(swift build -c release ${SCRATCH:+--scratch-path "$SCRATCH"} --show-bin-path)/RampartLoadServer"
 
 run() {
     local mode=$1 port=$2

@@ -6,6 +6,7 @@ import Logging
 import Rampart
 import RampartHummingbird
 
+@main
 struct LoadServer: AsyncParsableCommand {
     @Option var port: Int = 8081
     @Option(help: "bare, static (Hummingbird's ContentSecurityMiddleware), or rampart")
@@ -34,4 +35,3 @@ struct LoadServer: AsyncParsableCommand {
     }
 }
 
-try await LoadServer.main()
