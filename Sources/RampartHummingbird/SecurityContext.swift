@@ -39,6 +39,8 @@ public struct SecurityContext: Sendable {
     var policySlot: PolicySlot?
     /// The session, once ``SessionMiddleware`` has loaded it.
     var sessionHandle: SessionHandle?
+    /// CSRF state, once ``CSRFMiddleware`` has run.
+    var csrfState: CSRFState?
 
     /// Creates the state for a new request, recording the TCP peer of the connection.
     public init(source: some RequestContextSource) {

@@ -53,6 +53,15 @@ public final class RampartDatabase: Sendable {
                 CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at);
                 """)
         }
+        migrator.registerMigration("v2: used one-time tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE rampart_used_tokens (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    expires_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX rampart_used_tokens_expiry ON rampart_used_tokens (expires_at);
+                """)
+        }
         return migrator
     }
 }

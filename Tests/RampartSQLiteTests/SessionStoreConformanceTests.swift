@@ -150,3 +150,40 @@ struct SQLiteStoreTests {
         #expect(final.record.values.count == 101)
     }
 }
+
+enum UsedTokenStoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case memory, sqlite
+    var testDescription: String { rawValue }
+
+    func make() throws -> any UsedTokenStore {
+        switch self {
+        case .memory: InMemoryUsedTokenStore()
+        case .sqlite: SQLiteUsedTokenStore(database: try RampartDatabase(path: temporaryDatabasePath()))
+        }
+    }
+}
+
+@Suite("Used one-time token store conformance")
+struct UsedTokenStoreConformanceTests {
+    @Test("first use wins; purge removes expired ids", arguments: UsedTokenStoreKind.allCases)
+    func basics(_ kind: UsedTokenStoreKind) async throws {
+        let store = try kind.make()
+        #expect(try await store.markUsed("a", expiresAt: 100))
+        #expect(try await store.markUsed("a", expiresAt: 100) == false)
+        #expect(try await store.markUsed("b", expiresAt: 300))
+        #expect(try await store.purgeExpired(now: 200) == 1)
+        #expect(try await store.markUsed("b", expiresAt: 300) == false)
+    }
+
+    @Test("50 concurrent uses of one id: exactly one succeeds", arguments: UsedTokenStoreKind.allCases)
+    func concurrent(_ kind: UsedTokenStoreKind) async throws {
+        let store = try kind.make()
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 { group.addTask { try await store.markUsed("same", expiresAt: 1000) } }
+            var wins = 0
+            for try await won in group where won { wins += 1 }
+            return wins
+        }
+        #expect(wins == 1)
+    }
+}

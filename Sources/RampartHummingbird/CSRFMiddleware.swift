@@ -1,0 +1,412 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import MultipartKit
+import Rampart
+import Synchronization
+
+/// How ``CSRFMiddleware`` protects unsafe requests.
+///
+/// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
+public struct CSRFConfiguration: Sendable {
+    /// A path that skips the CSRF checks, with the reason why that is safe.
+    public struct Exemption: Sendable, Hashable {
+        let path: String
+        let isPrefix: Bool
+        /// Why the path is exempt, for reviewers and the log.
+        public let reason: String
+
+        /// One exact path, such as a webhook that carries its own signature.
+        public static func path(_ path: String, reason: String) -> Exemption { Exemption(path: path, isPrefix: false, reason: reason) }
+        /// Every path under a prefix (a route group), such as `/webhooks/`.
+        public static func prefix(_ prefix: String, reason: String) -> Exemption { Exemption(path: prefix, isPrefix: true, reason: reason) }
+
+        func matches(_ requestPath: Substring) -> Bool {
+            isPrefix ? requestPath.utf8.starts(with: path.utf8) : requestPath == path
+        }
+    }
+
+    /// Which checks run.
+    public struct Mode: Sendable, Hashable {
+        enum Base: Hashable, Sendable { case tokens, headersOnly }
+        let base: Base
+        /// The origin checks, then a masked or one-time token. The default for apps with sessions.
+        public static let tokens = Mode(base: .tokens)
+        /// The origin checks only: for JSON APIs called by non-browser clients, where there is no
+        /// session cookie to ride on.
+        public static let headersOnly = Mode(base: .headersOnly)
+    }
+
+    /// A route whose unsafe requests need a one-time token for an action.
+    public struct OneTimeRoute: Sendable, Hashable {
+        let method: HTTPRequest.Method
+        let path: String
+        let action: String
+        /// Creates a route requirement.
+        public init(_ method: HTTPRequest.Method = .post, _ path: String, action: String) {
+            self.method = method
+            self.path = path
+            self.action = action
+        }
+    }
+
+    /// The origin checks.
+    public var crossOrigin: CrossOriginProtection
+    /// Which checks run.
+    public var mode: Mode
+    /// Paths that skip the checks.
+    public var exemptions: [Exemption]
+    /// One-time tokens for sensitive actions, if any.
+    public var oneTimeTokens: OneTimeTokens?
+    /// Routes that need a one-time token instead of the masked session token.
+    public var oneTimeRoutes: [OneTimeRoute]
+    /// The largest form body read to find the `_csrf` field; a larger one gets 413.
+    public var maximumFormBytes: Int
+
+    /// Creates a configuration.
+    /// - Throws: ``SecurityConfigurationError`` when an exemption has no reason, a one-time route
+    ///   names an action the issuer does not know, or the body limit is not positive.
+    public init(
+        crossOrigin: CrossOriginProtection = try! CrossOriginProtection(),
+        mode: Mode = .tokens,
+        exemptions: [Exemption] = [],
+        oneTimeTokens: OneTimeTokens? = nil,
+        oneTimeRoutes: [OneTimeRoute] = [],
+        maximumFormBytes: Int = 1024 * 1024
+    ) throws {
+        for exemption in exemptions {
+            guard exemption.path.utf8.first == UInt8(ascii: "/") else {
+                throw SecurityConfigurationError(setting: "csrfExemptions", value: exemption.path, reason: .invalidValue, message: "an exempt path starts with '/'")
+            }
+            guard !exemption.reason.utf8.allSatisfy({ $0 == 0x20 }) else {
+                throw SecurityConfigurationError(setting: "csrfExemptions", value: exemption.path, reason: .empty, message: "say why this path is safe without CSRF checks")
+            }
+        }
+        for route in oneTimeRoutes {
+            guard let oneTimeTokens, oneTimeTokens.actions.contains(route.action) else {
+                throw SecurityConfigurationError(setting: "oneTimeRoutes", value: route.action, reason: .missingDirective, message: "the action is not registered with oneTimeTokens")
+            }
+        }
+        guard maximumFormBytes > 0 else {
+            throw SecurityConfigurationError(setting: "maximumFormBytes", value: String(maximumFormBytes), reason: .invalidValue, message: "must be positive")
+        }
+        self.crossOrigin = crossOrigin
+        self.mode = mode
+        self.exemptions = exemptions
+        self.oneTimeTokens = oneTimeTokens
+        self.oneTimeRoutes = oneTimeRoutes
+        self.maximumFormBytes = maximumFormBytes
+    }
+}
+
+/// Per-request CSRF state shared with the template helpers, by reference.
+final class CSRFState: Sendable {
+    let oneTimeTokens: OneTimeTokens?
+    private let issued = Mutex(false)
+
+    init(oneTimeTokens: OneTimeTokens?) { self.oneTimeTokens = oneTimeTokens }
+
+    func markIssued() { issued.withLock { $0 = true } }
+    var tokenIssued: Bool { issued.withLock { $0 } }
+}
+
+/// The CSRF defence for Hummingbird: origin checks, then a token.
+///
+/// Order: ``SecurityHeadersMiddleware``, then ``SessionMiddleware``, then this.
+/// - Safe methods and exempt paths pass.
+/// - ``CrossOriginProtection`` runs on `Sec-Fetch-Site` and `Origin`.
+/// - In token mode the request must carry a token in the form field `_csrf` (URL-encoded or
+///   multipart; the body is read up to a limit first, 413 beyond it) or the `X-CSRF-Token` header:
+///   a masked session token, or a one-time token on the routes configured for one.
+/// - A failure is a 403 with the reason, as HTML or JSON by `Accept`, logged with the reason and
+///   never the token.
+/// - Responses of requests that issued a token get `Cache-Control: no-store` and `Vary: Cookie`.
+///
+/// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
+public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
+    let configuration: CSRFConfiguration
+
+    /// The form field that carries the token.
+    public static var formField: String { "_csrf" }
+    /// The header that carries the token.
+    public static var headerName: HTTPField.Name { HTTPField.Name("X-CSRF-Token")! }
+
+    /// Creates the middleware.
+    public init(configuration: CSRFConfiguration) {
+        self.configuration = configuration
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let state = CSRFState(oneTimeTokens: configuration.oneTimeTokens)
+        var context = context
+        context.security.csrfState = state
+        var request = request
+
+        if !CrossOriginProtection.isSafe(request.method) {
+            let path = request.uri.path[...]
+            if let exemption = configuration.exemptions.first(where: { $0.matches(path) }) {
+                context.logger.debug("Rampart CSRF exemption", metadata: ["rampart.path": .string(String(path)), "rampart.reason": .string(exemption.reason)])
+            } else if let failure = try await check(&request, context: context) {
+                context.logger.notice("Rampart refused a cross-site request", metadata: [
+                    "rampart.reason": .string(failure.reason),
+                    "rampart.method": .string(request.method.rawValue),
+                    "rampart.path": .string(String(path)),
+                ])
+                return Self.rejection(failure, request: request)
+            }
+        }
+
+        var response = try await next(request, context)
+        if state.tokenIssued {
+            response.headers[.cacheControl] = "no-store"
+            response.headers.appendVary("Cookie")
+        }
+        return response
+    }
+
+    /// Runs the checks; may replace the request's body with the buffered one.
+    func check(_ request: inout Request, context: Context) async throws -> CSRFError? {
+        let ownOrigin: WebOrigin? = TransportSecurityOrigin.own(request.head, isSecure: context.security.isSecure)
+        if let failure = configuration.crossOrigin.check(request.head, ownOrigin: ownOrigin) { return failure }
+        guard configuration.mode == .tokens else { return nil }
+
+        let token: String
+        switch try await Self.token(in: &request, limit: configuration.maximumFormBytes) {
+        case .failure(let failure): return failure
+        case .success(nil): return .missingToken
+        case .success(let found?): token = found
+        }
+        let secret = context.session.session.record.csrfSecret
+        if let route = configuration.oneTimeRoutes.first(where: { $0.method == request.method && $0.path == request.uri.path }),
+            let tokens = configuration.oneTimeTokens {
+            return try await tokens.redeem(token, action: route.action, sessionSecret: secret)
+        }
+        return MaskedToken.verify(token, secret: secret)
+    }
+
+    /// Finds the token in the header or the form body.
+    static func token(in request: inout Request, limit: Int) async throws -> Result<String?, CSRFError> {
+        let headers = request.headers[values: headerName]
+        if headers.count > 1 { return .failure(.badToken) }
+        if let header = headers.first { return .success(header) }
+
+        guard let contentType = request.headers[.contentType] else { return .success(nil) }
+        let media = HeaderGrammar.asciiLowercased(contentType.prefix { $0 != ";" }).trimmingSpaces
+        guard media == "application/x-www-form-urlencoded" || media == "multipart/form-data" else { return .success(nil) }
+        // Checks the size while collecting: 413 past the limit, before anything is parsed.
+        let body = try await request.collectBody(upTo: limit)
+        request.body = .init(buffer: body)
+        let bytes = Array(body.readableBytesView)
+        let values: [String]
+        if media == "multipart/form-data" {
+            guard let boundary = MediaParameters.value(of: "boundary", in: contentType),
+                let fields = try? MultipartFields.values(named: formField, in: bytes, boundary: boundary)
+            else { return .failure(.badToken) }
+            values = fields
+        } else {
+            values = URLEncodedFields.values(named: formField, in: bytes)
+        }
+        if values.count > 1 { return .failure(.badToken) }
+        return .success(values.first)
+    }
+
+    /// The 403 response: JSON when the client prefers it, HTML otherwise.
+    static func rejection(_ failure: CSRFError, request: Request) -> Response {
+        let accept = request.headers[values: .accept].joined(separator: ",").lowercased()
+        let wantsJSON = accept.contains("application/json") && !accept.contains("text/html")
+        let body: String
+        let type: String
+        if wantsJSON {
+            body = "{\"error\":\"forbidden\",\"reason\":\"\(failure.reason)\"}"
+            type = "application/json; charset=utf-8"
+        } else {
+            body = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>403 Forbidden</title></head>
+            <body><h1>403 Forbidden</h1><p>The request failed the cross-site request forgery check: <code>\(failure.reason)</code>.</p>
+            <p>Reload the page and try again.</p></body></html>
+
+            """
+            type = "text/html; charset=utf-8"
+        }
+        return Response(
+            status: .forbidden,
+            headers: [.contentType: type, .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+}
+
+/// The application's own origin for a request.
+enum TransportSecurityOrigin {
+    static func own(_ request: HTTPRequest, isSecure: Bool) -> WebOrigin? {
+        guard let authority = request.authority ?? request.headerFields[HTTPField.Name("Host")!],
+            let (host, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(authority)[...])
+        else { return nil }
+        return WebOrigin(scheme: isSecure ? "https" : "http", host: host, port: port)
+    }
+}
+
+/// Reads one parameter of a media type, such as the multipart boundary.
+enum MediaParameters {
+    static func value(of name: String, in contentType: String) -> String? {
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, HeaderGrammar.asciiLowercased(pair[0]).trimmingSpaces == name else { continue }
+            var value = Substring(pair[1]).trimmingASCIISpaces[...]
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
+            return value.isEmpty || value.utf8.count > 70 ? nil : String(value)
+        }
+        return nil
+    }
+}
+
+/// Values of one field in an `application/x-www-form-urlencoded` body.
+///
+/// See [URL Standard §5.1](https://url.spec.whatwg.org/#urlencoded-parsing).
+enum URLEncodedFields {
+    static func values(named field: String, in bytes: [UInt8]) -> [String] {
+        var values: [String] = []
+        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard decode(parts[0]) == field else { continue }
+            values.append(parts.count == 2 ? decode(parts[1]) : "")
+        }
+        return values
+    }
+
+    static func decode(_ bytes: ArraySlice<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let b = bytes[i]
+            if b == UInt8(ascii: "+") {
+                out.append(0x20)
+            } else if b == UInt8(ascii: "%"), i + 2 < bytes.endIndex, let h = hex(bytes[i + 1]), let l = hex(bytes[i + 2]) {
+                out.append(h << 4 | l)
+                i += 2
+            } else {
+                out.append(b)
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func hex(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// Values of one field in a `multipart/form-data` body, parsed by vapor/multipart-kit.
+///
+/// See [RFC 7578](https://www.rfc-editor.org/rfc/rfc7578).
+enum MultipartFields {
+    static func values(named field: String, in bytes: [UInt8], boundary: String) throws -> [String] {
+        let parser = MultipartParser(boundary: boundary)
+        var values: [String] = []
+        var isField = false
+        var current: [UInt8] = []
+        parser.onHeader = { name, value in
+            guard HeaderGrammar.asciiLowercased(name) == "content-disposition" else { return }
+            isField = MediaParameters.value(of: "name", in: value) == field
+        }
+        parser.onBody = { buffer in
+            if isField, current.count < 1024 { current.append(contentsOf: buffer.readableBytesView) }
+        }
+        parser.onPartComplete = {
+            if isField { values.append(String(decoding: current, as: UTF8.self)) }
+            isField = false
+            current = []
+        }
+        try parser.execute(bytes)
+        return values
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(HeaderGrammar.trimOWS(Substring(self)))
+    }
+}
+
+/// Template helpers for the current request's CSRF tokens.
+///
+/// ```swift
+/// let form: Markup = "<form method=post action=/comments>\(context.csrf.hiddenField())…</form>"
+/// ```
+/// Issuing a token makes sure the session is stored, and marks the response
+/// `Cache-Control: no-store` with `Vary: Cookie`.
+public struct CSRFHelpers: Sendable {
+    let session: SessionHandle
+    let state: CSRFState?
+
+    /// A fresh masked token for this session (different on every call).
+    public func token() -> String {
+        state?.markIssued()
+        return MaskedToken.make(secret: session.csrfSecret)
+    }
+
+    /// `<input type="hidden" name="_csrf" value="…">`.
+    public func hiddenField() -> Markup {
+        "<input type=\"hidden\" name=\"_csrf\" value=\"\(token())\">"
+    }
+
+    /// `<meta name="csrf-token" content="…">`, for scripts that send `X-CSRF-Token`.
+    public func metaTag() -> Markup {
+        "<meta name=\"csrf-token\" content=\"\(token())\">"
+    }
+
+    /// A one-time token for a sensitive action.
+    /// - Throws: when no one-time tokens are configured or the action is not registered.
+    public func oneTimeToken(action: String) throws -> String {
+        guard let tokens = state?.oneTimeTokens else {
+            throw SecurityConfigurationError(setting: "oneTimeTokens", value: action, reason: .missingDirective, message: "CSRFMiddleware has no one-time tokens configured")
+        }
+        state?.markIssued()
+        return try tokens.issue(action: action, sessionSecret: session.csrfSecret)
+    }
+
+    /// A hidden `_csrf` field holding a one-time token for `action`.
+    public func oneTimeField(action: String) throws -> Markup {
+        "<input type=\"hidden\" name=\"_csrf\" value=\"\(try oneTimeToken(action: action))\">"
+    }
+}
+
+extension RampartRequestContext {
+    /// CSRF token helpers for templates. Needs ``SessionMiddleware`` and ``CSRFMiddleware``.
+    public var csrf: CSRFHelpers {
+        CSRFHelpers(session: session, state: security.csrfState)
+    }
+}
+
+/// Refuses request bodies that are not `application/json` with 415, so a cross-site form
+/// cannot post `text/plain` JSON to an API.
+///
+/// See [RFC 9110 §15.5.16](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16) and
+/// [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
+public struct RequireJSONMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Creates the middleware.
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if !CrossOriginProtection.isSafe(request.method) {
+            let media = request.headers[.contentType].map { HeaderGrammar.asciiLowercased($0.prefix { $0 != ";" }).trimmingSpaces }
+            let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? (request.headers[.transferEncoding] != nil)
+            if media != "application/json" && (hasBody || media != nil) {
+                return Response(
+                    status: .unsupportedMediaType,
+                    headers: [.contentType: "application/json; charset=utf-8", .accept: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: "{\"error\":\"unsupportedMediaType\",\"reason\":\"send Content-Type: application/json\"}"))
+                )
+            }
+        }
+        return try await next(request, context)
+    }
+}

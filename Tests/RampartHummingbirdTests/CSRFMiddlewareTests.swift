@@ -1,0 +1,240 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Rampart
+import RampartHummingbird
+import RampartSQLite
+import Testing
+
+import Foundation
+
+@Suite("CSRFMiddleware")
+struct CSRFMiddlewareTests {
+    static func makeApp(mode: CSRFConfiguration.Mode = .tokens) throws -> some ApplicationProtocol {
+        let ring = try KeyRing(current: .generate())
+        let database = try RampartDatabase(path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-csrf-\(UUID().uuidString)/db.sqlite").path)
+        let sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(SQLiteSessionStore(database: database))), keyRing: ring)
+        let oneTime = try OneTimeTokens(keyRing: ring, actions: ["profile.delete"], store: SQLiteUsedTokenStore(database: database))
+        let csrf = try CSRFConfiguration(
+            crossOrigin: try CrossOriginProtection(trustedOrigins: ["https://partner.example"]),
+            mode: mode,
+            exemptions: [.path("/webhooks/payment", reason: "signed by the payment provider"), .prefix("/public-api/", reason: "token-authenticated API, no cookies")],
+            oneTimeTokens: oneTime,
+            oneTimeRoutes: [.init(.post, "/profile/delete", action: "profile.delete")],
+            maximumFormBytes: 4096
+        )
+        let router = Router(context: BasicRampartRequestContext.self)
+        router.add(middleware: try SecurityHeadersMiddleware(transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)))
+        router.add(middleware: SessionMiddleware(manager: sessions))
+        router.add(middleware: CSRFMiddleware(configuration: csrf))
+        router.get("/form") { _, context -> HTMLResponse in
+            let page: Markup = "<form method=\"post\" action=\"/comments\">\(context.csrf.hiddenField())</form>\(context.csrf.metaTag())"
+            return HTMLResponse(html: page.html)
+        }
+        router.post("/login") { _, context in
+            context.session.logIn(userID: "ada")
+            return "logged in"
+        }
+        router.get("/delete-form") { _, context -> HTMLResponse in
+            let page: Markup = "<form method=\"post\" action=\"/profile/delete\">\(try context.csrf.oneTimeField(action: "profile.delete"))</form>"
+            return HTMLResponse(html: page.html)
+        }
+        router.post("/comments") { request, _ in
+            // The body is still readable after the middleware looked for _csrf.
+            String(buffer: try await request.body.collect(upTo: 10_000))
+        }
+        router.post("/profile/delete") { _, _ in "deleted" }
+        router.post("/webhooks/payment") { _, _ in "webhook" }
+        router.post("/public-api/ping") { _, _ in "pong" }
+        let api = router.group("api")
+        api.add(middleware: RequireJSONMiddleware())
+        api.post("items") { _, _ in "created" }
+        return Application(router: router)
+    }
+
+    struct Browser {
+        var cookie: String?
+        var headers: HTTPFields {
+            var fields: HTTPFields = [HTTPField.Name("Sec-Fetch-Site")!: "same-origin"]
+            if let cookie { fields[.cookie] = cookie }
+            return fields
+        }
+
+        mutating func take(_ response: TestResponse) {
+            for value in response.headers[values: .setCookie] where value.hasPrefix("__Host-session=") {
+                cookie = String(value.prefix { $0 != ";" })
+            }
+        }
+    }
+
+    static func token(in html: String, field: String = "name=\"_csrf\" value=\"") -> String? {
+        guard let start = html.firstRange(of: field)?.upperBound else { return nil }
+        return String(html[start...].prefix { $0 != "\"" })
+    }
+
+    static func form(_ pairs: [(String, String)]) -> ByteBuffer {
+        ByteBuffer(string: pairs.map { "\($0.0)=\($0.1.replacingOccurrences(of: "+", with: "%2B").replacingOccurrences(of: "=", with: "%3D"))" }.joined(separator: "&"))
+    }
+
+    @Test("end to end: log in, GET a form, POST with its token; replay a one-time token and be refused")
+    func endToEnd() async throws {
+        try await Self.makeApp().test(.router) { client in
+            var browser = Browser()
+            // The login form's token makes an anonymous session.
+            let loginForm = try await client.execute(uri: "/form", method: .get, headers: browser.headers)
+            browser.take(loginForm)
+            #expect(loginForm.headers[.cacheControl] == "no-store")
+            #expect(loginForm.headers[values: .vary].contains("Cookie"))
+            let loginToken = try #require(Self.token(in: String(buffer: loginForm.body)))
+            var loginHeaders = browser.headers
+            loginHeaders[.contentType] = "application/x-www-form-urlencoded"
+            let login = try await client.execute(uri: "/login", method: .post, headers: loginHeaders, body: Self.form([("_csrf", loginToken)]))
+            #expect(login.status == .ok)
+            browser.take(login)
+
+            // The pre-login token died with the rotation.
+            var stale = browser.headers
+            stale[.contentType] = "application/x-www-form-urlencoded"
+            let staleResponse = try await client.execute(uri: "/comments", method: .post, headers: stale, body: Self.form([("_csrf", loginToken)]))
+            #expect(staleResponse.status == .forbidden)
+            #expect(String(buffer: staleResponse.body).contains("<code>badToken</code>"))
+
+            let form = try await client.execute(uri: "/form", method: .get, headers: browser.headers)
+            let html = String(buffer: form.body)
+            let token = try #require(Self.token(in: html))
+            let metaToken = try #require(Self.token(in: html, field: "name=\"csrf-token\" content=\""))
+            #expect(token != metaToken)
+            var post = browser.headers
+            post[.contentType] = "application/x-www-form-urlencoded"
+            let ok = try await client.execute(uri: "/comments", method: .post, headers: post, body: Self.form([("body", "hello"), ("_csrf", token)]))
+            #expect(ok.status == .ok)
+            #expect(String(buffer: ok.body).hasPrefix("body=hello&_csrf="))
+
+            // The header works too.
+            var viaHeader = browser.headers
+            viaHeader[HTTPField.Name("X-CSRF-Token")!] = metaToken
+            #expect(try await client.execute(uri: "/comments", method: .post, headers: viaHeader).status == .ok)
+
+            // One-time token: once, then tokenReused.
+            let deleteForm = try await client.execute(uri: "/delete-form", method: .get, headers: browser.headers)
+            let once = try #require(Self.token(in: String(buffer: deleteForm.body)))
+            let first = try await client.execute(uri: "/profile/delete", method: .post, headers: post, body: Self.form([("_csrf", once)]))
+            #expect(first.status == .ok)
+            let replay = try await client.execute(uri: "/profile/delete", method: .post, headers: post, body: Self.form([("_csrf", once)]))
+            #expect(replay.status == .forbidden)
+            #expect(String(buffer: replay.body).contains("<code>tokenReused</code>"))
+            // A masked token is not a one-time token.
+            let masked = try await client.execute(uri: "/profile/delete", method: .post, headers: post, body: Self.form([("_csrf", token)]))
+            #expect(String(buffer: masked.body).contains("<code>badToken</code>"))
+        }
+    }
+
+    @Test("cross-site and token failures are 403 with the reason, as JSON or HTML by Accept")
+    func rejections() async throws {
+        try await Self.makeApp().test(.router) { client in
+            let crossSite = try await client.execute(uri: "/comments", method: .post, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .accept: "application/json"])
+            #expect(crossSite.status == .forbidden)
+            #expect(crossSite.headers[.contentType] == "application/json; charset=utf-8")
+            #expect(String(buffer: crossSite.body) == "{\"error\":\"forbidden\",\"reason\":\"crossSite\"}")
+            #expect(crossSite.headers[.xContentTypeOptions] == "nosniff")
+
+            let foreign = try await client.execute(uri: "/comments", method: .post, headers: [.origin: "https://evil.example", .accept: "text/html,application/json"])
+            #expect(foreign.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(String(buffer: foreign.body).contains("<code>originMismatch</code>"))
+
+            let missing = try await client.execute(uri: "/comments", method: .post, headers: [.accept: "application/json"])
+            #expect(String(buffer: missing.body) == "{\"error\":\"forbidden\",\"reason\":\"missingToken\"}")
+
+            let repeated = try await client.execute(uri: "/comments", method: .post, headers: HTTPFields([
+                HTTPField(name: HTTPField.Name("X-CSRF-Token")!, value: "a"), HTTPField(name: HTTPField.Name("X-CSRF-Token")!, value: "b"),
+                HTTPField(name: .accept, value: "application/json"),
+            ]))
+            #expect(String(buffer: repeated.body) == "{\"error\":\"forbidden\",\"reason\":\"badToken\"}")
+
+            for bad in ["not base64!", "AAAA", String(repeating: "A", count: 86), String(repeating: "A", count: 60_000)] {
+                let response = try await client.execute(uri: "/comments", method: .post, headers: [HTTPField.Name("X-CSRF-Token")!: bad, .accept: "application/json"])
+                #expect(response.status == .forbidden)
+                #expect(String(buffer: response.body) == "{\"error\":\"forbidden\",\"reason\":\"badToken\"}")
+            }
+            // GET is never checked.
+            #expect(try await client.execute(uri: "/form", method: .get, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]).status == .ok)
+        }
+    }
+
+    @Test("multipart forms carry the token; repeated fields and oversized bodies are refused")
+    func multipartAndLimits() async throws {
+        try await Self.makeApp().test(.router) { client in
+            var browser = Browser()
+            let formPage = try await client.execute(uri: "/form", method: .get, headers: browser.headers)
+            browser.take(formPage)
+            let token = try #require(Self.token(in: String(buffer: formPage.body)))
+            var headers = browser.headers
+            headers[.contentType] = "multipart/form-data; boundary=XyZ"
+            let body = "--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhello\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
+            #expect(try await client.execute(uri: "/comments", method: .post, headers: headers, body: ByteBuffer(string: body)).status == .ok)
+
+            let twice = "--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
+            let repeated = try await client.execute(uri: "/comments", method: .post, headers: headers, body: ByteBuffer(string: twice))
+            #expect(repeated.status == .forbidden)
+
+            let broken = try await client.execute(uri: "/comments", method: .post, headers: headers, body: ByteBuffer(string: "--XyZ\r\ngarbage"))
+            #expect(broken.status == .forbidden)
+
+            var form = browser.headers
+            form[.contentType] = "application/x-www-form-urlencoded"
+            let big = try await client.execute(uri: "/comments", method: .post, headers: form, body: ByteBuffer(string: "body=" + String(repeating: "x", count: 5000) + "&_csrf=\(token)"))
+            #expect(big.status == .contentTooLarge)
+        }
+    }
+
+    @Test("exempt paths skip the checks")
+    func exemptions() async throws {
+        try await Self.makeApp().test(.router) { client in
+            let cross: HTTPFields = [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]
+            let webhook = try await client.execute(uri: "/webhooks/payment", method: .post, headers: cross)
+            let api = try await client.execute(uri: "/public-api/ping", method: .post, headers: cross)
+            let other = try await client.execute(uri: "/webhooks/payment/other", method: .post, headers: cross)
+            #expect(webhook.status == .ok)
+            #expect(api.status == .ok)
+            #expect(other.status == .forbidden)
+        }
+    }
+
+    @Test("headers-only mode checks origins but not tokens")
+    func headersOnly() async throws {
+        try await Self.makeApp(mode: .headersOnly).test(.router) { client in
+            let noHeaders = try await client.execute(uri: "/comments", method: .post)
+            let foreign = try await client.execute(uri: "/comments", method: .post, headers: [.origin: "https://evil.example"])
+            let partner = try await client.execute(uri: "/comments", method: .post, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .origin: "https://partner.example"])
+            #expect(noHeaders.status == .ok)
+            #expect(foreign.status == .forbidden)
+            #expect(partner.status == .ok)
+        }
+    }
+
+    @Test("JSON endpoints take only application/json: 415 otherwise", arguments: [
+        ("text/plain", HTTPResponse.Status.unsupportedMediaType),
+        ("application/x-www-form-urlencoded", .unsupportedMediaType),
+        ("multipart/form-data; boundary=x", .unsupportedMediaType),
+        ("application/json", .ok),
+        ("application/json; charset=utf-8", .ok),
+        ("Application/JSON", .ok),
+    ])
+    func requireJSON(_ type: String, _ status: HTTPResponse.Status) async throws {
+        try await Self.makeApp(mode: .headersOnly).test(.router) { client in
+            let response = try await client.execute(uri: "/api/items", method: .post, headers: [.contentType: type], body: ByteBuffer(string: "{\"a\":1}"))
+            #expect(response.status == status)
+            if status == .unsupportedMediaType {
+                #expect(String(buffer: response.body) == "{\"error\":\"unsupportedMediaType\",\"reason\":\"send Content-Type: application/json\"}")
+            }
+        }
+    }
+
+    @Test("bad configurations are refused at startup")
+    func configuration() throws {
+        let noReason = #expect(throws: SecurityConfigurationError.self) { _ = try CSRFConfiguration(exemptions: [.path("/hook", reason: " ")]) }
+        #expect(noReason?.setting == "csrfExemptions")
+        let unknownAction = #expect(throws: SecurityConfigurationError.self) { _ = try CSRFConfiguration(oneTimeRoutes: [.init(.post, "/x", action: "x")]) }
+        #expect(unknownAction?.setting == "oneTimeRoutes")
+    }
+}
