@@ -18,6 +18,8 @@ public struct AppServices: Sendable {
     public let sessionStore: SQLiteSessionStore
     /// The session manager.
     public let sessions: SessionManager
+    /// The CSRF configuration.
+    public let csrf: CSRFConfiguration
 
     /// Loads the keys (from `RAMPART_KEYS`, else the key file, creating it on first run) and
     /// opens the database.
@@ -35,6 +37,25 @@ public struct AppServices: Sendable {
         database = try RampartDatabase(path: configuration.databasePath)
         sessionStore = SQLiteSessionStore(database: database)
         sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(sessionStore)), keyRing: ring)
+        csrf = try CSRFConfiguration(
+            oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["demo.once"], store: SQLiteUsedTokenStore(database: database)),
+            oneTimeRoutes: [.init(.post, "/csrf-demo/once", action: "demo.once")]
+        )
+    }
+}
+
+/// The demo form: one note, echoed back escaped.
+struct DemoForm: Decodable {
+    var note: String
+
+    /// Reads a URL-encoded form of at most 16 KiB; anything else is a 400, never a 500.
+    static func read(_ request: Request) async throws -> DemoForm {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 * 1024)
+        guard let form = try? URLEncodedFormDecoder().decode(DemoForm.self, from: String(buffer: body)), form.note.count <= 200 else {
+            throw HTTPError(.badRequest, message: "expected a form with a note of at most 200 characters")
+        }
+        return form
     }
 }
 
@@ -51,10 +72,25 @@ public func buildRouter(_ configuration: AppConfiguration, services: AppServices
         "ok\n"
     }
     router.add(middleware: SessionMiddleware(manager: services.sessions))
+    router.add(middleware: CSRFMiddleware(configuration: services.csrf))
     router.get("/") { _, context in
         let visits = (context.session[.visits] ?? 0) + 1
         context.session[.visits] = visits
-        return HTMLResponse(html: DemoPage.render(nonce: context.security.cspNonce, isSecure: context.security.isSecure, visits: visits))
+        return HTMLResponse(html: DemoPage.render(
+            nonce: context.security.cspNonce,
+            isSecure: context.security.isSecure,
+            visits: visits,
+            csrfField: context.csrf.hiddenField(),
+            oneTimeField: try context.csrf.oneTimeField(action: "demo.once")
+        ))
+    }
+    router.post("/csrf-demo") { request, _ in
+        let form = try await DemoForm.read(request)
+        return HTMLResponse(html: DemoPage.accepted(note: form.note, kind: "masked session token").html)
+    }
+    router.post("/csrf-demo/once") { request, _ in
+        let form = try await DemoForm.read(request)
+        return HTMLResponse(html: DemoPage.accepted(note: form.note, kind: "one-time token").html)
     }
     return router
 }

@@ -4,7 +4,17 @@ import Rampart
 /// work. A nonce'd inline script and style run; an injected script and style, without the
 /// nonce, are blocked by CSP.
 enum DemoPage {
-    static func render(nonce: CSPNonce?, isSecure: Bool, visits: Int) -> String {
+    /// The answer to an accepted demo form; the note is escaped by `Markup` interpolation.
+    static func accepted(note: String, kind: String) -> Markup {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Accepted</title></head>
+        <body><h1>Accepted</h1><p>The \(kind) was valid. Your note: <q>\(note)</q></p><p><a href="/">Back</a></p></body></html>
+
+        """
+    }
+
+    static func render(nonce: CSPNonce?, isSecure: Bool, visits: Int, csrfField: Markup, oneTimeField: Markup) -> String {
         // The nonce alphabet (A–Z a–z 0–9 + / =) needs no escaping inside a quoted attribute.
         let nonceAttribute = nonce.map { " nonce=\"\($0.value)\"" } ?? ""
         return """
@@ -43,6 +53,14 @@ enum DemoPage {
         <code>__Host-session</code> cookie carries only the signed id and is <code>HttpOnly</code>)</li>
         <li id="session-check">Session cookie on a second request: <span>not checked (JavaScript is off)</span></li>
         </ul>
+        <h2>CSRF</h2>
+        <p>This form carries a masked token (it changes on every render). A forged cross-site post, or one
+        without the token, gets 403.</p>
+        <form method="post" action="/csrf-demo">\(csrfField.html)
+        <label>Note <input name="note" maxlength="200"></label> <button>Send</button></form>
+        <p>This one carries a one-time token: submit it, go back, and submit again to see <code>tokenReused</code>.</p>
+        <form method="post" action="/csrf-demo/once">\(oneTimeField.html)
+        <label>Note <input name="note" maxlength="200"></label> <button>Send once</button></form>
         <h2>Headers on this page</h2>
         <table id="headers"><tr><th>Header</th><th>Value</th></tr></table>
         <noscript><p>Run <code>curl -si http://127.0.0.1:5000/</code> to see the headers.</p></noscript>

@@ -68,6 +68,35 @@ struct DemoAppTests {
         #expect(error?.description == "RAMPART_KEYS entry 1: decodes to 5 bytes; keys need at least 32")
     }
 
+    @Test("the CSRF demo: the page's tokens are accepted, a forged or replayed post is refused, the note is escaped")
+    func csrfDemo() async throws {
+        let app = try buildApplication(try testConfiguration())
+        try await app.test(.router) { client in
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.headers[.cacheControl] == "no-store")
+            let cookie = String(try #require(page.headers[.setCookie]).prefix { $0 != ";" })
+            let html = String(buffer: page.body)
+            let tokens = html.ranges(of: "name=\"_csrf\" value=\"").map { String(html[$0.upperBound...].prefix { $0 != "\"" }) }
+            #expect(tokens.count == 2)
+            let headers: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded", HTTPField.Name("Sec-Fetch-Site")!: "same-origin"]
+            func post(_ path: String, _ token: String, note: String = "%3Cscript%3Ealert(1)%3C%2Fscript%3E") async throws -> TestResponse {
+                try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: "note=\(note)&_csrf=\(token)"))
+            }
+            let accepted = try await post("/csrf-demo", tokens[0])
+            #expect(accepted.status == .ok)
+            #expect(String(buffer: accepted.body).contains("<q>&lt;script&gt;alert(1)&lt;/script&gt;</q>"))
+            let forged = try await client.execute(uri: "/csrf-demo", method: .post, headers: [.cookie: cookie, .origin: "https://evil.example", .contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "note=x&_csrf=\(tokens[0])"))
+            #expect(forged.status == .forbidden)
+            #expect(try await post("/csrf-demo", "").status == .forbidden)
+            #expect(try await post("/csrf-demo/once", tokens[1]).status == .ok)
+            let replay = try await post("/csrf-demo/once", tokens[1])
+            #expect(replay.status == .forbidden)
+            #expect(String(buffer: replay.body).contains("<code>tokenReused</code>"))
+            let badForm = try await client.execute(uri: "/csrf-demo", method: .post, headers: headers, body: ByteBuffer(string: "_csrf=\(tokens[0])"))
+            #expect(badForm.status == .badRequest)
+        }
+    }
+
     @Test("GET /healthz answers ok")
     func health() async throws {
         let app = try buildApplication(try testConfiguration())
