@@ -41,8 +41,12 @@ public struct SessionStoreKey: Hashable, Sendable, CustomStringConvertible {
 
     /// Derives the store key of `id` under one master key.
     public init(id: SessionID, key: SecretKey) {
-        let mac = Primitives.hmacSHA256(key: key.derivedKey(for: .sessionStorage), message: id.text.utf8)
-        rawValue = Base64.encode(mac, urlSafe: true)
+        self.init(id: id, storageKey: key.derivedKey(for: .sessionStorage))
+    }
+
+    /// Derives the store key of `id` under an already derived ``KeyPurpose/sessionStorage`` key.
+    init(id: SessionID, storageKey: SymmetricKey) {
+        rawValue = Base64.encode(Primitives.hmacSHA256(key: storageKey, message: id.text.utf8), urlSafe: true)
     }
 
     public var description: String { rawValue }

@@ -1,3 +1,4 @@
+import Crypto
 import HTTPTypes
 
 #if canImport(FoundationEssentials)
@@ -90,7 +91,8 @@ public struct SessionConfiguration: Sendable {
 public struct SessionManager: Sendable {
     /// The configuration.
     public let configuration: SessionConfiguration
-    let keyRing: KeyRing
+    /// The session-storage sub-key of every master key, current first, derived once.
+    let storageKeys: [SymmetricKey]
     let signer: SignedCookieCodec
     let sealer: SealedCookieCodec
     let clock: WallClock
@@ -98,7 +100,7 @@ public struct SessionManager: Sendable {
     /// Creates a manager.
     public init(configuration: SessionConfiguration, keyRing: KeyRing, clock: WallClock = .system) {
         self.configuration = configuration
-        self.keyRing = keyRing
+        self.storageKeys = keyRing.all.map { $0.derivedKey(for: .sessionStorage) }
         self.signer = SignedCookieCodec(keyRing: keyRing, clock: clock)
         self.sealer = SealedCookieCodec(keyRing: keyRing, clock: clock)
         self.clock = clock
@@ -147,8 +149,8 @@ public struct SessionManager: Sendable {
             }
             guard let id = SessionID(text) else { return (.fresh(now: now), .refused(.malformed)) }
             // Try the current key first, then older ones, so sessions survive key rotation.
-            for key in keyRing.all {
-                let storeKey = SessionStoreKey(id: id, key: key)
+            for key in storageKeys {
+                let storeKey = SessionStoreKey(id: id, storageKey: key)
                 guard let record = try await store.load(storeKey) else { continue }
                 if isTimedOut(record, now: now) {
                     try await store.delete(storeKey)
@@ -188,7 +190,7 @@ public struct SessionManager: Sendable {
             return cookie
 
         case .store(let store):
-            let currentKey = keyRing.current
+            let currentKey = storageKeys[0]
             if session.isDestroyed {
                 if let key = session.loadedStoreKey { try await store.delete(key) }
                 return session.loadedID == nil ? nil : try deletionCookie()
@@ -200,11 +202,11 @@ public struct SessionManager: Sendable {
                 var record = session.record
                 record.lastSeenAt = now
                 if session.needsRotation { record.createdAt = now }
-                try await store.save(SessionStoreKey(id: id, key: currentKey), .create(record, expiresAt: expiresAt(record)))
+                try await store.save(SessionStoreKey(id: id, storageKey: currentKey), .create(record, expiresAt: expiresAt(record)))
                 return try sessionCookie(value: signer.sign(id.text, name: configuration.cookieName, expiresAt: record.createdAt + configuration.absoluteTimeout))
             }
             guard let id = session.id, let loadedKey = session.loadedStoreKey else { return nil }
-            let storeKey = SessionStoreKey(id: id, key: currentKey)
+            let storeKey = SessionStoreKey(id: id, storageKey: currentKey)
             if storeKey != loadedKey {
                 // Loaded under an older master key: move the row to the current key.
                 var record = session.record
