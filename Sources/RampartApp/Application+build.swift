@@ -18,6 +18,8 @@ public struct AppServices: Sendable {
     public let sessionStore: SQLiteSessionStore
     /// The session manager.
     public let sessions: SessionManager
+    /// The used one-time token store.
+    public let usedTokens: SQLiteUsedTokenStore
     /// The CSRF configuration.
     public let csrf: CSRFConfiguration
 
@@ -37,8 +39,9 @@ public struct AppServices: Sendable {
         database = try RampartDatabase(path: configuration.databasePath)
         sessionStore = SQLiteSessionStore(database: database)
         sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(sessionStore)), keyRing: ring)
+        usedTokens = SQLiteUsedTokenStore(database: database)
         csrf = try CSRFConfiguration(
-            oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["demo.once"], store: SQLiteUsedTokenStore(database: database)),
+            oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["demo.once"], store: usedTokens),
             oneTimeRoutes: [.init(.post, "/csrf-demo/once", action: "demo.once")]
         )
     }
@@ -106,7 +109,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port)),
-        services: [StorePurgeService(store: services.sessionStore, logger: logger)],
+        services: [StorePurgeService(stores: [services.sessionStore, services.usedTokens], logger: logger)],
         onServerRunning: onServerRunning,
         logger: logger
     )

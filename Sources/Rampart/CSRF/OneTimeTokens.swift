@@ -7,12 +7,9 @@ import Synchronization
 /// two concurrent uses of one token let exactly one through.
 ///
 /// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
-public protocol UsedTokenStore: Sendable {
+public protocol UsedTokenStore: PurgeableStore {
     /// Records a token id as used. Returns `true` if this is its first use.
     func markUsed(_ id: String, expiresAt: Int64) async throws -> Bool
-    /// Deletes records past their expiry (a token past its expiry is refused anyway).
-    @discardableResult
-    func purgeExpired(now: Int64) async throws -> Int
 }
 
 /// Used-token records in process memory, for tests and a single process.

@@ -9,7 +9,7 @@
 /// meanwhile (log out in another tab) is dropped, never resurrected.
 ///
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
-public protocol SessionStore: Sendable {
+public protocol SessionStore: PurgeableStore {
     /// The session stored under `key`, expired or not: ``SessionManager`` applies the timeouts
     /// (and deletes a timed-out row), so it can tell a timeout from an unknown id.
     func load(_ key: SessionStoreKey) async throws -> SessionRecord?
@@ -21,7 +21,14 @@ public protocol SessionStore: Sendable {
     /// Deletes every session of a user ("log out everywhere"), returning how many were deleted.
     @discardableResult
     func deleteAll(forUser userID: String) async throws -> Int
-    /// Deletes sessions past their expiry, returning how many were deleted.
+}
+
+/// A store whose rows expire, purged on a schedule by any instance.
+///
+/// A purge is one `DELETE … WHERE expires_at <= now`, so instances purging the same shared
+/// store at once never undo each other's work.
+public protocol PurgeableStore: Sendable {
+    /// Deletes rows past their expiry, returning how many were deleted.
     @discardableResult
     func purgeExpired(now: Int64) async throws -> Int
 }
