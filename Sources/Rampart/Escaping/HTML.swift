@@ -30,6 +30,12 @@ public enum HTML {
         } ?? text
     }
 
+    /// Escapes UTF-8 bytes. Invalid UTF-8 (including encoded surrogates) becomes U+FFFD, never
+    /// passes through.
+    public static func escape(utf8 bytes: some Collection<UInt8>) -> String {
+        escape(String(decoding: bytes, as: UTF8.self))
+    }
+
     @inline(__always)
     static func needsEscape(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "&") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
