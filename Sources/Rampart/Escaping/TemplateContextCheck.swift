@@ -1,0 +1,249 @@
+/// A refused template: a variable tag stands where escaping cannot make it safe.
+///
+/// See Go's [`html/template` contexts](https://pkg.go.dev/html/template#hdr-Contexts) and the
+/// [OWASP XSS Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross_Site_Scripting_Prevention_Cheat_Sheet.html).
+public struct TemplateSecurityError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The template's name.
+    public let template: String
+    /// The 1-based line of the offending tag.
+    public let line: Int
+    /// The tag as written, such as `{{bio}}`.
+    public let tag: String
+    /// A stable reason code: `inScript`, `inStyle`, `inEventHandler`, `inStyleAttribute`,
+    /// `unquotedAttribute`, `inComment`, `inTag`, `delimiterChange`, `contentTypeChange`, `unclosedTag`.
+    public let reason: String
+    /// The explanation.
+    public let message: String
+
+    public var description: String { "\(template):\(line): \(tag) \(message) (\(reason))" }
+}
+
+/// Checks a Mustache template's variable tags against the HTML context they stand in, and
+/// rewrites it for safe rendering.
+///
+/// Refused (with the template name, line and reason): a variable inside `<script>`, `<style>`
+/// (or another raw-text element), an `on*` attribute, a `style` attribute, an unquoted attribute
+/// value, an HTML comment, or inside a tag outside any attribute value; a delimiter change; a
+/// `CONTENT_TYPE` pragma.
+///
+/// Rewritten:
+/// - a variable at the start of a URL attribute value (`href`, `src`, `action`, `formaction`,
+///   `poster`, `srcset`, …) is wrapped to render through ``SafeURL``;
+/// - triple-mustache `{{{x}}}` and `{{& x}}` become `{{x}}`: a ``Markup`` value still renders
+///   as it is, and anything else is escaped.
+public enum TemplateContextCheck {
+    /// What the rewritten template uses to switch escaping modes.
+    public struct Markers: Sendable {
+        /// Inserted before a URL-attribute variable.
+        public let enterURL: String
+        /// Inserted after it.
+        public let leaveURL: String
+        public init(enterURL: String, leaveURL: String) {
+            self.enterURL = enterURL
+            self.leaveURL = leaveURL
+        }
+    }
+
+    static let urlAttributes: Set<String> = [
+        "href", "src", "action", "formaction", "poster", "srcset", "xlink:href", "cite", "data", "background",
+        "longdesc", "manifest", "ping", "codebase", "archive", "usemap", "icon", "lowsrc", "dynsrc", "profile",
+    ]
+    static let rawTextElements: Set<String> = ["script", "style", "xmp", "iframe", "noembed", "noframes", "plaintext", "noscript"]
+
+    enum State {
+        case data
+        case comment
+        case rawText(String)
+        case tagName
+        case beforeAttributeName
+        case attributeName
+        case afterAttributeName
+        case beforeAttributeValue
+        case attributeValue(quote: UInt8?)   // nil: unquoted
+    }
+
+    /// Checks `source` and returns the rewritten template text.
+    public static func check(_ source: String, name: String, markers: Markers) throws(TemplateSecurityError) -> String {
+        let bytes = Array(source.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var state = State.data
+        var line = 1
+        var tagName: [UInt8] = []
+        var attributeName: [UInt8] = []
+        var valueSoFar: [UInt8] = []
+        var i = 0
+
+        func fail(_ tag: [UInt8], _ reason: String, _ message: String) -> TemplateSecurityError {
+            TemplateSecurityError(template: name, line: line, tag: String(decoding: tag, as: UTF8.self), reason: reason, message: message)
+        }
+        func startsWith(_ text: String, at index: Int, caseInsensitive: Bool = false) -> Bool {
+            let needle = Array(text.utf8)
+            guard index + needle.count <= bytes.count else { return false }
+            for k in 0..<needle.count {
+                let a = caseInsensitive && bytes[index + k] >= 0x41 && bytes[index + k] <= 0x5A ? bytes[index + k] | 0x20 : bytes[index + k]
+                if a != needle[k] { return false }
+            }
+            return true
+        }
+
+        while i < bytes.count {
+            // A Mustache tag.
+            if startsWith("{{", at: i) {
+                let triple = startsWith("{{{", at: i)
+                let close = triple ? "}}}" : "}}"
+                var end = i + (triple ? 3 : 2)
+                while end < bytes.count && !startsWith(close, at: end) { end += 1 }
+                guard end < bytes.count else {
+                    throw fail(Array(bytes[i..<min(bytes.count, i + 20)]), "unclosedTag", "is not closed")
+                }
+                let tag = Array(bytes[i..<(end + close.utf8.count)])
+                var inner = Array(bytes[(i + (triple ? 3 : 2))..<end])
+                while let f = inner.first, f == 0x20 { inner.removeFirst() }
+                let sigil = inner.first
+                var isVariable = true
+                var unescaped = triple
+                switch sigil {
+                case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "/"), UInt8(ascii: "$"), UInt8(ascii: "<"):
+                    isVariable = false
+                case UInt8(ascii: ">"):
+                    isVariable = false
+                    if case .data = state {} else {
+                        throw fail(tag, "partialInContext", "includes a partial outside plain HTML text; partials are checked as HTML text on their own")
+                    }
+                case UInt8(ascii: "="):
+                    throw fail(tag, "delimiterChange", "changes the delimiters, which the context check does not follow")
+                case UInt8(ascii: "%"):
+                    throw fail(tag, "contentTypeChange", "sets a pragma; Rampart chooses the content type, and TEXT would turn escaping off")
+                case UInt8(ascii: "&"):
+                    unescaped = true
+                    inner.removeFirst()
+                default:
+                    break
+                }
+                if isVariable {
+                    let variableName = String(decoding: inner, as: UTF8.self).trimmingTemplateSpaces
+                    let rewritten = Array("{{\(variableName)}}".utf8)
+                    switch state {
+                    case .data:
+                        out += unescaped ? rewritten : tag
+                    case .comment:
+                        throw fail(tag, "inComment", "is inside an HTML comment, where it could end the comment")
+                    case .rawText(let element):
+                        let reason = element == "style" ? "inStyle" : (element == "script" ? "inScript" : "inRawText")
+                        throw fail(tag, reason, "is inside <\(element)>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element")
+                    case .tagName, .beforeAttributeName, .attributeName, .afterAttributeName:
+                        throw fail(tag, "inTag", "is inside a tag outside any attribute value, where it could add attributes")
+                    case .beforeAttributeValue, .attributeValue(quote: nil):
+                        throw fail(tag, "unquotedAttribute", "is in an unquoted attribute value; quote it with \" so a space cannot start a new attribute")
+                    case .attributeValue(quote: _?):
+                        let attribute = String(decoding: attributeName, as: UTF8.self)
+                        if attribute.hasPrefix("on") {
+                            throw fail(tag, "inEventHandler", "is inside the event-handler attribute \(attribute), which runs as script")
+                        }
+                        if attribute == "style" {
+                            throw fail(tag, "inStyleAttribute", "is inside a style attribute, where CSS can load URLs and break out")
+                        }
+                        let atStart = valueSoFar.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+                        if urlAttributes.contains(attribute) && atStart {
+                            out += Array(markers.enterURL.utf8) + rewritten + Array(markers.leaveURL.utf8)
+                        } else {
+                            out += unescaped ? rewritten : tag
+                        }
+                        valueSoFar += [UInt8(ascii: "x")]
+                    }
+                } else {
+                    out += tag
+                }
+                for b in tag where b == 0x0A { line += 1 }
+                i = end + close.utf8.count
+                continue
+            }
+
+            let b = bytes[i]
+            if b == 0x0A { line += 1 }
+            out.append(b)
+            i += 1
+            let lower = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
+            let isSpace = b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0C
+
+            switch state {
+            case .data:
+                if b == UInt8(ascii: "<") {
+                    if startsWith("!--", at: i) {
+                        state = .comment
+                        out += bytes[i..<(i + 3)]
+                        i += 3
+                    } else if i < bytes.count, HeaderGrammar.isAlpha(bytes[i]) || startsWith("{{", at: i) || startsWith("/{{", at: i) {
+                        // A variable right after "<" would choose the element: treat it as a tag name.
+                        state = .tagName
+                        tagName = []
+                    } else if i < bytes.count, bytes[i] == UInt8(ascii: "/") {
+                        state = .tagName
+                        tagName = [UInt8(ascii: "/")]
+                    }
+                }
+            case .comment:
+                if b == UInt8(ascii: "-") && startsWith("->", at: i) {
+                    out += bytes[i..<(i + 2)]
+                    i += 2
+                    state = .data
+                }
+            case .rawText(let element):
+                if b == UInt8(ascii: "<") && startsWith("/" + element, at: i, caseInsensitive: true) {
+                    state = .tagName
+                    tagName = [UInt8(ascii: "/")]
+                }
+            case .tagName:
+                if isSpace { state = .beforeAttributeName }
+                else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
+                else if b == UInt8(ascii: "/") && !tagName.isEmpty { state = .beforeAttributeName }
+                else { tagName.append(lower) }
+            case .beforeAttributeName:
+                if isSpace || b == UInt8(ascii: "/") { break }
+                if b == UInt8(ascii: ">") { state = afterTag(tagName) }
+                else { state = .attributeName; attributeName = [lower] }
+            case .attributeName:
+                if isSpace { state = .afterAttributeName }
+                else if b == UInt8(ascii: "=") { state = .beforeAttributeValue }
+                else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
+                else if b == UInt8(ascii: "/") { state = .beforeAttributeName }
+                else { attributeName.append(lower) }
+            case .afterAttributeName:
+                if isSpace { break }
+                if b == UInt8(ascii: "=") { state = .beforeAttributeValue }
+                else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
+                else { state = .attributeName; attributeName = [lower] }
+            case .beforeAttributeValue:
+                if isSpace { break }
+                valueSoFar = []
+                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") { state = .attributeValue(quote: b) }
+                else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
+                else { state = .attributeValue(quote: nil); valueSoFar = [b] }
+            case .attributeValue(let quote):
+                if let quote {
+                    if b == quote { state = .beforeAttributeName } else { valueSoFar.append(b) }
+                } else if isSpace {
+                    state = .beforeAttributeName
+                } else if b == UInt8(ascii: ">") {
+                    state = afterTag(tagName)
+                } else {
+                    valueSoFar.append(b)
+                }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The state after a tag closes: raw text for `<script>`, `<style>` and the like.
+    static func afterTag(_ name: [UInt8]) -> State {
+        let element = String(decoding: name, as: UTF8.self)
+        return rawTextElements.contains(element) ? .rawText(element) : .data
+    }
+}
+
+extension String {
+    var trimmingTemplateSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

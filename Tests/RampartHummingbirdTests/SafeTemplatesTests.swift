@@ -1,0 +1,85 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Rampart
+import RampartHummingbird
+import Testing
+
+@Suite("Safe Mustache templates")
+struct SafeTemplatesTests {
+    @Test("dangerous contexts are refused at load, naming template, line and reason", arguments: [
+        ("<p>ok</p>\n<script>var x = {{x}};</script>", "t:2: {{x}} is inside <script>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element (inScript)"),
+        ("<style>\nbody { color: {{color}} }</style>", "t:2: {{color}} is inside <style>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element (inStyle)"),
+        ("<a onclick=\"go('{{x}}')\">x</a>", "t:1: {{x}} is inside the event-handler attribute onclick, which runs as script (inEventHandler)"),
+        ("<div ONMOUSEOVER='{{x}}'></div>", "t:1: {{x}} is inside the event-handler attribute onmouseover, which runs as script (inEventHandler)"),
+        ("<p style=\"color: {{c}}\"></p>", "t:1: {{c}} is inside a style attribute, where CSS can load URLs and break out (inStyleAttribute)"),
+        ("<input value={{v}}>", "t:1: {{v}} is in an unquoted attribute value; quote it with \" so a space cannot start a new attribute (unquotedAttribute)"),
+        ("<input value=a{{v}}>", "t:1: {{v}} is in an unquoted attribute value; quote it with \" so a space cannot start a new attribute (unquotedAttribute)"),
+        ("<!-- {{note}} -->", "t:1: {{note}} is inside an HTML comment, where it could end the comment (inComment)"),
+        ("<div {{attrs}}></div>", "t:1: {{attrs}} is inside a tag outside any attribute value, where it could add attributes (inTag)"),
+        ("<{{tag}}>", "t:1: {{tag}} is inside a tag outside any attribute value, where it could add attributes (inTag)"),
+        ("{{=<% %>=}}", "t:1: {{=<% %>=}} changes the delimiters, which the context check does not follow (delimiterChange)"),
+        ("{{% CONTENT_TYPE: TEXT}}{{x}}", "t:1: {{% CONTENT_TYPE: TEXT}} sets a pragma; Rampart chooses the content type, and TEXT would turn escaping off (contentTypeChange)"),
+        ("<script>{{{raw}}}</script>", "t:1: {{{raw}}} is inside <script>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element (inScript)"),
+        ("<p>{{x</p>", "t:1: {{x</p> is not closed (unclosedTag)"),
+    ])
+    func refused(_ source: String, _ description: String) {
+        let error = #expect(throws: TemplateSecurityError.self) { try SafeTemplates(templates: ["t": source]) }
+        #expect(error?.description == description)
+    }
+
+    static let templates = try! SafeTemplates(templates: [
+        "page": """
+        <p title="{{title}}">{{body}}</p><a href="{{link}}">l</a><a href="/users/{{id}}">u</a><img srcset="{{src}}">\
+        <div>{{{html}}}</div><div>{{{text}}}</div>{{#items}}<li data-x="{{.}}">{{.}}</li>{{/items}}{{> footer}}
+        """,
+        "footer": "<footer>{{body}}</footer>",
+        "form": "<script nonce=\"{{cspNonce}}\">1</script><form method=\"post\">{{csrfField}}</form>{{csrfMeta}}",
+    ])
+
+    @Test("values are escaped by bytes, URLs filtered, Markup passed through, triple-mustache text escaped")
+    func rendering() throws {
+        let breakout = "\"\u{301} onmouseover=alert(1) x=\""
+        let html = try #require(Self.templates.render("page", [
+            "title": breakout,
+            "body": "<script>alert(1)</script>",
+            "link": "javascript:alert(1)",
+            "id": "42?a=1&b=2",
+            "src": "java\tscript:alert(1)",
+            "html": Markup("<b>trusted</b>"),
+            "text": "<i>not trusted</i>",
+            "items": ["<x>", "'y'"],
+        ]))
+        let expected = "<p title=\"&quot;\u{301} onmouseover=alert(1) x=&quot;\">&lt;script&gt;alert(1)&lt;/script&gt;</p><a href=\"about:invalid#rampart\">l</a><a href=\"/users/42?a=1&amp;b=2\">u</a><img srcset=\"about:invalid#rampart\"><div><b>trusted</b></div><div>&lt;i&gt;not trusted&lt;/i&gt;</div><li data-x=\"&lt;x&gt;\">&lt;x&gt;</li><li data-x=\"&#39;y&#39;\">&#39;y&#39;</li><footer>&lt;script&gt;alert(1)&lt;/script&gt;</footer>"
+        #expect(Array(html.utf8) == Array(expected.utf8))
+    }
+
+    @Test("a forged Markup marker in input is removed, not honoured")
+    func forgedMarker() throws {
+        let html = try #require(Self.templates.render("footer", ["body": "\u{E000}x\u{E001}<script>\u{E002}x\u{E003}"]))
+        #expect(html == "<footer>x&lt;script&gt;x</footer>")
+    }
+
+    @Test("every render gets the nonce and the CSRF field and meta tag")
+    func injectedValues() async throws {
+        let router = Router(context: BasicRampartRequestContext.self)
+        router.add(middleware: try SecurityHeadersMiddleware(transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)))
+        router.add(middleware: SessionMiddleware(manager: SessionManager(configuration: try SessionConfiguration(backend: .store(InMemorySessionStore())), keyRing: try KeyRing(current: .generate()))))
+        router.add(middleware: CSRFMiddleware(configuration: try CSRFConfiguration()))
+        router.get("/form") { _, context in try Self.templates.render("form", [:], context: context) }
+        router.get("/missing") { _, context in try Self.templates.render("nope", [:], context: context) }
+        try await Application(router: router).test(.router) { client in
+            let response = try await client.execute(uri: "/form", method: .get)
+            let body = String(buffer: response.body)
+            let csp = try #require(response.headers[.contentSecurityPolicy])
+            let start = try #require(csp.firstRange(of: "'nonce-")).upperBound
+            let nonce = String(csp[start...].prefix { $0 != "'" })
+            #expect(body.hasPrefix("<script nonce=\"\(nonce)\">1</script><form method=\"post\"><input type=\"hidden\" name=\"_csrf\" value=\""))
+            #expect(body.contains("<meta name=\"csrf-token\" content=\""))
+            #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(response.headers[.cacheControl] == "no-store")
+            let missing = try await client.execute(uri: "/missing", method: .get)
+            #expect(missing.status == .internalServerError)
+        }
+    }
+}
