@@ -193,21 +193,44 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
         guard let contentType = request.headers[.contentType] else { return .success(nil) }
         let media = HeaderGrammar.asciiLowercased(contentType.prefix { $0 != ";" }).trimmingSpaces
         guard media == "application/x-www-form-urlencoded" || media == "multipart/form-data" else { return .success(nil) }
-        // Checks the size while collecting: 413 past the limit, before anything is parsed.
-        let body = try await request.collectBody(upTo: limit)
-        request.body = .init(buffer: body)
-        let bytes = Array(body.readableBytesView)
-        let values: [String]
         if media == "multipart/form-data" {
-            guard let boundary = MediaParameters.value(of: "boundary", in: contentType),
-                let fields = try? MultipartFields.values(named: formField, in: bytes, boundary: boundary)
-            else { return .failure(.badToken) }
-            values = fields
-        } else {
-            values = URLEncodedFields.values(named: formField, in: bytes)
+            guard let boundary = MediaParameters.value(of: "boundary", in: contentType), MultipartReader.isValidBoundary(boundary) else {
+                return .failure(.badToken)
+            }
+            return try await multipartToken(in: &request, boundary: boundary, limit: limit)
         }
+        // Checks the size while collecting: 413 past the limit, before anything is parsed.
+        let body = try await request.collectBody(limit: limit, what: "the form")
+        request.body = .init(buffer: body)
+        let values = URLEncodedFields.values(named: formField, in: Array(body.readableBytesView))
         if values.count > 1 { return .failure(.badToken) }
         return .success(values.first)
+    }
+
+    /// Finds `_csrf` in a multipart body by reading only as far as the end of that field, within
+    /// `limit` bytes, so an upload is not buffered here: the bytes read are put back in front of
+    /// the rest of the stream for the handler. Browsers send fields in document order, so the
+    /// hidden field goes first in the form. The first `_csrf` field is the one checked.
+    static func multipartToken(in request: inout Request, boundary: String, limit: Int) async throws -> Result<String?, CSRFError> {
+        let scan = MultipartFieldScan(field: formField, boundary: boundary)
+        var iterator = request.body.makeAsyncIterator()
+        var consumed: [ByteBuffer] = []
+        var total = 0
+        var result: Result<String?, CSRFError> = .success(nil)
+        while total < limit, let chunk = try await iterator.next() {
+            consumed.append(chunk)
+            // Only the first `limit` bytes are looked at; past them the token is missing.
+            let scanned = chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, limit - total))!
+            total += scanned.readableBytes
+            do {
+                if let value = try scan.feed(scanned) { result = .success(value); break }
+            } catch {
+                result = .failure(.badToken)
+                break
+            }
+        }
+        request.body = RequestBody(asyncSequence: PrefixedBody(prefix: consumed, rest: IteratorBox(iterator)))
+        return result
     }
 
     /// The 403 response: JSON when the client prefers it, HTML otherwise.
@@ -304,30 +327,62 @@ enum URLEncodedFields {
     }
 }
 
-/// Values of one field in a `multipart/form-data` body, parsed by vapor/multipart-kit.
+/// Finds the first value of one field in a streamed `multipart/form-data` body, with
+/// vapor/multipart-kit's parser, stopping as soon as that field is complete.
 ///
 /// See [RFC 7578](https://www.rfc-editor.org/rfc/rfc7578).
-enum MultipartFields {
-    static func values(named field: String, in bytes: [UInt8], boundary: String) throws -> [String] {
-        let parser = MultipartParser(boundary: boundary)
-        var values: [String] = []
-        var isField = false
-        var current: [UInt8] = []
-        parser.onHeader = { name, value in
+final class MultipartFieldScan {
+    let parser: MultipartParser
+    var isField = false
+    var value: [UInt8] = []
+    var found: String?
+
+    init(field: String, boundary: String) {
+        parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { [unowned self] name, headerValue in
             guard HeaderGrammar.asciiLowercased(name) == "content-disposition" else { return }
-            isField = MediaParameters.value(of: "name", in: value) == field
+            self.isField = ContentDisposition(headerValue).parameters["name"] == field
         }
-        parser.onBody = { buffer in
-            if isField, current.count < 1024 { current.append(contentsOf: buffer.readableBytesView) }
+        parser.onBody = { [unowned self] buffer in
+            if self.isField, self.found == nil, self.value.count < 1024 { self.value.append(contentsOf: buffer.readableBytesView) }
         }
-        parser.onPartComplete = {
-            if isField { values.append(String(decoding: current, as: UTF8.self)) }
-            isField = false
-            current = []
+        parser.onPartComplete = { [unowned self] in
+            if self.isField, self.found == nil { self.found = String(decoding: self.value, as: UTF8.self) }
+            self.isField = false
         }
-        try parser.execute(bytes)
-        return values
     }
+
+    /// Feeds a chunk; returns the value once the field is complete.
+    func feed(_ chunk: ByteBuffer) throws -> String? {
+        try parser.execute(chunk)
+        return found
+    }
+}
+
+/// The chunks already read, then the rest of the original body.
+struct PrefixedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let prefix: [ByteBuffer]
+    let rest: IteratorBox
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var prefix: IndexingIterator<[ByteBuffer]>
+        let rest: IteratorBox
+        mutating func next() async throws -> ByteBuffer? {
+            if let chunk = prefix.next() { return chunk }
+            return try await rest.next()
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(prefix: prefix.makeIterator(), rest: rest) }
+}
+
+/// Holds the original body's iterator after the CSRF scan. A request body is read by one task,
+/// once, so the unsynchronised state is never shared.
+final class IteratorBox: @unchecked Sendable {
+    var iterator: RequestBody.AsyncIterator
+    init(_ iterator: RequestBody.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> ByteBuffer? { try await iterator.next() }
 }
 
 extension StringProtocol {

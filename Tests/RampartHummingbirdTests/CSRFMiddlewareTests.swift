@@ -43,6 +43,11 @@ struct CSRFMiddlewareTests {
             // The body is still readable after the middleware looked for _csrf.
             String(buffer: try await request.body.collect(upTo: 10_000))
         }
+        router.post("/upload") { request, _ in
+            let form = try await request.multipartForm(policy: try UploadPolicy(maximumBytes: 64 * 1024))
+            let file = try #require(form.file("file"))
+            return "\(file.type.mediaType) \(file.bytes.readableBytes) \(form.value("title") ?? "-")"
+        }
         router.post("/profile/delete") { _, _ in "deleted" }
         router.post("/webhooks/payment") { _, _ in "webhook" }
         router.post("/public-api/ping") { _, _ in "pong" }
@@ -173,9 +178,13 @@ struct CSRFMiddlewareTests {
             let body = "--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhello\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
             #expect(try await client.execute(uri: "/comments", method: .post, headers: headers, body: ByteBuffer(string: body)).status == .ok)
 
-            let twice = "--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
-            let repeated = try await client.execute(uri: "/comments", method: .post, headers: headers, body: ByteBuffer(string: twice))
+            // The first _csrf field is the one checked; a good token later does not rescue a bad one.
+            let badThenGood = "--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nforged\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
+            var jsonHeaders = headers
+            jsonHeaders[.accept] = "application/json"
+            let repeated = try await client.execute(uri: "/comments", method: .post, headers: jsonHeaders, body: ByteBuffer(string: badThenGood))
             #expect(repeated.status == .forbidden)
+            #expect(String(buffer: repeated.body) == "{\"error\":\"forbidden\",\"reason\":\"badToken\"}")
 
             let broken = try await client.execute(uri: "/comments", method: .post, headers: headers, body: ByteBuffer(string: "--XyZ\r\ngarbage"))
             #expect(broken.status == .forbidden)
@@ -184,6 +193,37 @@ struct CSRFMiddlewareTests {
             form[.contentType] = "application/x-www-form-urlencoded"
             let big = try await client.execute(uri: "/comments", method: .post, headers: form, body: ByteBuffer(string: "body=" + String(repeating: "x", count: 5000) + "&_csrf=\(token)"))
             #expect(big.status == .contentTooLarge)
+        }
+    }
+
+    @Test("a multipart upload larger than the form limit passes when _csrf comes first, and the handler reads every byte")
+    func multipartUploadStreamsPastTheScan() async throws {
+        try await Self.makeApp().test(.router) { client in
+            var browser = Browser()
+            let formPage = try await client.execute(uri: "/form", method: .get, headers: browser.headers)
+            browser.take(formPage)
+            let token = try #require(Self.token(in: String(buffer: formPage.body)))
+            var headers = browser.headers
+            headers[.contentType] = "multipart/form-data; boundary=XyZ"
+            headers[.accept] = "application/json"
+            let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0x41, count: 20_000 - 8)
+            func body(tokenFirst: Bool) -> ByteBuffer {
+                let tokenPart = "--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n"
+                var buffer = ByteBuffer(string: tokenFirst ? tokenPart : "")
+                buffer.writeString("--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nmy cat\r\n")
+                buffer.writeString("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cat.png\"\r\nContent-Type: image/png\r\n\r\n")
+                buffer.writeBytes(png)
+                buffer.writeString("\r\n" + (tokenFirst ? "" : tokenPart) + "--XyZ--\r\n")
+                return buffer
+            }
+            // 20 KB is over the 4 KiB form limit, but the token is found first and the rest streams on.
+            let accepted = try await client.execute(uri: "/upload", method: .post, headers: headers, body: body(tokenFirst: true))
+            #expect(accepted.status == .ok)
+            #expect(String(buffer: accepted.body) == "image/png 20000 my cat")
+            // A token after 4 KiB of upload is not looked for: the body is not buffered to find it.
+            let late = try await client.execute(uri: "/upload", method: .post, headers: headers, body: body(tokenFirst: false))
+            #expect(late.status == .forbidden)
+            #expect(String(buffer: late.body) == "{\"error\":\"forbidden\",\"reason\":\"missingToken\"}")
         }
     }
 

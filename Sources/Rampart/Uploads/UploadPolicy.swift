@@ -103,6 +103,17 @@ public struct UploadPolicy: Sendable {
         return .success(type)
     }
 
+    /// How many leading bytes are enough to recognise every allowed type (WebP needs 14).
+    public static let sniffLength = 16
+
+    /// An early decision on the first bytes of a stream, so an upload of the wrong type is
+    /// refused before the rest is read: `.unsupportedType` once ``sniffLength`` bytes match no
+    /// allowed type, `nil` to read on. ``inspect(_:)`` still decides on the whole file.
+    public func earlyRefusal(prefix: some Collection<UInt8>) -> UploadRefusal? {
+        guard prefix.count >= Self.sniffLength else { return nil }
+        return allowedTypes.contains(where: { $0.matches(prefix) }) ? nil : .unsupportedType
+    }
+
     /// A random name to store an upload under: 128 bits, base64url, no extension from the client.
     public static func storedName() -> String {
         Base64.encode(SecureRandom.bytes(16), urlSafe: true)

@@ -1,0 +1,148 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Rampart
+
+/// Limits on JSON request bodies: size (413 above it) and nesting depth (400 above it).
+///
+/// Size is checked against `Content-Length` before reading, then while the body streams. Depth
+/// is checked by a byte scan before any decoding, so a `[[[[…` bomb never reaches a recursive
+/// decoder.
+///
+/// See [RFC 8259 §9](https://www.rfc-editor.org/rfc/rfc8259#section-9) (implementations may
+/// limit nesting) and [OWASP REST Security Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/REST_Security_Cheat_Sheet.html).
+public struct JSONLimits: Sendable, Hashable {
+    /// The largest body accepted, in bytes. 1 MiB by default.
+    public let maximumBytes: Int
+    /// The deepest nesting of arrays and objects accepted. 64 by default.
+    public let maximumDepth: Int
+
+    /// Creates limits.
+    /// - Throws: ``SecurityConfigurationError`` naming `maximumJSONBytes` or `maximumJSONDepth` when not positive.
+    public init(maximumBytes: Int = 1024 * 1024, maximumDepth: Int = 64) throws(SecurityConfigurationError) {
+        guard maximumBytes > 0 else {
+            throw SecurityConfigurationError(setting: "maximumJSONBytes", value: String(maximumBytes), reason: .invalidValue, message: "must be positive")
+        }
+        guard maximumDepth > 0 else {
+            throw SecurityConfigurationError(setting: "maximumJSONDepth", value: String(maximumDepth), reason: .invalidValue, message: "must be positive")
+        }
+        self.maximumBytes = maximumBytes
+        self.maximumDepth = maximumDepth
+    }
+
+    /// 1 MiB and depth 64.
+    public static let standard = try! JSONLimits()
+
+    /// Whether `bytes` nest arrays and objects deeper than `maximumDepth` (brackets inside strings
+    /// do not count).
+    public func exceedsDepth(_ bytes: some Sequence<UInt8>) -> Bool {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maximumDepth { return true }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return false
+    }
+}
+
+extension Request {
+    /// Reads and decodes a JSON body under ``JSONLimits``.
+    ///
+    /// - Throws: ``RequestRefusal``: 415 `unsupportedMediaType` unless the `Content-Type` is
+    ///   `application/json` (or a `+json` type); 413 `tooLarge` past the size limit, as soon as
+    ///   it is known; 400 `tooDeep` past the depth limit; 400 `malformedJSON` for bytes that
+    ///   are not JSON or do not fit `T`.
+    ///
+    /// See [MDN: Content-Type](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Type).
+    public func decodeJSON<T: Decodable>(as type: T.Type, limits: JSONLimits = .standard, decoder: JSONDecoder = JSONDecoder()) async throws -> T {
+        let media = headers[.contentType].map { HeaderGrammar.asciiLowercased($0.prefix { $0 != ";" }).trimmingSpaces }
+        guard let media, media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
+            throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send Content-Type: application/json")
+        }
+        let bytes = try await collectBody(limit: limits.maximumBytes, what: "the JSON body")
+        if limits.exceedsDepth(bytes.readableBytesView) {
+            throw RequestRefusal(status: .badRequest, reason: "tooDeep", message: "the JSON nests deeper than \(limits.maximumDepth) levels")
+        }
+        do {
+            return try decoder.decode(T.self, from: Data(bytes.readableBytesView))
+        } catch let error as DecodingError {
+            throw RequestRefusal(status: .badRequest, reason: "malformedJSON", message: Self.explain(error))
+        } catch {
+            throw RequestRefusal(status: .badRequest, reason: "malformedJSON", message: "the body is not valid JSON")
+        }
+    }
+
+    /// Collects the body under a limit: 413 at once for a larger `Content-Length`, and 413 as soon
+    /// as the streamed bytes pass the limit, without reading the rest.
+    func collectBody(limit: Int, what: String) async throws -> ByteBuffer {
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
+        }
+        var collected = ByteBuffer()
+        for try await chunk in body {
+            guard collected.readableBytes + chunk.readableBytes <= limit else {
+                throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
+            }
+            var chunk = chunk
+            collected.writeBuffer(&chunk)
+        }
+        return collected
+    }
+
+    /// A short reason for a decoding failure: field names from the app's type, never request bytes.
+    static func explain(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing field \(path(context.codingPath + [key]))"
+        case .typeMismatch(_, let context): return "wrong type at \(path(context.codingPath))"
+        case .valueNotFound(_, let context): return "null at \(path(context.codingPath))"
+        case .dataCorrupted(let context) where !context.codingPath.isEmpty: return "bad value at \(path(context.codingPath))"
+        default: return "the body is not valid JSON"
+        }
+    }
+}
+
+/// A JSON response, sent as `application/json; charset=utf-8`, with `<`, `>`, `&`, U+2028 and
+/// U+2029 escaped so the body is inert even if a browser is tricked into reading it as HTML.
+///
+/// See [RFC 8259](https://www.rfc-editor.org/rfc/rfc8259) and
+/// [MDN: X-Content-Type-Options](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Content-Type-Options).
+public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator, Sendable {
+    /// The status to send.
+    public var status: HTTPResponse.Status
+    /// The value encoded.
+    public var value: Value
+
+    /// Creates a JSON response.
+    public init(status: HTTPResponse.Status = .ok, _ value: Value) {
+        self.status = status
+        self.value = value
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = JSONForHTML.escape(try encoder.encode(value))
+        let buffer = ByteBuffer(string: json)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(buffer.readableBytes)],
+            body: .init(byteBuffer: buffer)
+        )
+    }
+}
