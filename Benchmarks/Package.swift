@@ -1,6 +1,7 @@
 // swift-tools-version:6.2
 // Benchmarks live in their own package so the main build stays lean. Build in release:
 //   swift run -c release RampartBenchmarks
+//   swift run -c release EscapeBenchmark        (and python3 load/markupsafe_bench.py)
 //   ./load/headers.sh
 import PackageDescription
 
@@ -23,6 +24,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "EscapeBenchmark",
+            dependencies: [.product(name: "Rampart", package: "Rampart")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

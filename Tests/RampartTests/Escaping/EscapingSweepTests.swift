@@ -22,6 +22,43 @@ struct EscapingSweepTests {
         0x0483, 0x0591, 0x05BF, 0x0610, 0x093C, 0x1AB0, 0x1DC0, 0x20D0, 0x20D2, 0xFE20,
     ]
 
+    /// A byte-at-a-time escaper to check the 16-byte block code against.
+    static func reference(_ text: String) -> String {
+        var out: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "&"): out += Array("&amp;".utf8)
+            case UInt8(ascii: "<"): out += Array("&lt;".utf8)
+            case UInt8(ascii: ">"): out += Array("&gt;".utf8)
+            case UInt8(ascii: "\""): out += Array("&quot;".utf8)
+            case UInt8(ascii: "'"): out += Array("&#39;".utf8)
+            default: out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test("block boundaries: every length to 80 with escapes at every position and density", arguments: [0, 1, 2, 3, 5, 8, 16])
+    func blockBoundaries(_ stride: Int) {
+        let specials: [Character] = ["&", "<", ">", "\"", "'"]
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...80 {
+            for offset in 0..<max(1, min(length, 17)) {
+                var characters = (0..<length).map { i -> Character in i % 7 == 6 ? "é" : "abcdefghij".randomElement(using: &generator)! }
+                var position = offset
+                while position < length {
+                    characters[position] = specials.randomElement(using: &generator)!
+                    position += stride == 0 ? length : stride
+                }
+                let text = String(characters)
+                let escaped = HTML.escape(text)
+                #expect(Array(escaped.utf8) == Array(Self.reference(text).utf8), "length \(length) offset \(offset)")
+            }
+        }
+        let long = String(repeating: "a<b\"c'd&e>f", count: 10_000)
+        #expect(HTML.escape(long) == Self.reference(long))
+    }
+
     @Test("each special character followed by each of 20 combining marks", arguments: ["&", "<", ">", "\"", "'"])
     func combiningMarkSweep(_ special: String) {
         let entity = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"][special]!
