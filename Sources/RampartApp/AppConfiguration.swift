@@ -16,6 +16,28 @@ public struct AppConfiguration: Sendable {
     public var dataDirectory: String
     /// The environment `RAMPART_KEYS` is read from.
     public var environment: [String: String]
+    /// The SQLite database file; `<dataDirectory>/rampart.sqlite` unless set.
+    public var databasePath: String
+    /// The bcrypt cost for passwords: 12.
+    public var passwordHashCost: Int
+    /// How many CSP reports are stored per minute at most; the rest are dropped.
+    public var cspReportsPerMinute: Int
+    /// A PEM certificate chain and private key to serve HTTPS directly.
+    public var tls: TLSFiles?
+
+    /// The certificate and key files for HTTPS.
+    public struct TLSFiles: Sendable, Hashable {
+        /// The PEM certificate chain.
+        public var certificatePath: String
+        /// The PEM private key.
+        public var keyPath: String
+
+        /// Creates the pair.
+        public init(certificatePath: String, keyPath: String) {
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
+        }
+    }
 
     /// The health-check path, served over plain HTTP even when HTTPS is enforced.
     public static let healthPath = "/healthz"
@@ -42,8 +64,18 @@ public struct AppConfiguration: Sendable {
         allowInsecureHTTP: Bool = false,
         httpsPort: Int? = nil,
         dataDirectory: String = ".rampart",
+        databasePath: String? = nil,
+        tls: TLSFiles? = nil,
+        passwordHashCost: Int = 12,
+        cspReportsPerMinute: Int = 100,
         environment: [String: String] = KeyRing.processEnvironment
     ) throws {
+        guard (10...16).contains(passwordHashCost) else {
+            throw SecurityConfigurationError(setting: "passwordHashCost", value: String(passwordHashCost), reason: .invalidValue, message: "bcrypt cost must be 10 to 16 (12 recommended)")
+        }
+        guard cspReportsPerMinute > 0 else {
+            throw SecurityConfigurationError(setting: "cspReportsPerMinute", value: String(cspReportsPerMinute), reason: .invalidValue, message: "must be positive")
+        }
         guard (0...65535).contains(port) else {
             throw SecurityConfigurationError(setting: "port", value: String(port), reason: .invalidValue, message: "port must be 0 to 65535")
         }
@@ -63,18 +95,38 @@ public struct AppConfiguration: Sendable {
         self.transport = TransportSecurity(
             allowedHosts: self.allowedHosts,
             trustedProxies: try TrustedProxies(trustedProxies),
-            httpsPolicy: httpsPolicy
+            httpsPolicy: httpsPolicy,
+            serverTerminatesTLS: tls != nil
         )
-        self.headers = .strict
+        self.headers = Self.boardHeaders
         guard !dataDirectory.isEmpty else {
             throw SecurityConfigurationError(setting: "dataDirectory", value: dataDirectory, reason: .empty, message: "name a folder for the database and key file")
         }
         self.dataDirectory = dataDirectory
         self.environment = environment
+        if let databasePath, databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://") {
+            throw SecurityConfigurationError(setting: "database", value: "postgres://…", reason: .invalidValue,
+                                             message: "PostgreSQL is not supported by this build yet; give a SQLite file path")
+        }
+        if let databasePath, databasePath.isEmpty {
+            throw SecurityConfigurationError(setting: "database", value: databasePath, reason: .empty, message: "give a SQLite file path")
+        }
+        self.databasePath = databasePath ?? dataDirectory + "/rampart.sqlite"
+        self.tls = tls
+        self.passwordHashCost = passwordHashCost
+        self.cspReportsPerMinute = cspReportsPerMinute
     }
 
-    /// The SQLite database file.
-    public var databasePath: String { dataDirectory + "/rampart.sqlite" }
+    /// The reference app's headers: the `.strict` preset, with CSP violations reported to the
+    /// app's own receiver through both `report-uri` and `report-to`.
+    public static var boardHeaders: SecurityHeaders {
+        var headers = SecurityHeaders.strict
+        headers.contentSecurityPolicy = try! SecurityHeaders.strictContentSecurityPolicy
+            .setting(.reportURI("/csp-reports"))
+            .setting(.reportTo("csp"))
+        headers.reportingEndpoints = try! ReportingEndpoints(["csp": "/csp-reports"])
+        return headers
+    }
     /// The key file, used when `RAMPART_KEYS` is not set.
     public var keyFilePath: String { dataDirectory + "/keys" }
 

@@ -1,18 +1,23 @@
+import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import Rampart
 import RampartHummingbird
 import RampartSQLite
+import Synchronization
 
 /// The reference application's request context.
 public typealias AppRequestContext = BasicRampartRequestContext
 
-/// What the reference application runs on: keys, database and session manager.
+/// What the reference application runs on: keys, database, stores and the CSRF configuration.
 public struct AppServices: Sendable {
     /// The master keys.
     public let keyRing: KeyRing
-    /// The SQLite database in the data directory.
+    /// The SQLite database (sessions, used tokens and the board's tables).
     public let database: RampartDatabase
     /// The session store.
     public let sessionStore: SQLiteSessionStore
@@ -20,12 +25,17 @@ public struct AppServices: Sendable {
     public let sessions: SessionManager
     /// The used one-time token store.
     public let usedTokens: SQLiteUsedTokenStore
+    /// The board's data.
+    public let repository: SQLiteAppRepository
     /// The CSRF configuration.
     public let csrf: CSRFConfiguration
 
     /// Loads the keys (from `RAMPART_KEYS`, else the key file, creating it on first run) and
     /// opens the database.
+    /// - Throws: ``SecurityConfigurationError`` naming `dataDirectory` when the folder cannot be
+    ///   created or written, or a key error naming the bad entry.
     public init(_ configuration: AppConfiguration, logger: Logger) throws {
+        try Self.checkWritable(directory: configuration.dataDirectory)
         let (ring, source) = try KeyRing.load(environment: configuration.environment, keyFile: configuration.keyFilePath)
         switch source {
         case .environment:
@@ -36,66 +46,62 @@ public struct AppServices: Sendable {
             logger.notice("Rampart generated a key and created the key file (mode 0600)", metadata: ["rampart.keyFile": .string(path)])
         }
         keyRing = ring
-        database = try RampartDatabase(path: configuration.databasePath)
+        database = try RampartDatabase(path: configuration.databasePath, migrations: SQLiteAppRepository.migrations)
         sessionStore = SQLiteSessionStore(database: database)
         sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(sessionStore)), keyRing: ring)
         usedTokens = SQLiteUsedTokenStore(database: database)
+        repository = SQLiteAppRepository(database: database)
         csrf = try CSRFConfiguration(
-            oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["demo.once"], store: usedTokens),
-            oneTimeRoutes: [.init(.post, "/csrf-demo/once", action: "demo.once")]
+            exemptions: [.path("/csp-reports", reason: "browsers send CSP reports without cookies or tokens; it only stores capped, deduplicated reports")],
+            oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["profile.delete"], store: usedTokens),
+            oneTimeRoutes: [.init(.post, "/profile/delete", action: "profile.delete")],
+            maximumFormBytes: 64 * 1024
         )
     }
-}
 
-/// The demo form: one note, echoed back escaped.
-struct DemoForm: Decodable {
-    var note: String
-
-    /// Reads a URL-encoded form of at most 16 KiB; anything else is a 400, never a 500.
-    static func read(_ request: Request) async throws -> DemoForm {
-        var request = request
-        let body = try await request.collectBody(upTo: 16 * 1024)
-        guard let form = try? URLEncodedFormDecoder().decode(DemoForm.self, from: String(buffer: body)), form.note.count <= 200 else {
-            throw HTTPError(.badRequest, message: "expected a form with a note of at most 200 characters")
+    /// Creates the data directory (mode 0700) if needed and checks that it can be written.
+    static func checkWritable(directory: String) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw SecurityConfigurationError(setting: "dataDirectory", value: directory, reason: .invalidValue, message: "exists but is not a folder")
+            }
+        } else {
+            do {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw SecurityConfigurationError(setting: "dataDirectory", value: directory, reason: .invalidValue, message: "cannot be created (check the parent folder's permissions)")
+            }
         }
-        return form
+        guard manager.isWritableFile(atPath: directory) else {
+            throw SecurityConfigurationError(setting: "dataDirectory", value: directory, reason: .invalidValue, message: "is not writable by this user")
+        }
     }
 }
 
-extension SessionKey where Value == Int {
-    /// How many times this session has loaded the home page.
-    static let visits = SessionKey("visits")
+/// The routes registered, filled once the router is built (read by the 405 handling).
+final class RouteList: Sendable {
+    let routes = Mutex<[RouteInfo]>([])
 }
 
 /// Builds the reference application's router: every route behind Rampart's middleware.
-public func buildRouter(_ configuration: AppConfiguration, services: AppServices) throws -> Router<AppRequestContext> {
+/// Returns the router and the routes it registered, with their CSRF mode and CSP.
+public func buildRouter(_ configuration: AppConfiguration, services: AppServices) async throws -> (router: Router<AppRequestContext>, routes: [RouteInfo]) {
     let router = Router(context: AppRequestContext.self)
+    let board = try await Board(services: services, configuration: configuration)
+    let list = RouteList()
+    let recorder = RouteRecorder(router: router, csrf: services.csrf)
     router.add(middleware: try SecurityHeadersMiddleware(headers: configuration.headers, transport: configuration.transport))
-    router.get(.init(stringLiteral: AppConfiguration.healthPath)) { _, _ in
+    router.add(middleware: ErrorPagesMiddleware(templates: board.templates, routes: { list.routes.withLock { $0 } }))
+    recorder.get(AppConfiguration.healthPath, csp: "strict", "Health check (no session; exempt from the HTTPS redirect)") { _, _ in
         "ok\n"
     }
     router.add(middleware: SessionMiddleware(manager: services.sessions))
     router.add(middleware: CSRFMiddleware(configuration: services.csrf))
-    router.get("/") { _, context in
-        let visits = (context.session[.visits] ?? 0) + 1
-        context.session[.visits] = visits
-        return HTMLResponse(html: DemoPage.render(
-            nonce: context.security.cspNonce,
-            isSecure: context.security.isSecure,
-            visits: visits,
-            csrfField: context.csrf.hiddenField(),
-            oneTimeField: try context.csrf.oneTimeField(action: "demo.once")
-        ))
-    }
-    router.post("/csrf-demo") { request, _ in
-        let form = try await DemoForm.read(request)
-        return HTMLResponse(html: DemoPage.accepted(note: form.note, kind: "masked session token").html)
-    }
-    router.post("/csrf-demo/once") { request, _ in
-        let form = try await DemoForm.read(request)
-        return HTMLResponse(html: DemoPage.accepted(note: form.note, kind: "one-time token").html)
-    }
-    return router
+    board.register(on: recorder)
+    list.routes.withLock { $0 = recorder.routes }
+    return (router, recorder.routes)
 }
 
 /// Builds the reference application, ready to run with `runService()`.
@@ -103,14 +109,43 @@ public func buildApplication(
     _ configuration: AppConfiguration,
     logger: Logger = Logger(label: "rampart"),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
+) async throws -> some ApplicationProtocol {
     let services = try AppServices(configuration, logger: logger)
-    let router = try buildRouter(configuration, services: services)
+    let (router, _) = try await buildRouter(configuration, services: services)
+    let server: HTTPServerBuilder
+    if let tls = configuration.tls {
+        server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(tls))
+    } else {
+        server = .http1()
+    }
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.hostname, port: configuration.port)),
-        services: [StorePurgeService(stores: [services.sessionStore, services.usedTokens], logger: logger)],
+        server: server,
+        configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: nil),
+        services: [StorePurgeService(stores: [services.sessionStore, services.usedTokens, services.repository], logger: logger)],
         onServerRunning: onServerRunning,
         logger: logger
     )
+}
+
+/// Loads the certificate chain and key for HummingbirdTLS, naming the file that fails.
+func tlsConfiguration(_ files: AppConfiguration.TLSFiles) throws -> TLSConfiguration {
+    let chain: [NIOSSLCertificate]
+    do {
+        chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath)
+    } catch {
+        throw SecurityConfigurationError(setting: "tlsCert", value: files.certificatePath, reason: .invalidValue, message: "cannot read a PEM certificate chain from this file")
+    }
+    guard !chain.isEmpty else {
+        throw SecurityConfigurationError(setting: "tlsCert", value: files.certificatePath, reason: .empty, message: "holds no certificate")
+    }
+    let key: NIOSSLPrivateKey
+    do {
+        key = try NIOSSLPrivateKey(file: files.keyPath, format: .pem)
+    } catch {
+        throw SecurityConfigurationError(setting: "tlsKey", value: files.keyPath, reason: .invalidValue, message: "cannot read a PEM private key from this file")
+    }
+    var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    configuration.minimumTLSVersion = .tlsv12
+    return configuration
 }

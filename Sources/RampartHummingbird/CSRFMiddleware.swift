@@ -11,8 +11,10 @@ import Synchronization
 public struct CSRFConfiguration: Sendable {
     /// A path that skips the CSRF checks, with the reason why that is safe.
     public struct Exemption: Sendable, Hashable {
-        let path: String
-        let isPrefix: Bool
+        /// The exact path, or the prefix.
+        public let path: String
+        /// Whether ``path`` is a prefix.
+        public let isPrefix: Bool
         /// Why the path is exempt, for reviewers and the log.
         public let reason: String
 
@@ -21,7 +23,8 @@ public struct CSRFConfiguration: Sendable {
         /// Every path under a prefix (a route group), such as `/webhooks/`.
         public static func prefix(_ prefix: String, reason: String) -> Exemption { Exemption(path: prefix, isPrefix: true, reason: reason) }
 
-        func matches(_ requestPath: Substring) -> Bool {
+        /// Whether a request path is exempt.
+        public func matches(_ requestPath: Substring) -> Bool {
             isPrefix ? requestPath.utf8.starts(with: path.utf8) : requestPath == path
         }
     }
@@ -39,9 +42,12 @@ public struct CSRFConfiguration: Sendable {
 
     /// A route whose unsafe requests need a one-time token for an action.
     public struct OneTimeRoute: Sendable, Hashable {
-        let method: HTTPRequest.Method
-        let path: String
-        let action: String
+        /// The method, `POST` by default.
+        public let method: HTTPRequest.Method
+        /// The exact path.
+        public let path: String
+        /// The action the one-time token must be issued for.
+        public let action: String
         /// Creates a route requirement.
         public init(_ method: HTTPRequest.Method = .post, _ path: String, action: String) {
             self.method = method
@@ -118,7 +124,8 @@ final class CSRFState: Sendable {
 /// - In token mode the request must carry a token in the form field `_csrf` (URL-encoded or
 ///   multipart; the body is read up to a limit first, 413 beyond it) or the `X-CSRF-Token` header:
 ///   a masked session token, or a one-time token on the routes configured for one.
-/// - A failure is a 403 with the reason, as HTML or JSON by `Accept`, logged with the reason and
+/// - A failure is a 403 with the reason, as HTML or JSON by `Accept` (JSON too for a JSON body
+///   sent without `Accept: text/html`), logged with the reason and
 ///   never the token.
 /// - Responses of requests that issued a token get `Cache-Control: no-store` and `Vary: Cookie`.
 ///
@@ -236,7 +243,8 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
     /// The 403 response: JSON when the client prefers it, HTML otherwise.
     static func rejection(_ failure: CSRFError, request: Request) -> Response {
         let accept = request.headers[values: .accept].joined(separator: ",").lowercased()
-        let wantsJSON = accept.contains("application/json") && !accept.contains("text/html")
+        let sentJSON = request.headers[.contentType].map { HeaderGrammar.asciiLowercased($0.prefix { $0 != ";" }).trimmingSpaces == "application/json" } ?? false
+        let wantsJSON = (accept.contains("application/json") && !accept.contains("text/html")) || (sentJSON && !accept.contains("text/html"))
         let body: String
         let type: String
         if wantsJSON {

@@ -17,9 +17,28 @@ public final class RampartDatabase: Sendable {
 
     let pool: DatabasePool
 
+    /// The GRDB pool, for an application's own tables (see ``Migration``).
+    public var writer: DatabasePool { pool }
+
+    /// A schema migration an application adds after Rampart's own, run once, in order, at open.
+    ///
+    /// See [GRDB Migrations](https://swiftpackageindex.com/groue/grdb.swift/documentation/grdb/migrations).
+    public struct Migration: Sendable {
+        /// A unique, stable name (recorded in `grdb_migrations`).
+        public let identifier: String
+        /// The schema change.
+        public let migrate: @Sendable (Database) throws -> Void
+
+        /// Creates a migration.
+        public init(_ identifier: String, migrate: @escaping @Sendable (Database) throws -> Void) {
+            self.identifier = identifier
+            self.migrate = migrate
+        }
+    }
+
     /// Opens the database at `path`, creating its folder (mode 0700) and file if needed, and
     /// migrates the schema.
-    public init(path: String) throws {
+    public init(path: String, migrations: [Migration] = []) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var configuration = Configuration()
@@ -28,7 +47,11 @@ public final class RampartDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        var migrator = Self.migrator
+        for migration in migrations {
+            migrator.registerMigration(migration.identifier, migrate: migration.migrate)
+        }
+        try migrator.migrate(pool)
     }
 
     /// The journal mode in force, `wal` for a pool.

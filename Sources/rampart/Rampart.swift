@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
+import Rampart
 import RampartApp
 
 /// The `rampart` command-line tool.
@@ -9,60 +11,170 @@ struct RampartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "Rampart: secure-by-default web security for Swift servers.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Routes.self],
         defaultSubcommand: Serve.self
     )
+}
+
+/// The flags shared by `serve`, `routes` and `check`, each with a `RAMPART_*` environment
+/// equivalent; a flag wins over the environment.
+struct ServeOptions: ParsableArguments {
+    @Option(name: [.customLong("host"), .customLong("hostname")], help: "The address to listen on (RAMPART_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .shortAndLong, help: "The port to listen on (RAMPART_PORT; default 5000).")
+    var port: Int?
+
+    @Option(name: .customLong("data-dir"), help: "The data directory: the SQLite database and, unless RAMPART_KEYS is set, the key file (RAMPART_DATA_DIR; default .rampart).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("database"), help: "The SQLite database file (RAMPART_DATABASE; default <data-dir>/rampart.sqlite).")
+    var database: String?
+
+    @Option(name: .customLong("tls-cert"), help: "A PEM certificate chain to serve HTTPS directly (RAMPART_TLS_CERT); needs --tls-key. Try `rampart dev-cert`.")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key for --tls-cert (RAMPART_TLS_KEY).")
+    var tlsKey: String?
+
+    @Option(name: .customLong("trusted-proxy"), help: "A reverse proxy's address or CIDR range whose X-Forwarded-* and Forwarded headers are believed (repeatable; RAMPART_TRUSTED_PROXIES, comma-separated).")
+    var trustedProxies: [String] = []
+
+    @Option(name: .customLong("allowed-host"), help: "A host to answer for (repeatable; RAMPART_ALLOWED_HOSTS, comma-separated): example.com, .example.com, host:port. Loopback names are always allowed on a loopback address.")
+    var allowedHosts: [String] = []
+
+    @Flag(name: .customLong("allow-insecure-http"), help: "Serve plain HTTP without redirecting to HTTPS on a non-loopback address (RAMPART_ALLOW_INSECURE_HTTP=1).")
+    var allowInsecureHTTP = false
+
+    @Option(name: .customLong("https-port"), help: "The port used in redirects to HTTPS (RAMPART_HTTPS_PORT; default 443).")
+    var httpsPort: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (RAMPART_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    /// The settings, from flags first, then `RAMPART_*` variables, then defaults.
+    /// - Throws: `ValidationError` naming the flag or variable and the bad value.
+    func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
+        func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func number(_ flag: Int?, _ name: String, _ label: String) throws -> Int? {
+            if let flag { return flag }
+            guard let text = env(name) else { return nil }
+            guard let value = Int(text) else { throw ValidationError("\(name): '\(text)' is not a \(label)") }
+            return value
+        }
+        func list(_ flag: [String], _ name: String) -> [String] {
+            flag.isEmpty ? (env(name)?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []) : flag
+        }
+        let port = try number(port, "RAMPART_PORT", "port number") ?? 5000
+        let httpsPort = try number(httpsPort, "RAMPART_HTTPS_PORT", "port number")
+        let insecureText = env("RAMPART_ALLOW_INSECURE_HTTP")
+        if let insecureText, !["1", "true", "yes", "0", "false", "no"].contains(insecureText.lowercased()) {
+            throw ValidationError("RAMPART_ALLOW_INSECURE_HTTP: '\(insecureText)' is not 1/true/yes or 0/false/no")
+        }
+        let certificate = tlsCertificate ?? env("RAMPART_TLS_CERT")
+        let key = tlsKey ?? env("RAMPART_TLS_KEY")
+        let tls: AppConfiguration.TLSFiles?
+        switch (certificate, key) {
+        case (nil, nil): tls = nil
+        case (let certificate?, let key?): tls = .init(certificatePath: certificate, keyPath: key)
+        case (nil, _): throw ValidationError("--tls-key needs --tls-cert (or RAMPART_TLS_CERT)")
+        case (_, nil): throw ValidationError("--tls-cert needs --tls-key (or RAMPART_TLS_KEY)")
+        }
+        do {
+            return try AppConfiguration(
+                hostname: host ?? env("RAMPART_HOST") ?? "127.0.0.1",
+                port: port,
+                allowedHosts: list(allowedHosts, "RAMPART_ALLOWED_HOSTS"),
+                trustedProxies: list(trustedProxies, "RAMPART_TRUSTED_PROXIES"),
+                allowInsecureHTTP: allowInsecureHTTP || ["1", "true", "yes"].contains(insecureText?.lowercased() ?? ""),
+                httpsPort: httpsPort,
+                dataDirectory: dataDirectory ?? env("RAMPART_DATA_DIR") ?? ".rampart",
+                databasePath: database ?? env("RAMPART_DATABASE"),
+                tls: tls,
+                environment: environment
+            )
+        } catch let error as SecurityConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The log level, from `--log-level` or `RAMPART_LOG_LEVEL`.
+    func level(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Logger.Level {
+        guard let text = logLevel ?? environment["RAMPART_LOG_LEVEL"] else { return .info }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("\(logLevel == nil ? "RAMPART_LOG_LEVEL" : "--log-level"): '\(text)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        return level
+    }
 }
 
 /// `rampart serve`: serves the reference application.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the reference application (the default command)."
+        abstract: "Serve the reference application (the default command).",
+        discussion: "Stops gracefully on SIGINT and SIGTERM."
     )
 
-    @Option(name: .long, help: "The address to listen on.")
-    var hostname: String = "127.0.0.1"
+    @OptionGroup var options: ServeOptions
 
-    @Option(name: .shortAndLong, help: "The port to listen on.")
-    var port: Int = 5000
-
-    @Option(name: .customLong("allowed-host"), help: "A host to answer for (repeatable): example.com, .example.com, *.example.com, host:port. Loopback names are always allowed on a loopback address.")
-    var allowedHosts: [String] = []
-
-    @Option(name: .customLong("trusted-proxy"), help: "A reverse proxy's address or CIDR range whose X-Forwarded-Proto and Forwarded headers are believed (repeatable).")
-    var trustedProxies: [String] = []
-
-    @Flag(name: .customLong("allow-insecure-http"), help: "Serve plain HTTP without redirecting to HTTPS on a non-loopback address.")
-    var allowInsecureHTTP = false
-
-    @Option(name: .customLong("https-port"), help: "The port to use in redirects to HTTPS (default 443).")
-    var httpsPort: Int?
-
-    @Option(name: .customLong("data-dir"), help: "The data directory: the SQLite database and, unless RAMPART_KEYS is set, the key file.")
-    var dataDirectory: String = ".rampart"
-
-    func makeConfiguration() throws -> AppConfiguration {
-        try AppConfiguration(
-            hostname: hostname,
-            port: port,
-            allowedHosts: allowedHosts,
-            trustedProxies: trustedProxies,
-            allowInsecureHTTP: allowInsecureHTTP,
-            httpsPort: httpsPort,
-            dataDirectory: dataDirectory
-        )
+    func makeConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
+        try options.configuration(environment: environment)
     }
 
     func run() async throws {
-        let configuration: AppConfiguration
-        do {
-            configuration = try makeConfiguration()
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let configuration = try makeConfiguration()
         var logger = Logger(label: "rampart")
-        logger.logLevel = .info
-        let app = try buildApplication(configuration, logger: logger)
+        logger.logLevel = try options.level()
+        let app: any ApplicationProtocol
+        do {
+            app = try await buildApplication(configuration, logger: logger) { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                let scheme = configuration.tls == nil ? "http" : "https"
+                let host = configuration.hostname.contains(":") ? "[\(configuration.hostname)]" : configuration.hostname
+                print("Rampart board on \(scheme)://\(host):\(port)/ (SQLite \(configuration.databasePath)); Ctrl-C stops it")
+            }
+        } catch let error as SecurityConfigurationError {
+            throw ValidationError(error.description)
+        }
         try await app.runService()
+    }
+}
+
+/// `rampart routes`: lists every route with its method, path, CSRF mode and CSP.
+struct Routes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the reference app's routes with their CSRF mode and CSP.")
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        print(try await Self.render(json: json))
+    }
+
+    /// Builds the router against a throw-away data directory and in-memory keys, and lists what it registered.
+    static func render(json: Bool) async throws -> String {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-routes-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let configuration = try AppConfiguration(dataDirectory: scratch, environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()])
+        var logger = Logger(label: "rampart")
+        logger.logLevel = .error
+        let services = try AppServices(configuration, logger: logger)
+        let routes = try await buildRouter(configuration, services: services).routes
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(routes), as: UTF8.self)
+        }
+        let widths = [
+            max(6, routes.map(\.method.count).max() ?? 0),
+            max(4, routes.map(\.path.count).max() ?? 0),
+            max(4, routes.map(\.csrf.count).max() ?? 0),
+        ]
+        func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
+        var lines = [pad("METHOD", widths[0]) + "  " + pad("PATH", widths[1]) + "  " + pad("CSRF", widths[2]) + "  CSP"]
+        for route in routes {
+            lines.append(pad(route.method, widths[0]) + "  " + pad(route.path, widths[1]) + "  " + pad(route.csrf, widths[2]) + "  " + route.csp)
+        }
+        return lines.joined(separator: "\n")
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Logging
 import Rampart
 @testable import rampart
 import RampartApp
@@ -10,7 +12,7 @@ struct CLITests {
     func defaults() throws {
         let command = try RampartCommand.parseAsRoot([])
         let serve = try #require(command as? Serve)
-        let configuration = try serve.makeConfiguration()
+        let configuration = try serve.makeConfiguration(environment: [:])
         #expect(configuration.hostname == "127.0.0.1")
         #expect(configuration.port == 5000)
     }
@@ -18,10 +20,10 @@ struct CLITests {
     @Test("serve options reach the configuration")
     func options() throws {
         let serve = try Serve.parse([
-            "--hostname", "0.0.0.0", "--port", "8080", "--allowed-host", "example.com", "--allowed-host", ".example.org",
+            "--host", "0.0.0.0", "--port", "8080", "--allowed-host", "example.com", "--allowed-host", ".example.org",
             "--trusted-proxy", "10.0.0.0/8", "--https-port", "8443", "--data-dir", "/tmp/rampart-cli-test",
         ])
-        let configuration = try serve.makeConfiguration()
+        let configuration = try serve.makeConfiguration(environment: [:])
         #expect(configuration.port == 8080)
         #expect(configuration.databasePath == "/tmp/rampart-cli-test/rampart.sqlite")
         #expect(configuration.allowedHosts.allows("www.example.org"))
@@ -32,13 +34,70 @@ struct CLITests {
     @Test("--allow-insecure-http serves plain HTTP on a public address")
     func allowInsecure() throws {
         let serve = try Serve.parse(["--hostname", "0.0.0.0", "--allowed-host", "example.com", "--allow-insecure-http"])
-        #expect(try serve.makeConfiguration().transport.httpsPolicy == .allowInsecureHTTP)
+        #expect(try serve.makeConfiguration(environment: [:]).transport.httpsPolicy == .allowInsecureHTTP)
     }
 
     @Test("a bad setting fails at startup with the setting's name")
     func badSetting() throws {
         let serve = try Serve.parse(["--trusted-proxy", "10.0.0.1/8"])
-        let error = #expect(throws: SecurityConfigurationError.self) { try serve.makeConfiguration() }
-        #expect(error?.description == "trustedProxies: host bits are set below the prefix; did you mean 10.0.0.0/8? (value: \"10.0.0.1/8\", reason: invalidValue)")
+        let error = #expect(throws: ValidationError.self) { try serve.makeConfiguration(environment: [:]) }
+        #expect(error?.message == "trustedProxies: host bits are set below the prefix; did you mean 10.0.0.0/8? (value: \"10.0.0.1/8\", reason: invalidValue)")
+    }
+
+    @Test("every flag has a RAMPART_* environment equivalent; flags win")
+    func environment() throws {
+        let environment = [
+            "RAMPART_HOST": "0.0.0.0", "RAMPART_PORT": "8081", "RAMPART_DATA_DIR": "/tmp/rampart-env",
+            "RAMPART_DATABASE": "/tmp/rampart-env/board.sqlite", "RAMPART_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.0.0/16",
+            "RAMPART_ALLOWED_HOSTS": "example.com,.example.org", "RAMPART_HTTPS_PORT": "8443", "RAMPART_LOG_LEVEL": "debug",
+        ]
+        let serve = try Serve.parse([])
+        let configuration = try serve.makeConfiguration(environment: environment)
+        #expect(configuration.hostname == "0.0.0.0")
+        #expect(configuration.port == 8081)
+        #expect(configuration.databasePath == "/tmp/rampart-env/board.sqlite")
+        #expect(configuration.keyFilePath == "/tmp/rampart-env/keys")
+        #expect(configuration.transport.trustedProxies.contains(IPAddress("192.168.1.1")))
+        #expect(configuration.allowedHosts.allows("a.example.org"))
+        #expect(try serve.options.level(environment: environment) == .debug)
+        let flagged = try Serve.parse(["--port", "9000", "--log-level", "warning"])
+        #expect(try flagged.makeConfiguration(environment: environment).port == 9000)
+        #expect(try flagged.options.level(environment: environment) == .warning)
+    }
+
+    @Test("a bad flag or environment value is a one-line error naming it", arguments: [
+        ([String](), ["RAMPART_PORT": "http"], "RAMPART_PORT: 'http' is not a port number"),
+        ([], ["RAMPART_ALLOW_INSECURE_HTTP": "maybe"], "RAMPART_ALLOW_INSECURE_HTTP: 'maybe' is not 1/true/yes or 0/false/no"),
+        (["--tls-cert", "cert.pem"], [:], "--tls-cert needs --tls-key (or RAMPART_TLS_KEY)"),
+        (["--tls-key", "key.pem"], [:], "--tls-key needs --tls-cert (or RAMPART_TLS_CERT)"),
+        (["--port", "99999"], [:], "port: port must be 0 to 65535 (value: \"99999\", reason: invalidValue)"),
+        (["--host", "0.0.0.0"], [:], "allowedHosts: listening on a non-loopback address needs at least one allowed host (--allowed-host example.com) (value: \"0.0.0.0\", reason: empty)"),
+    ])
+    func badValues(_ arguments: [String], _ environment: [String: String], _ message: String) throws {
+        let serve = try Serve.parse(arguments)
+        let error = #expect(throws: ValidationError.self) { try serve.makeConfiguration(environment: environment) }
+        #expect(error?.message == message)
+    }
+
+    @Test("a bad log level names the flag or the variable")
+    func badLogLevel() throws {
+        let error = #expect(throws: ValidationError.self) { try Serve.parse(["--log-level", "loud"]).options.level(environment: [:]) }
+        #expect(error?.message == "--log-level: 'loud' is not one of trace, debug, info, notice, warning, error, critical")
+        let fromEnvironment = #expect(throws: ValidationError.self) { try Serve.parse([]).options.level(environment: ["RAMPART_LOG_LEVEL": "x"]) }
+        #expect(fromEnvironment?.message == "RAMPART_LOG_LEVEL: 'x' is not one of trace, debug, info, notice, warning, error, critical")
+    }
+
+    @Test("routes lists every route with its CSRF mode and CSP")
+    func routes() async throws {
+        let table = try await Routes.render(json: false)
+        let lines = table.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("METHOD  PATH") == true)
+        #expect(lines.contains { $0.hasPrefix("POST    /profile/delete") && $0.contains("one-time token (profile.delete)") })
+        #expect(lines.contains { $0.hasPrefix("POST    /csp-reports") && $0.contains("exempt: browsers send CSP reports") })
+        #expect(lines.contains { $0.hasPrefix("GET     /uploads/{id}") && $0.hasSuffix("sandbox; default-src 'none' (SafeDownload)") })
+        let json = try await Routes.render(json: true)
+        let decoded = try JSONDecoder().decode([RouteInfo].self, from: Data(json.utf8))
+        #expect(decoded.count == lines.count - 1)
+        #expect(decoded.contains { $0.method == "POST" && $0.path == "/comments" && $0.csrf == "origin check + masked token (_csrf field or X-CSRF-Token)" })
     }
 }

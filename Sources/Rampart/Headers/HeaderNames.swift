@@ -18,6 +18,7 @@ extension HTTPField.Name {
     package static let hostHeader = HTTPField.Name("Host")!
     package static let forwarded = HTTPField.Name("Forwarded")!
     package static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    package static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     package static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
 }
 

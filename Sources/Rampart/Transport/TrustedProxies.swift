@@ -33,6 +33,24 @@ public struct TrustedProxies: Sendable, Hashable {
         return networks.contains { $0.contains(peer) }
     }
 
+    /// The client's address: the TCP peer, or, when the peer is a trusted proxy, the nearest
+    /// untrusted address in `X-Forwarded-For` read from the right (each proxy appends the address
+    /// it saw, so only entries added by trusted proxies are believed). Malformed entries stop the
+    /// walk at the last trusted hop.
+    ///
+    /// See [MDN: X-Forwarded-For](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Forwarded-For).
+    public func clientAddress(peer: IPAddress?, fields: HTTPFields) -> IPAddress? {
+        guard contains(peer) else { return peer }
+        var client = peer
+        let entries = fields[values: .xForwardedFor].flatMap { $0.split(separator: ",") }
+        for entry in entries.reversed() {
+            guard let address = IPAddress(HeaderGrammar.trimOWS(entry)) else { return client }
+            client = address
+            if !contains(address) { return address }
+        }
+        return client
+    }
+
     /// The scheme a trusted proxy reports, from `Forwarded` (RFC 7239) and `X-Forwarded-Proto`.
     ///
     /// The last element of each header is the one our immediate peer wrote. Returns `nil`

@@ -1,0 +1,434 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import NIOCore
+import NIOPosix
+import Rampart
+import RampartHummingbird
+import RampartSQLite
+
+extension SessionKey where Value == String {
+    /// A one-shot message shown on the next page.
+    static let flash = SessionKey("flash")
+}
+
+/// The message board: accounts, comments, profiles with avatar uploads, a JSON API and a CSP
+/// report receiver with its dashboard, every page under the `.strict` header preset.
+struct Board: Sendable {
+    let repository: any AppRepository
+    let templates: SafeTemplates
+    let services: AppServices
+    let configuration: AppConfiguration
+    /// A bcrypt hash of a random password, verified against when the user does not exist, so
+    /// an unknown name takes as long as a wrong password.
+    let decoyHash: String
+
+    static let uploadPolicy = try! UploadPolicy(maximumBytes: 2 * 1024 * 1024, allowedTypes: UploadType.all)
+    static let maximumFailures = 10
+    static let commentLimit = 2000
+
+    init(services: AppServices, configuration: AppConfiguration) async throws {
+        self.services = services
+        self.configuration = configuration
+        self.repository = services.repository
+        self.templates = try SafeTemplates(templates: BoardTemplates.all)
+        let cost = configuration.passwordHashCost
+        let randomPassword = UploadPolicy.storedName() + UploadPolicy.storedName()
+        self.decoyHash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(randomPassword, cost: UInt8(cost)) }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    // MARK: Rendering
+
+    func currentUser(_ context: AppRequestContext) async throws -> User? {
+        guard let id = context.session.userID else { return nil }
+        return try await repository.user(id: id)
+    }
+
+    func page(_ name: String, title: String, _ values: [String: any Sendable] = [:], status: HTTPResponse.Status = .ok,
+              user: User?, context: AppRequestContext) throws -> HTMLResponse {
+        var values = values
+        values["title"] = title
+        if let user { values["currentUser"] = ["username": user.username, "isAdmin": user.isAdmin] as [String: any Sendable] }
+        if let flash = context.session[.flash] {
+            values["flash"] = flash
+            context.session[.flash] = nil
+        }
+        var response = try templates.render(name, values, context: context)
+        response.status = status
+        return response
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .contentLength: "0"])
+    }
+
+    func requireUser(_ context: AppRequestContext) async throws -> User {
+        guard let user = try await currentUser(context) else {
+            throw HTTPError(.unauthorized, message: "Log in first.")
+        }
+        return user
+    }
+
+    // MARK: Forms
+
+    struct Credentials: Decodable { var username: String; var password: String }
+    struct CommentForm: Decodable { var body: String }
+
+    static func form<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int = 16 * 1024) async throws -> T {
+        let media = request.headers[.contentType].map { $0.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard media == "application/x-www-form-urlencoded" else {
+            throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send the form as application/x-www-form-urlencoded")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: limit)
+        do {
+            return try URLEncodedFormDecoder().decode(T.self, from: String(buffer: body))
+        } catch {
+            throw RequestRefusal(status: .badRequest, reason: "malformedForm", message: "the form is missing a field or is malformed")
+        }
+    }
+
+    /// 3 to 32 of `a–z 0–9 _ . -`, lower-cased: no look-alike names.
+    static func normalisedUsername(_ raw: String) -> String? {
+        let name = raw.lowercased()
+        guard (3...32).contains(name.utf8.count),
+              name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D })
+        else { return nil }
+        return name
+    }
+
+    // MARK: Accounts
+
+    func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await Self.form(Credentials.self, request)
+        func refuse(_ problem: String, _ status: HTTPResponse.Status) throws -> Response {
+            try page("register", title: "Register", ["problem": problem, "username": form.username], status: status, user: nil, context: context)
+                .response(from: request, context: context)
+        }
+        guard let username = Self.normalisedUsername(form.username) else {
+            return try refuse("User names are 3 to 32 of a–z, 0–9, _ . and -.", .badRequest)
+        }
+        guard (8...72).contains(form.password.utf8.count) else {
+            return try refuse("Passwords are 8 to 72 bytes (bcrypt reads no further).", .badRequest)
+        }
+        let cost = configuration.passwordHashCost
+        let password = form.password
+        let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: UInt8(cost)) }
+        guard let user = try await repository.createUser(username: username, passwordHash: hash, now: Self.now()) else {
+            return try refuse("That name is taken.", .conflict)
+        }
+        context.session.logIn(userID: user.id)
+        context.session[.flash] = "Welcome, \(user.username)." + (user.isAdmin ? " As the first user, you are the admin." : "")
+        context.logger.info("Rampart board: user registered", metadata: ["user.id": .string(user.id)])
+        return Self.redirect("/")
+    }
+
+    func logIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await Self.form(Credentials.self, request)
+        let now = Self.now()
+        let username = Self.normalisedUsername(form.username)
+        let client = configuration.transport.trustedProxies.clientAddress(peer: context.security.peerAddress, fields: request.headers)
+        let keys = ["account:" + (username ?? "invalid"), "client:" + (client?.description ?? "unknown")]
+        // Throttle per account and per client address: 10 failures in 15 minutes.
+        for key in keys {
+            let (count, oldest) = try await repository.loginFailures(key: key, since: now - SQLiteAppRepository.loginFailureWindow)
+            if count >= Self.maximumFailures, let oldest {
+                let retryAfter = max(1, oldest + SQLiteAppRepository.loginFailureWindow - now)
+                context.logger.notice("Rampart board: login throttled", metadata: ["throttle.key": .string(key.hasPrefix("client:") ? "client" : "account")])
+                throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(retryAfter)],
+                                message: "Too many failed logins. Try again in \(retryAfter) seconds.")
+            }
+        }
+        let user = try await username.asyncMap { try await repository.user(named: $0) } ?? nil
+        let password = form.password
+        let hash = user?.passwordHash ?? decoyHash
+        let verified = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        guard let user, verified else {
+            try await repository.recordLoginFailure(keys: keys, now: now)
+            return try page("login", title: "Log in", ["problem": "Wrong user name or password.", "username": form.username],
+                            status: .unauthorized, user: nil, context: context).response(from: request, context: context)
+        }
+        try await repository.clearLoginFailures(key: keys[0])
+        context.session.logIn(userID: user.id)
+        return Self.redirect("/")
+    }
+
+    func logOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        context.session.logOut()
+        return Self.redirect("/")
+    }
+
+    func revokeAll(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        let count = try await services.sessionStore.deleteAll(forUser: user.id)
+        context.session.logOut()
+        context.logger.info("Rampart board: sessions revoked", metadata: ["user.id": .string(user.id), "sessions": "\(count)"])
+        return Self.redirect("/login")
+    }
+
+    // MARK: Home and comments
+
+    func home(_ request: Request, _ context: AppRequestContext) async throws -> HTMLResponse {
+        let user = try await currentUser(context)
+        let query = request.uri.queryParameters["q"].map { String($0.prefix(200)) } ?? ""
+        let comments = try await repository.comments(containing: query.isEmpty ? nil : query, limit: 50)
+        return try page("home", title: query.isEmpty ? "Home" : "Search: \(query)", [
+            "q": query,
+            "hasQuery": !query.isEmpty,
+            "resultCount": comments.count,
+            "comments": comments.map(Self.commentValues),
+        ], user: user, context: context)
+    }
+
+    static func commentValues(_ comment: Comment) -> [String: any Sendable] {
+        let date = Date(timeIntervalSince1970: TimeInterval(comment.createdAt))
+        return [
+            "id": comment.id,
+            "username": comment.username,
+            "iso": date.formatted(.iso8601),
+            "when": date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)) ,
+            "segments": LinkText.segments(comment.body).map { segment -> [String: any Sendable] in
+                segment.href.map { ["text": segment.text, "href": $0] } ?? ["text": segment.text]
+            },
+        ]
+    }
+
+    static func validComment(_ body: String) throws -> String {
+        guard !body.allSatisfy(\.isWhitespace), body.count <= commentLimit, body.utf8.count <= commentLimit * 4 else {
+            throw RequestRefusal(status: .badRequest, reason: "invalidComment", message: "a comment is 1 to \(commentLimit) characters")
+        }
+        return body
+    }
+
+    func postComment(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        let body = try Self.validComment(try await Self.form(CommentForm.self, request).body)
+        _ = try await repository.addComment(userID: user.id, body: body, now: Self.now())
+        return Self.redirect("/")
+    }
+
+    // MARK: Profile and uploads
+
+    func profile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let user = try await currentUser(context) else { return Self.redirect("/login") }
+        return try page("profile", title: user.username, [
+            "username": user.username,
+            "isAdmin": user.isAdmin,
+            "avatarID": user.avatarUploadID ?? "",
+            "oneTimeField": try context.csrf.oneTimeField(action: "profile.delete"),
+        ], user: user, context: context).response(from: request, context: context)
+    }
+
+    func uploadAvatar(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        let form = try await request.multipartForm(policy: Self.uploadPolicy)
+        guard let file = form.file("file") else {
+            throw RequestRefusal(status: .badRequest, reason: "missingFile", message: "choose a file to upload")
+        }
+        // The name offered back on download keeps the client's stem but takes the sniffed
+        // type's extension, so a PNG sent as "x.html" is never saved to disk as HTML.
+        let stem = (file.clientFilename ?? "avatar").split(separator: ".", omittingEmptySubsequences: false).dropLast().joined(separator: ".")
+        let upload = StoredUpload(id: file.storedName, ownerID: user.id, mediaType: file.type.mediaType,
+                                  clientFilename: (stem.isEmpty ? "avatar" : stem) + "." + file.type.fileExtension,
+                                  bytes: Array(file.bytes.readableBytesView), createdAt: Self.now())
+        try await repository.saveUpload(upload)
+        try await repository.setAvatar(userID: user.id, uploadID: upload.id)
+        context.session[.flash] = "Avatar updated (\(file.type.mediaType), \(upload.bytes.count) bytes)."
+        return Self.redirect("/profile")
+    }
+
+    func download(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("id"), let upload = try await repository.upload(id: id),
+              let type = UploadType.all.first(where: { $0.mediaType == upload.mediaType })
+        else { throw HTTPError(.notFound) }
+        var headers = SafeDownload.headers(for: type, fileName: upload.clientFilename, inline: type.isRasterImage)
+        headers[.contentLength] = String(upload.bytes.count)
+        headers[.cacheControl] = "private, max-age=3600"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: upload.bytes)))
+    }
+
+    func deleteProfile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        try await repository.deleteUser(id: user.id)
+        _ = try await services.sessionStore.deleteAll(forUser: user.id)
+        context.session.logOut()
+        context.logger.notice("Rampart board: account deleted", metadata: ["user.id": .string(user.id)])
+        return Self.redirect("/")
+    }
+
+    // MARK: JSON API
+
+    struct APIComment: Codable, Sendable {
+        var id: Int64
+        var author: String
+        var body: String
+        var createdAt: Int64
+        init(_ comment: Comment) {
+            (id, author, body, createdAt) = (comment.id, comment.username, comment.body, comment.createdAt)
+        }
+    }
+
+    struct NewComment: Decodable { var body: String }
+
+    func apiComments(_ request: Request, _ context: AppRequestContext) async throws -> JSONResponse<[APIComment]> {
+        JSONResponse(try await repository.comments(containing: nil, limit: 50).map(APIComment.init))
+    }
+
+    func apiPostComment(_ request: Request, _ context: AppRequestContext) async throws -> JSONResponse<APIComment> {
+        let user = try await requireUser(context)
+        let body = try Self.validComment(try await request.decodeJSON(as: NewComment.self).body)
+        return JSONResponse(status: .created, APIComment(try await repository.addComment(userID: user.id, body: body, now: Self.now())))
+    }
+
+    // MARK: CSP reports
+
+    func receiveCSPReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let media = request.headers[.contentType].map { $0.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard ["application/csp-report", "application/reports+json", "application/json"].contains(media) else {
+            throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send application/csp-report or application/reports+json")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        guard let reports = CSPReportParser.parse(Array(body.readableBytesView)) else {
+            throw RequestRefusal(status: .badRequest, reason: "malformedReport", message: "not a CSP violation report")
+        }
+        let now = Self.now()
+        for report in reports {
+            if try await repository.recordCSPReport(report, now: now, perMinuteCap: configuration.cspReportsPerMinute) == .rateLimited {
+                context.logger.debug("Rampart board: CSP report dropped by the per-minute cap")
+                break
+            }
+        }
+        return Response(status: .noContent)
+    }
+
+    func cspDashboard(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let user = try await currentUser(context) else { return Self.redirect("/login") }
+        guard user.isAdmin else { throw HTTPError(.forbidden, message: "Only the admin can see CSP reports.") }
+        let groups = try await repository.cspReportGroups(limit: 200).map { group -> [String: any Sendable] in
+            ["directive": group.directive, "blockedURI": group.blockedURI, "count": group.count, "documentURI": group.documentURI,
+             "lastSeen": Date(timeIntervalSince1970: TimeInterval(group.lastSeen)).formatted(.iso8601)]
+        }
+        return try page("cspReports", title: "CSP reports", ["groups": groups], user: user, context: context)
+            .response(from: request, context: context)
+    }
+
+    // MARK: Registration
+
+    func register(on recorder: RouteRecorder) {
+        recorder.get("/", "Latest comments, the comment form and the search box (echoes q)", use: home)
+        recorder.get("/login", "The login form") { _, context in
+            try page("login", title: "Log in", user: try await currentUser(context), context: context)
+        }
+        recorder.post("/login", "Log in (bcrypt; 429 after 10 failures in 15 min per account or client)", use: logIn)
+        recorder.get("/register", "The registration form") { _, context in
+            try page("register", title: "Register", user: try await currentUser(context), context: context)
+        }
+        recorder.post("/register", "Create an account (bcrypt cost 12); the first is the admin", use: register)
+        recorder.post("/logout", "Log out (the session is deleted)", use: logOut)
+        recorder.post("/sessions/revoke-all", "Log out everywhere", use: revokeAll)
+        recorder.post("/comments", "Post a comment (1–2000 characters)", use: postComment)
+        recorder.get("/profile", "Your profile", use: profile)
+        recorder.post("/profile/avatar", "Upload an avatar (multipart, UploadPolicy: 2 MiB, sniffed type)", use: uploadAvatar)
+        recorder.get("/uploads/{id}", csp: "sandbox; default-src 'none' (SafeDownload)", "Serve an upload with SafeDownload headers", use: download)
+        recorder.post("/profile/delete", "Delete your account and its data", use: deleteProfile)
+        recorder.get("/api/comments", csp: "strict (JSON body)", "Latest comments as a JSON array", use: apiComments)
+        recorder.post("/api/comments", csp: "strict (JSON body)", "Post a comment as JSON (application/json only)", use: apiPostComment)
+        recorder.post("/csp-reports", "Receive CSP reports (csp-report and reports+json, 64 KiB, deduplicated, capped per minute)", use: receiveCSPReport)
+        recorder.get("/admin/csp-reports", "CSP reports grouped by directive and blocked URI (admin only)", use: cspDashboard)
+        recorder.get("/static/board.css", csp: "strict (stylesheet)", "The stylesheet") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: BoardTemplates.stylesheet)))
+        }
+    }
+}
+
+extension Optional {
+    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
+        switch self {
+        case .some(let value): try await transform(value)
+        case .none: nil
+        }
+    }
+}
+
+/// Splits comment text into plain text and `http(s)` links. Links are shown as links only
+/// through the template's URL attribute, which filters them with `SafeURL`.
+enum LinkText {
+    struct Segment: Equatable {
+        var text: String
+        var href: String?
+    }
+
+    static func segments(_ text: String) -> [Segment] {
+        var segments: [Segment] = []
+        var plain = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            let rest = text[index...]
+            if rest.hasPrefix("https://") || rest.hasPrefix("http://") {
+                var end = rest.firstIndex(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "\"" }) ?? text.endIndex
+                // Trailing punctuation belongs to the sentence, not the link.
+                while end > index, let last = text[index..<end].last, ".,;:!?)]}'".contains(last) { end = text.index(before: end) }
+                let link = String(text[index..<end])
+                if link.count > "https://".count {
+                    if !plain.isEmpty { segments.append(Segment(text: plain)); plain = "" }
+                    segments.append(Segment(text: link, href: link))
+                    index = end
+                    continue
+                }
+            }
+            plain.append(text[index])
+            index = text.index(after: index)
+        }
+        if !plain.isEmpty { segments.append(Segment(text: plain)) }
+        return segments
+    }
+}
+
+/// Reads CSP violation reports in either format:
+/// - `application/csp-report` (CSP Level 2 `report-uri`): `{"csp-report": {"violated-directive": …}}`;
+/// - `application/reports+json` (Reporting API `report-to`): `[{"type": "csp-violation", "body": {…}}]`.
+///
+/// See [MDN: CSP violation reports](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Security-Policy/report-uri)
+/// and [W3C Reporting API](https://w3c.github.io/reporting/).
+enum CSPReportParser {
+    static func parse(_ bytes: [UInt8]) -> [CSPViolation]? {
+        guard !JSONLimits.standard.exceedsDepth(bytes),
+              let json = try? JSONSerialization.jsonObject(with: Data(bytes)) else { return nil }
+        func string(_ object: [String: Any], _ keys: String...) -> String {
+            for key in keys {
+                if let value = object[key] as? String { return value }
+                if let value = object[key] as? NSNumber { return value.stringValue }
+            }
+            return ""
+        }
+        func int(_ object: [String: Any], _ key: String) -> Int { (object[key] as? NSNumber)?.intValue ?? 0 }
+        if let legacy = (json as? [String: Any])?["csp-report"] as? [String: Any] {
+            let directive = string(legacy, "effective-directive", "violated-directive")
+            guard !directive.isEmpty else { return nil }
+            return [CSPViolation(directive: directive.split(separator: " ").first.map(String.init) ?? directive,
+                                 blockedURI: string(legacy, "blocked-uri"), documentURI: string(legacy, "document-uri"),
+                                 sourceFile: string(legacy, "source-file"), lineNumber: int(legacy, "line-number"),
+                                 disposition: string(legacy, "disposition").isEmpty ? "enforce" : string(legacy, "disposition"),
+                                 sample: string(legacy, "script-sample"))]
+        }
+        if let list = json as? [[String: Any]] {
+            let reports = list.prefix(100).compactMap { entry -> CSPViolation? in
+                guard entry["type"] as? String == "csp-violation", let body = entry["body"] as? [String: Any] else { return nil }
+                let directive = string(body, "effectiveDirective", "violatedDirective")
+                guard !directive.isEmpty else { return nil }
+                return CSPViolation(directive: directive, blockedURI: string(body, "blockedURL"), documentURI: string(body, "documentURL"),
+                                    sourceFile: string(body, "sourceFile"), lineNumber: int(body, "lineNumber"),
+                                    disposition: string(body, "disposition").isEmpty ? "enforce" : string(body, "disposition"),
+                                    sample: string(body, "sample"))
+            }
+            return reports.isEmpty ? nil : reports
+        }
+        return nil
+    }
+}

@@ -1,0 +1,167 @@
+import Rampart
+
+/// An account on the message board.
+public struct User: Sendable, Hashable, Codable {
+    /// A random 128-bit id, base64url.
+    public let id: String
+    /// The lower-cased user name: 3 to 32 of `a–z 0–9 _ . -`.
+    public let username: String
+    /// The bcrypt hash (cost 12) of the password.
+    public let passwordHash: String
+    /// The first registered user is the admin, who can see the CSP report dashboard.
+    public let isAdmin: Bool
+    /// The id of the user's avatar upload, if any.
+    public let avatarUploadID: String?
+    /// Unix seconds.
+    public let createdAt: Int64
+
+    /// Creates a user value.
+    public init(id: String, username: String, passwordHash: String, isAdmin: Bool, avatarUploadID: String?, createdAt: Int64) {
+        self.id = id
+        self.username = username
+        self.passwordHash = passwordHash
+        self.isAdmin = isAdmin
+        self.avatarUploadID = avatarUploadID
+        self.createdAt = createdAt
+    }
+}
+
+/// A comment, with its author's name.
+public struct Comment: Sendable, Hashable, Codable {
+    /// The row id.
+    public let id: Int64
+    /// The author's id.
+    public let userID: String
+    /// The author's name.
+    public let username: String
+    /// The text, as posted: any text, links included. Rendered only through the safe template layer.
+    public let body: String
+    /// Unix seconds.
+    public let createdAt: Int64
+
+    /// Creates a comment value.
+    public init(id: Int64, userID: String, username: String, body: String, createdAt: Int64) {
+        self.id = id
+        self.userID = userID
+        self.username = username
+        self.body = body
+        self.createdAt = createdAt
+    }
+}
+
+/// An accepted upload: its type sniffed from its bytes, stored under a random id.
+public struct StoredUpload: Sendable, Hashable {
+    /// The random stored name (``UploadPolicy/storedName()``), also its URL id.
+    public let id: String
+    /// The owner's id.
+    public let ownerID: String
+    /// The sniffed media type, such as `image/png`.
+    public let mediaType: String
+    /// The client's file name, for `Content-Disposition` only; never a path.
+    public let clientFilename: String
+    /// The bytes.
+    public let bytes: [UInt8]
+    /// Unix seconds.
+    public let createdAt: Int64
+
+    /// Creates an upload value.
+    public init(id: String, ownerID: String, mediaType: String, clientFilename: String, bytes: [UInt8], createdAt: Int64) {
+        self.id = id
+        self.ownerID = ownerID
+        self.mediaType = mediaType
+        self.clientFilename = clientFilename
+        self.bytes = bytes
+        self.createdAt = createdAt
+    }
+}
+
+/// One CSP violation report, normalised from either report format.
+///
+/// See [MDN: CSP violation reports](https://developer.mozilla.org/en-US/docs/Web/API/CSPViolationReportBody).
+public struct CSPViolation: Sendable, Hashable {
+    /// The directive violated, such as `script-src-elem`.
+    public var directive: String
+    /// What was blocked: a URL, or `inline`, `eval`, …
+    public var blockedURI: String
+    /// The page the violation happened on.
+    public var documentURI: String
+    /// The script file, if known.
+    public var sourceFile: String
+    /// The line, if known.
+    public var lineNumber: Int
+    /// `enforce` or `report`.
+    public var disposition: String
+    /// The first characters of the blocked code, if the policy asks for `'report-sample'`.
+    public var sample: String
+
+    /// Creates a report value; every text is cut to 512 bytes.
+    public init(directive: String, blockedURI: String, documentURI: String, sourceFile: String = "", lineNumber: Int = 0, disposition: String = "enforce", sample: String = "") {
+        func cut(_ s: String) -> String { s.utf8.count <= 512 ? s : String(decoding: s.utf8.prefix(512), as: UTF8.self) }
+        self.directive = cut(directive)
+        self.blockedURI = cut(blockedURI)
+        self.documentURI = cut(documentURI)
+        self.sourceFile = cut(sourceFile)
+        self.lineNumber = lineNumber
+        self.disposition = cut(disposition)
+        self.sample = cut(sample)
+    }
+}
+
+/// Reports grouped by directive and blocked URI.
+public struct CSPReportGroup: Sendable, Hashable {
+    /// The directive.
+    public let directive: String
+    /// What was blocked.
+    public let blockedURI: String
+    /// How many reports.
+    public let count: Int
+    /// Unix seconds of the latest.
+    public let lastSeen: Int64
+    /// A page it happened on.
+    public let documentURI: String
+}
+
+/// What happened to a report.
+public enum CSPReportOutcome: Sendable, Hashable {
+    /// A new report.
+    case stored
+    /// The same report again: its count went up.
+    case duplicate
+    /// Over the per-minute cap: dropped.
+    case rateLimited
+}
+
+/// The message board's data: users, comments, uploads, login failures and CSP reports.
+///
+/// The SQLite implementation is ``SQLiteAppRepository``; the PostgreSQL one arrives with the
+/// PostgreSQL back-end. Every query is a prepared statement with bound arguments.
+public protocol AppRepository: PurgeableStore {
+    /// Creates a user; the first one is the admin. Returns `nil` when the name is taken.
+    func createUser(username: String, passwordHash: String, now: Int64) async throws -> User?
+    /// The user with this (lower-cased) name.
+    func user(named username: String) async throws -> User?
+    /// The user with this id.
+    func user(id: String) async throws -> User?
+    /// Deletes a user with their comments and uploads.
+    func deleteUser(id: String) async throws
+    /// Sets a user's avatar.
+    func setAvatar(userID: String, uploadID: String) async throws
+    /// Adds a comment.
+    func addComment(userID: String, body: String, now: Int64) async throws -> Comment
+    /// The latest comments, newest first, optionally containing `query` (plain text, not a pattern).
+    func comments(containing query: String?, limit: Int) async throws -> [Comment]
+    /// Stores an upload.
+    func saveUpload(_ upload: StoredUpload) async throws
+    /// An upload by id.
+    func upload(id: String) async throws -> StoredUpload?
+    /// Records one failed login under each key (an account and a client address).
+    func recordLoginFailure(keys: [String], now: Int64) async throws
+    /// Failures under `key` since `since`, and the oldest of them.
+    func loginFailures(key: String, since: Int64) async throws -> (count: Int, oldest: Int64?)
+    /// Forgets the failures under `key` (after a successful login).
+    func clearLoginFailures(key: String) async throws
+    /// Stores a CSP report, counting duplicates, and dropping reports past `perMinuteCap` a minute.
+    func recordCSPReport(_ report: CSPViolation, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome
+    /// Reports grouped by directive and blocked URI, most frequent first.
+    func cspReportGroups(limit: Int) async throws -> [CSPReportGroup]
+}

@@ -1,0 +1,231 @@
+import Foundation
+import Crypto
+import GRDB
+import Rampart
+import RampartSQLite
+
+/// The message board's data on embedded SQLite, through GRDB, in the same database file as
+/// Rampart's sessions and used tokens. Every statement is prepared with bound arguments.
+///
+/// See [GRDB](https://github.com/groue/GRDB.swift) and [SQLite WAL](https://www.sqlite.org/wal.html).
+public final class SQLiteAppRepository: AppRepository {
+    let database: RampartDatabase
+
+    /// The app's schema, run after Rampart's own migrations.
+    public static let migrations: [RampartDatabase.Migration] = [
+        .init("app v1: users, comments, uploads, login failures, CSP reports") { db in
+            try db.execute(sql: """
+                CREATE TABLE app_users (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    username TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    is_admin INTEGER NOT NULL,
+                    avatar_upload_id TEXT,
+                    created_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE TABLE app_comments (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    user_id TEXT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,
+                    body TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX app_comments_user ON app_comments (user_id);
+                CREATE TABLE app_uploads (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,
+                    media_type TEXT NOT NULL,
+                    client_filename TEXT NOT NULL,
+                    bytes BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX app_uploads_owner ON app_uploads (owner_id);
+                CREATE TABLE app_login_failures (
+                    key TEXT NOT NULL,
+                    at INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX app_login_failures_key ON app_login_failures (key, at);
+                CREATE TABLE app_csp_reports (
+                    fingerprint TEXT PRIMARY KEY NOT NULL,
+                    directive TEXT NOT NULL,
+                    blocked_uri TEXT NOT NULL,
+                    document_uri TEXT NOT NULL,
+                    source_file TEXT NOT NULL,
+                    line_number INTEGER NOT NULL,
+                    disposition TEXT NOT NULL,
+                    sample TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    first_seen INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL
+                ) STRICT;
+                CREATE TABLE app_csp_report_minutes (
+                    minute INTEGER PRIMARY KEY NOT NULL,
+                    count INTEGER NOT NULL
+                ) STRICT;
+                """)
+        },
+    ]
+
+    /// How long login failures are remembered: the throttling window.
+    public static let loginFailureWindow: Int64 = 15 * 60
+
+    /// Uses an open database (opened with ``migrations``).
+    public init(database: RampartDatabase) {
+        self.database = database
+    }
+
+    public func createUser(username: String, passwordHash: String, now: Int64) async throws -> User? {
+        try await database.writer.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM app_users WHERE username = ?", arguments: [username]) == true { return nil }
+            let isAdmin = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_users") == 0
+            let user = User(id: UploadPolicy.storedName(), username: username, passwordHash: passwordHash, isAdmin: isAdmin, avatarUploadID: nil, createdAt: now)
+            try db.execute(
+                sql: "INSERT INTO app_users (id, username, password_hash, is_admin, avatar_upload_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)",
+                arguments: [user.id, user.username, user.passwordHash, user.isAdmin ? 1 : 0, now]
+            )
+            return user
+        }
+    }
+
+    public func user(named username: String) async throws -> User? {
+        try await database.writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM app_users WHERE username = ?", arguments: [username]).map(Self.user)
+        }
+    }
+
+    public func user(id: String) async throws -> User? {
+        try await database.writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM app_users WHERE id = ?", arguments: [id]).map(Self.user)
+        }
+    }
+
+    static func user(_ row: Row) -> User {
+        User(id: row["id"], username: row["username"], passwordHash: row["password_hash"], isAdmin: row["is_admin"] == 1,
+             avatarUploadID: row["avatar_upload_id"], createdAt: row["created_at"])
+    }
+
+    public func deleteUser(id: String) async throws {
+        try await database.writer.write { db in
+            try db.execute(sql: "DELETE FROM app_comments WHERE user_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM app_uploads WHERE owner_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM app_users WHERE id = ?", arguments: [id])
+        }
+    }
+
+    public func setAvatar(userID: String, uploadID: String) async throws {
+        try await database.writer.write { db in
+            let previous = try String.fetchOne(db, sql: "SELECT avatar_upload_id FROM app_users WHERE id = ?", arguments: [userID])
+            try db.execute(sql: "UPDATE app_users SET avatar_upload_id = ? WHERE id = ?", arguments: [uploadID, userID])
+            if let previous, previous != uploadID {
+                try db.execute(sql: "DELETE FROM app_uploads WHERE id = ? AND owner_id = ?", arguments: [previous, userID])
+            }
+        }
+    }
+
+    public func addComment(userID: String, body: String, now: Int64) async throws -> Comment {
+        try await database.writer.write { db in
+            try db.execute(sql: "INSERT INTO app_comments (user_id, body, created_at) VALUES (?, ?, ?)", arguments: [userID, body, now])
+            let id = db.lastInsertedRowID
+            let username = try String.fetchOne(db, sql: "SELECT username FROM app_users WHERE id = ?", arguments: [userID]) ?? ""
+            return Comment(id: id, userID: userID, username: username, body: body, createdAt: now)
+        }
+    }
+
+    public func comments(containing query: String?, limit: Int) async throws -> [Comment] {
+        try await database.writer.read { db in
+            let rows: [Row]
+            if let query, !query.isEmpty {
+                // The query is plain text: LIKE's wildcards in it are escaped.
+                let pattern = "%" + query.replacing("\\", with: "\\\\").replacing("%", with: "\\%").replacing("_", with: "\\_") + "%"
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
+                    WHERE c.body LIKE ? ESCAPE '\\' ORDER BY c.id DESC LIMIT ?
+                    """, arguments: [pattern, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
+                    ORDER BY c.id DESC LIMIT ?
+                    """, arguments: [limit])
+            }
+            return rows.map { Comment(id: $0["id"], userID: $0["user_id"], username: $0["username"], body: $0["body"], createdAt: $0["created_at"]) }
+        }
+    }
+
+    public func saveUpload(_ upload: StoredUpload) async throws {
+        try await database.writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO app_uploads (id, owner_id, media_type, client_filename, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [upload.id, upload.ownerID, upload.mediaType, upload.clientFilename, Data(upload.bytes), upload.createdAt]
+            )
+        }
+    }
+
+    public func upload(id: String) async throws -> StoredUpload? {
+        try await database.writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM app_uploads WHERE id = ?", arguments: [id]).map { row in
+                let bytes: Data = row["bytes"]
+                return StoredUpload(id: row["id"], ownerID: row["owner_id"], mediaType: row["media_type"], clientFilename: row["client_filename"],
+                                    bytes: Array(bytes), createdAt: row["created_at"])
+            }
+        }
+    }
+
+    public func recordLoginFailure(keys: [String], now: Int64) async throws {
+        try await database.writer.write { db in
+            for key in keys {
+                try db.execute(sql: "INSERT INTO app_login_failures (key, at) VALUES (?, ?)", arguments: [key, now])
+            }
+        }
+    }
+
+    public func loginFailures(key: String, since: Int64) async throws -> (count: Int, oldest: Int64?) {
+        try await database.writer.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM app_login_failures WHERE key = ? AND at > ?", arguments: [key, since])
+            return (row?["n"] ?? 0, row?["oldest"])
+        }
+    }
+
+    public func clearLoginFailures(key: String) async throws {
+        try await database.writer.write { db in
+            try db.execute(sql: "DELETE FROM app_login_failures WHERE key = ?", arguments: [key])
+        }
+    }
+
+    public func recordCSPReport(_ report: CSPViolation, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome {
+        let fingerprint = SHA256.hash(data: Array([report.directive, report.blockedURI, report.documentURI, report.sourceFile, String(report.lineNumber), report.disposition].joined(separator: "\u{0}").utf8))
+            .map { String($0, radix: 16) }.joined()
+        let minute = now / 60
+        return try await database.writer.write { db in
+            let used = try Int.fetchOne(db, sql: "SELECT count FROM app_csp_report_minutes WHERE minute = ?", arguments: [minute]) ?? 0
+            guard used < perMinuteCap else { return .rateLimited }
+            try db.execute(sql: "INSERT INTO app_csp_report_minutes (minute, count) VALUES (?, 1) ON CONFLICT(minute) DO UPDATE SET count = count + 1", arguments: [minute])
+            try db.execute(sql: "UPDATE app_csp_reports SET count = count + 1, last_seen = ? WHERE fingerprint = ?", arguments: [now, fingerprint])
+            if db.changesCount > 0 { return .duplicate }
+            try db.execute(sql: """
+                INSERT INTO app_csp_reports (fingerprint, directive, blocked_uri, document_uri, source_file, line_number, disposition, sample, count, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                """, arguments: [fingerprint, report.directive, report.blockedURI, report.documentURI, report.sourceFile, report.lineNumber, report.disposition, report.sample, now, now])
+            return .stored
+        }
+    }
+
+    public func cspReportGroups(limit: Int) async throws -> [CSPReportGroup] {
+        try await database.writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT directive, blocked_uri, SUM(count) AS n, MAX(last_seen) AS last, MIN(document_uri) AS document
+                FROM app_csp_reports GROUP BY directive, blocked_uri ORDER BY n DESC, last DESC LIMIT ?
+                """, arguments: [limit]).map {
+                CSPReportGroup(directive: $0["directive"], blockedURI: $0["blocked_uri"], count: $0["n"], lastSeen: $0["last"], documentURI: $0["document"])
+            }
+        }
+    }
+
+    public func purgeExpired(now: Int64) async throws -> Int {
+        try await database.writer.write { db in
+            try db.execute(sql: "DELETE FROM app_login_failures WHERE at <= ?", arguments: [now - Self.loginFailureWindow])
+            var deleted = db.changesCount
+            try db.execute(sql: "DELETE FROM app_csp_report_minutes WHERE minute < ?", arguments: [now / 60 - 1])
+            deleted += db.changesCount
+            return deleted
+        }
+    }
+}
