@@ -146,3 +146,15 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator, Send
         )
     }
 }
+
+extension Request {
+    /// The first value of a query parameter, decoded the way browsers encode GET forms
+    /// (`application/x-www-form-urlencoded`: `+` is a space, `%2B` a plus). Hummingbird's
+    /// `queryParameters` leaves `+` as it is, so a search for "a b" would read "a+b".
+    ///
+    /// See [URL Standard §5.1](https://url.spec.whatwg.org/#urlencoded-parsing).
+    public func formQueryValue(_ name: String) -> String? {
+        guard let query = uri.query else { return nil }
+        return URLEncodedFields.values(named: name, in: Array(query.utf8)).first
+    }
+}

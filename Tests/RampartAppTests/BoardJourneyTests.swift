@@ -48,6 +48,9 @@ struct BoardJourneyTests {
             // The search box echoes q into the text and the value attribute, escaped.
             let q = "\"><script>alert(9)</script>"
             let search = try await alice.get("/?q=" + q.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            // A GET form sends spaces as '+', and a plus as %2B.
+            let spaced = try await alice.get("/?q=a+b%2Bc")
+            #expect(String(buffer: spaced.body).contains(#"value="a b+c""#))
             let results = String(buffer: search.body)
             #expect(results.contains(#"<input id="q" name="q" type="search" value="&quot;&gt;&lt;script&gt;alert(9)&lt;/script&gt;" maxlength="200">"#))
             #expect(results.contains("Results for “&quot;&gt;&lt;script&gt;alert(9)&lt;/script&gt;”: 0"))

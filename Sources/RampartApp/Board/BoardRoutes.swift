@@ -174,7 +174,7 @@ struct Board: Sendable {
 
     func home(_ request: Request, _ context: AppRequestContext) async throws -> HTMLResponse {
         let user = try await currentUser(context)
-        let query = request.uri.queryParameters["q"].map { String($0.prefix(200)) } ?? ""
+        let query = request.formQueryValue("q").map { String($0.prefix(200)) } ?? ""
         let comments = try await repository.comments(containing: query.isEmpty ? nil : query, limit: 50)
         return try page("home", title: query.isEmpty ? "Home" : "Search: \(query)", [
             "q": query,

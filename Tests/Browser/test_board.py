@@ -1,0 +1,204 @@
+"""Real-browser checks of the reference app: Chromium (Debian's package) driven by Selenium
+(PyPI), against a live `rampart serve`.
+
+    python3 Tests/Browser/test_board.py --base-url http://127.0.0.1:5000
+
+It also serves an attacker's pages from http://localhost:<port> (another site) to try framing
+and an auto-submitting cross-site form. Exits non-zero on the first failed check.
+"""
+import argparse
+import http.server
+import os
+import struct
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zlib
+
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+PASSED = []
+
+
+def check(name, condition, detail=""):
+    if not condition:
+        print(f"FAIL: {name} {detail}")
+        sys.exit(1)
+    PASSED.append(name)
+    print(f"ok: {name}")
+
+
+def png_file():
+    """A real 2x2 PNG, written to a temporary file for the file input."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + b"\xff\x00\x00\xff" * 2 for _ in range(2))
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 6, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    handle, path = tempfile.mkstemp(suffix=".png")
+    os.write(handle, data)
+    os.close(handle)
+    return path
+
+
+def attacker_server(target):
+    """Another site's pages: one frames the app, one auto-submits a form to it."""
+    pages = {
+        "/frame.html": f'<!doctype html><title>evil frame</title><iframe id="victim" src="{target}/" width="600" height="400"></iframe>',
+        "/csrf.html": f'''<!doctype html><title>evil form</title>
+            <form id="f" method="post" action="{target}/comments"><input name="body" value="pwned-by-csrf"></form>
+            <script>document.getElementById("f").submit()</script>''',
+        "/csrf-login.html": f'''<!doctype html><title>evil login</title>
+            <form id="f" method="post" action="{target}/logout"></form>
+            <script>document.getElementById("f").submit()</script>''',
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path, "not found").encode()
+            self.send_response(200 if self.path in pages else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://localhost:{server.server_address[1]}"
+
+
+def make_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
+                     f"--user-data-dir={tempfile.mkdtemp(prefix='rampart-selenium-')}"):
+        options.add_argument(argument)
+    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base-url", default="http://127.0.0.1:5000")
+    parser.add_argument("--screenshot", help="save a screenshot of the home page here")
+    args = parser.parse_args()
+    base = args.base_url.rstrip("/")
+    evil = attacker_server(base)
+    driver = make_driver()
+    wait = WebDriverWait(driver, 10)
+    name = "user" + uuid.uuid4().hex[:8]
+    password = "correct horse battery"
+
+    def type_into(element_id, text):
+        field = driver.find_element(By.ID, element_id)
+        field.clear()
+        field.send_keys(text)
+
+    def click(element_id):
+        driver.find_element(By.ID, element_id).click()
+
+    try:
+        # 1. The nonce'd script runs.
+        driver.get(base + "/")
+        check("the nonce'd script ran", driver.execute_script("return window.rampartNonceScriptRan === true"))
+        check("the script updated the page", driver.find_element(By.ID, "js-status").text == "The page's nonce'd script ran.")
+
+        # 2. The whole journey with clicks and typing: register.
+        click("nav-register")
+        type_into("username", name)
+        type_into("password", password)
+        click("register-submit")
+        wait.until(expected_conditions.presence_of_element_located((By.ID, "nav-profile")))
+        check("registered and logged in by form", driver.find_element(By.ID, "nav-profile").text == name)
+
+        # 3. document.cookie cannot read the session cookie, which the browser does hold.
+        check("document.cookie hides the session", "__Host-session" not in driver.execute_script("return document.cookie"))
+        cookies = {c["name"]: c for c in driver.get_cookies()}
+        session = cookies.get("__Host-session")
+        check("the browser keeps the HttpOnly, Secure, SameSite=Lax session cookie",
+              session is not None and session["httpOnly"] and session["secure"] and session.get("sameSite") == "Lax", str(session))
+
+        # 4. A script injected through q does not run; the text is shown as typed.
+        injected = '"><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+        type_into("q", injected)
+        driver.find_element(By.CSS_SELECTOR, ".search button").click()
+        wait.until(expected_conditions.presence_of_element_located((By.ID, "search-echo")))
+        check("q injection did not run", driver.execute_script("return window.pwned === undefined"))
+        echoed = driver.find_element(By.ID, "search-echo").text
+        check("q is echoed as text", injected in echoed, repr(echoed))
+        check("q is echoed into the input's value", driver.find_element(By.ID, "q").get_attribute("value") == injected)
+
+        # 5. A comment with script and a link: typed, posted, inert; the link is a real link.
+        driver.get(base + "/")
+        comment = '<script>window.pwned=3</script> see https://example.com/page and javascript:alert(1) "\u0301 onmouseover=window.pwned=4 x="'
+        type_into("body", comment)
+        click("post-comment")
+        wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".comment")))
+        check("comment script did not run", driver.execute_script("return window.pwned === undefined"))
+        first = driver.find_element(By.CSS_SELECTOR, ".comment .body")
+        check("comment shows its text", "<script>window.pwned=3</script>" in first.text)
+        links = first.find_elements(By.TAG_NAME, "a")
+        check("only the https link became a link", [a.get_attribute("href") for a in links] == ["https://example.com/page"],
+              str([a.get_attribute("href") for a in links]))
+        check("no handler attribute appeared", first.get_attribute("onmouseover") is None)
+
+        # 6. Upload an avatar with the file input and see it load.
+        click("nav-profile")
+        driver.find_element(By.ID, "file").send_keys(png_file())
+        click("upload-avatar")
+        avatar = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "img.avatar")))
+        wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", avatar))
+        check("the avatar image loads (img-src 'self', inline PNG)", driver.execute_script("return arguments[0].naturalWidth", avatar) == 2)
+
+        # 7. Another site cannot frame the app.
+        driver.get(evil + "/frame.html")
+        time.sleep(1.5)
+        driver.switch_to.frame(driver.find_element(By.ID, "victim"))
+        framed = driver.find_elements(By.ID, "js-status")
+        driver.switch_to.default_content()
+        check("a page on another site cannot frame the app", framed == [])
+
+        # 8. An auto-submitting cross-site form changes nothing.
+        driver.get(evil + "/csrf.html")
+        time.sleep(1.5)
+        driver.get(base + "/")
+        check("the cross-site form posted no comment", "pwned-by-csrf" not in driver.page_source)
+        driver.get(evil + "/csrf-login.html")
+        time.sleep(1.5)
+        driver.get(base + "/")
+        check("a cross-site logout did not log the user out", driver.find_elements(By.ID, "nav-profile") != [])
+
+        if args.screenshot:
+            driver.set_window_size(1100, 900)
+            driver.get(base + "/")
+            driver.save_screenshot(args.screenshot)
+
+        # 9. Delete the account with its one-time token; the name no longer logs in.
+        click("nav-profile")
+        click("delete-account")
+        wait.until(expected_conditions.presence_of_element_located((By.ID, "nav-login")))
+        click("nav-login")
+        type_into("username", name)
+        type_into("password", password)
+        click("login-submit")
+        check("the deleted account cannot log in", "Wrong user name or password." in driver.page_source)
+    finally:
+        driver.quit()
+    print(f"{len(PASSED)} browser checks passed")
+
+
+if __name__ == "__main__":
+    main()
