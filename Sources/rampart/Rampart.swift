@@ -132,7 +132,7 @@ struct Serve: AsyncParsableCommand {
                 let scheme = configuration.tls == nil ? "http" : "https"
                 let host = configuration.hostname.contains(":") ? "[\(configuration.hostname)]" : configuration.hostname
                 print("Rampart board on \(scheme)://\(host):\(port)/ (SQLite \(configuration.databasePath)); Ctrl-C stops it")
-                fflush(stdout)
+                fflush(nil)  // all output streams: the banner shows at once even when stdout is a file
             }
         } catch let error as SecurityConfigurationError {
             throw ValidationError(error.description)
