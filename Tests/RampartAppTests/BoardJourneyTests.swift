@@ -363,4 +363,34 @@ struct BoardJourneyTests {
             #expect(response.headers[.xFrameOptions] == "DENY")
         }
     }
+
+    @Test("odd input never reaches a 500", arguments: [
+        ("GET", "/?q=%ZZ%", "", ""),
+        ("GET", "/?q=" + String(repeating: "%F0%9F", count: 300), "", ""),
+        ("GET", "/uploads/..%2F..%2Fetc%2Fpasswd", "", ""),
+        ("GET", "/uploads/%00", "", ""),
+        ("POST", "/login", "application/x-www-form-urlencoded", "username=%&password=%%%"),
+        ("POST", "/login", "application/x-www-form-urlencoded", "username=a%00b&password=12345678"),
+        ("POST", "/register", "application/x-www-form-urlencoded", "username=%E2%80%AEadmin&password=12345678"),
+        ("POST", "/register", "text/plain", "username=x&password=y"),
+        ("POST", "/comments", "application/x-www-form-urlencoded", "body=%FF%FE"),
+        ("POST", "/profile/avatar", "multipart/form-data", "--x\r\n"),
+        ("POST", "/csp-reports", "application/reports+json", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]"),
+        ("POST", "/csp-reports", "application/csp-report", "\u{FF}\u{FE}"),
+        ("POST", "/api/comments", "application/json", "{\"body\": \"\\ud800\"}"),
+    ])
+    func oddInput(_ method: String, _ path: String, _ contentType: String, _ body: String) async throws {
+        let app = try await buildApplication(try testConfiguration())
+        try await app.test(.router) { client in
+            var visitor = Visitor(client)
+            try await visitor.get("/")
+            var headers = visitor.headers
+            if !contentType.isEmpty { headers[.contentType] = contentType }
+            if let token = visitor.csrfToken { headers[HTTPField.Name("X-CSRF-Token")!] = token }
+            headers.append(HTTPField(name: .cookie, value: "junk=\u{7F}; __Host-session=v1.garbage.x.y"))
+            let response = try await client.execute(uri: path, method: HTTPRequest.Method(method)!, headers: headers, body: ByteBuffer(string: body))
+            #expect(response.status.code < 500, "\(method) \(path): \(response.status)")
+            #expect(response.headers[.xContentTypeOptions] == "nosniff")
+        }
+    }
 }
