@@ -31,6 +31,11 @@ struct BoardAppTests {
 
             let css = try await client.execute(uri: "/static/board.css", method: .get)
             #expect(css.headers[.contentType] == "text/css; charset=utf-8")
+
+            let head = try await client.execute(uri: "/", method: .head)
+            #expect(head.status == .ok)
+            #expect(head.body.readableBytes == 0)
+            #expect(head.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'") == true)
         }
     }
 

@@ -46,6 +46,12 @@ final class RouteRecorder {
                                         use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output) {
         record(.get, path, csp: csp, summary)
         router.get(RouterPath(path), use: handler)
+        // HEAD: the same headers, no body (RFC 9110 §9.3.2).
+        router.head(RouterPath(path)) { request, context -> Response in
+            var response = try await handler(request, context).response(from: request, context: context)
+            response.body = .init()
+            return response
+        }
     }
 
     func post<Output: ResponseGenerator>(_ path: String, csp: String = "strict (nonce)", _ summary: String,
