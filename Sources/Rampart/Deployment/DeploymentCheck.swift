@@ -209,7 +209,7 @@ public enum DeploymentCheck {
             }
             if coversEveryAddress(network) {
                 findings.append(.init(severity: .error, id: "proxy.trust-all",
-                                      message: "trusted proxy \(text) covers every \(network.address.isIPv4 ? "IPv4" : "IPv4 or IPv6") address, so any client can send X-Forwarded-Proto: https; list only your proxies' addresses"))
+                                      message: "trusted proxy \(text) covers \(everyone(network)), so any client can send X-Forwarded-Proto: https; list only your proxies' addresses"))
                 continue
             }
             if network.prefixLength < (network.address.isIPv4 ? 8 : 32) {
@@ -242,6 +242,13 @@ public enum DeploymentCheck {
             }
         }
         return findings
+    }
+
+    /// Who a trust-all range lets in, for the message.
+    static func everyone(_ network: IPNetwork) -> String {
+        if network.address.isIPv4 { return "every IPv4 address" }
+        if network.prefixLength == 0 { return "every IPv6 address and every IPv4 peer (as IPv4-mapped addresses)" }
+        return "every IPv4 peer (as IPv4-mapped addresses)"
     }
 
     /// Whether a range holds every IPv4 address, or every IPv6 address.

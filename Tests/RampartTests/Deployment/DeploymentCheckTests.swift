@@ -132,6 +132,18 @@ struct DeploymentCheckTests {
         #expect(!DeploymentCheck.isMemoryBacked(resolvedPath: "/run/x", mounts: mounts + "\n/dev/vdc /run xfs rw 0 0"))
     }
 
+    @Test("trust-all messages name who gets in", arguments: [
+        ("0.0.0.0/0", "every IPv4 address"),
+        ("::/0", "every IPv6 address and every IPv4 peer (as IPv4-mapped addresses)"),
+        ("::/1", "every IPv4 peer (as IPv4-mapped addresses)"),
+    ])
+    func trustAllMessage(_ range: String, _ who: String) {
+        let findings = DeploymentCheck.run(DeploymentSettings(trustedProxies: [range]))
+        #expect(findings.map(\.description) == [
+            "error proxy.trust-all: trusted proxy \(range) covers \(who), so any client can send X-Forwarded-Proto: https; list only your proxies' addresses",
+        ])
+    }
+
     @Test("a finding's description escapes control characters")
     func escapedDescription() {
         let finding = DeploymentFinding(severity: .error, id: "hsts.invalid", message: "a\r\nb")
