@@ -1,11 +1,14 @@
 import ArgumentParser
 import Rampart
+import RampartApp
 
 /// `rampart check`: lints the settings a deployment would run with, in the style of Django's
 /// `check --deploy`, and exits non-zero when any finding is an error.
 ///
-/// It takes the flags of `rampart serve`, plus the header values you would deploy. The rules
-/// live in the core, in ``DeploymentCheck``.
+/// It takes the flags of `rampart serve` (and their `RAMPART_*` variables), plus the header
+/// values you would deploy. The rules live in the core, in ``DeploymentCheck``; settings that
+/// `rampart serve` would refuse outright are reported as `config.invalid`, and the other rules
+/// still run on the raw values.
 ///
 /// See [Django: check --deploy](https://docs.djangoproject.com/en/stable/ref/django-admin/#cmdoption-check-deploy).
 struct CheckCommand: ParsableCommand {
@@ -14,26 +17,7 @@ struct CheckCommand: ParsableCommand {
         abstract: "Check deployment settings for security mistakes (exits non-zero on errors)."
     )
 
-    @Option(name: [.customLong("hostname"), .customLong("host")], help: "The address the server listens on.")
-    var hostname: String = "127.0.0.1"
-
-    @Option(name: .shortAndLong, help: "The port the server listens on.")
-    var port: Int = 5000
-
-    @Option(name: .customLong("data-dir"), help: "The data directory: the SQLite database and, unless RAMPART_KEYS is set, the key file.")
-    var dataDirectory: String = ".rampart"
-
-    @Option(name: .customLong("trusted-proxy"), help: "A reverse proxy's address or CIDR range (repeatable).")
-    var trustedProxies: [String] = []
-
-    @Flag(name: .customLong("allow-insecure-http"), help: "Plain HTTP is served without redirecting to HTTPS.")
-    var allowInsecureHTTP = false
-
-    @Option(name: .customLong("tls-cert"), help: "The TLS certificate chain (PEM), when the server terminates TLS itself.")
-    var tlsCertificate: String?
-
-    @Option(name: .customLong("tls-key"), help: "The TLS private key (PEM).")
-    var tlsKey: String?
+    @OptionGroup var options: ServeOptions
 
     @Option(name: .customLong("hsts"), help: "The Strict-Transport-Security value to check (default: Rampart's, max-age=63072000; includeSubDomains).")
     var hsts: String?
@@ -41,22 +25,52 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("csp"), help: "The Content-Security-Policy value to check (default: Rampart's strict preset).")
     var csp: String?
 
-    /// The settings to check. `environment` is only asked whether `RAMPART_KEYS` is set, and
-    /// the file system whether the key file's folder is memory-backed.
-    func makeSettings(environment: [String: String]) -> DeploymentSettings {
-        let keyFile = DevCertCommand.join(dataDirectory, "keys")
+    /// Every finding for these flags. `environment` supplies the `RAMPART_*` variables and
+    /// whether `RAMPART_KEYS` is set; the file system says whether the key file's folder is
+    /// memory-backed.
+    func findings(environment: [String: String]) -> [DeploymentFinding] {
+        var findings: [DeploymentFinding] = []
+        var settings: DeploymentSettings
+        do {
+            // Exactly what `rampart serve` would run with.
+            let configuration = try options.configuration(environment: environment)
+            settings = DeploymentSettings(
+                hostname: configuration.hostname,
+                port: configuration.port,
+                trustedProxies: configuration.transport.trustedProxies.networks.map(\.description),
+                allowsInsecureHTTP: configuration.transport.httpsPolicy == .allowInsecureHTTP,
+                tlsCertificatePath: configuration.tls?.certificatePath,
+                tlsKeyPath: configuration.tls?.keyPath,
+                keyFilePath: configuration.keyFilePath
+            )
+        } catch {
+            let message = (error as? ValidationError)?.message ?? String(describing: error)
+            findings.append(DeploymentFinding(severity: .error, id: "config.invalid", message: "rampart serve would refuse to start: \(message)"))
+            settings = rawSettings(environment: environment)
+        }
+        settings.keysFromEnvironment = !(environment[KeyRing.environmentVariable] ?? "").isEmpty
+        settings.keyFileIsOnTemporaryFilesystem = DeploymentCheck.isOnTemporaryFilesystem(settings.keyFilePath)
+        settings.strictTransportSecurity = hsts ?? DeploymentSettings.defaultStrictTransportSecurity
+        settings.contentSecurityPolicy = csp ?? DeploymentSettings.defaultContentSecurityPolicy
+        return findings + DeploymentCheck.run(settings)
+    }
+
+    /// The flags (or their `RAMPART_*` variables) as given, unvalidated, for when the
+    /// configuration is refused: the rules can still say what else is wrong.
+    func rawSettings(environment: [String: String]) -> DeploymentSettings {
+        func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let proxies = options.trustedProxies.isEmpty
+            ? (env("RAMPART_TRUSTED_PROXIES")?.split(separator: ",").map { String(HeaderTrim.trim($0)) } ?? [])
+            : options.trustedProxies
+        let dataDirectory = options.dataDirectory ?? env("RAMPART_DATA_DIR") ?? ".rampart"
         return DeploymentSettings(
-            hostname: hostname,
-            port: port,
-            trustedProxies: trustedProxies,
-            allowsInsecureHTTP: allowInsecureHTTP,
-            tlsCertificatePath: tlsCertificate,
-            tlsKeyPath: tlsKey,
-            keysFromEnvironment: !(environment[KeyRing.environmentVariable] ?? "").isEmpty,
-            keyFilePath: keyFile,
-            keyFileIsOnTemporaryFilesystem: DeploymentCheck.isOnTemporaryFilesystem(keyFile),
-            strictTransportSecurity: hsts ?? DeploymentSettings.defaultStrictTransportSecurity,
-            contentSecurityPolicy: csp ?? DeploymentSettings.defaultContentSecurityPolicy
+            hostname: options.host ?? env("RAMPART_HOST") ?? "127.0.0.1",
+            port: options.port ?? env("RAMPART_PORT").flatMap { Int($0) } ?? 5000,
+            trustedProxies: proxies,
+            allowsInsecureHTTP: options.allowInsecureHTTP || ["1", "true", "yes"].contains(env("RAMPART_ALLOW_INSECURE_HTTP")?.lowercased() ?? ""),
+            tlsCertificatePath: options.tlsCertificate ?? env("RAMPART_TLS_CERT"),
+            tlsKeyPath: options.tlsKey ?? env("RAMPART_TLS_KEY"),
+            keyFilePath: DevCertCommand.join(dataDirectory, "keys")
         )
     }
 
@@ -74,12 +88,22 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let findings = DeploymentCheck.run(makeSettings(environment: KeyRing.processEnvironment))
+        let findings = findings(environment: KeyRing.processEnvironment)
         for line in Self.report(findings) {
             print(line)
         }
         if DeploymentCheck.hasErrors(findings) {
             throw ExitCode.failure
         }
+    }
+}
+
+/// Space trimming for comma-separated lists, without Foundation.
+private enum HeaderTrim {
+    static func trim(_ s: Substring) -> Substring {
+        var t = s
+        while t.first == " " || t.first == "\t" { t = t.dropFirst() }
+        while t.last == " " || t.last == "\t" { t = t.dropLast() }
+        return t
     }
 }

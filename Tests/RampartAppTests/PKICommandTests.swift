@@ -264,49 +264,60 @@ struct PKICommandTests {
 
     @Test("check: finding ids for good and bad configurations", arguments: [
         CheckCase(name: "defaults", arguments: ["--data-dir", "/var/lib/rampart"], ids: []),
-        CheckCase(name: "public with TLS and RAMPART_KEYS", arguments: ["--host", "0.0.0.0", "-p", "443", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/tmp/r"],
+        CheckCase(name: "public with TLS and RAMPART_KEYS",
+                  arguments: ["--host", "0.0.0.0", "-p", "443", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/tmp/r"],
                   environment: ["RAMPART_KEYS": "set"], ids: []),
-        CheckCase(name: "behind a proxy", arguments: ["--hostname", "10.0.0.5", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart"], ids: ["transport.tls-at-proxy"]),
-        CheckCase(name: "public plain HTTP", arguments: ["--host", "0.0.0.0", "--data-dir", "/var/lib/rampart"], ids: ["transport.plain-http"]),
+        CheckCase(name: "behind a proxy", arguments: ["--hostname", "10.0.0.5", "--allowed-host", "example.com", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart"],
+                  ids: ["transport.tls-at-proxy"]),
+        CheckCase(name: "public plain HTTP", arguments: ["--host", "0.0.0.0", "--allowed-host", "example.com", "--data-dir", "/var/lib/rampart"], ids: ["transport.plain-http"]),
+        CheckCase(name: "serve would refuse: no allowed host", arguments: ["--host", "0.0.0.0", "--data-dir", "/var/lib/rampart"],
+                  ids: ["config.invalid", "transport.plain-http"]),
         CheckCase(name: "trust-all proxy", arguments: ["--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::/0", "--data-dir", "/var/lib/rampart"], ids: ["proxy.trust-all"]),
+        CheckCase(name: "a bad proxy range", arguments: ["--trusted-proxy", "10.0.0.1/8", "--data-dir", "/var/lib/rampart"], ids: ["config.invalid", "proxy.invalid"]),
+        CheckCase(name: "RAMPART_* variables, as serve reads them", arguments: [],
+                  environment: ["RAMPART_HOST": "0.0.0.0", "RAMPART_ALLOWED_HOSTS": "example.com", "RAMPART_TRUSTED_PROXIES": "0.0.0.0/0", "RAMPART_DATA_DIR": "/var/lib/rampart"],
+                  ids: ["proxy.trust-all", "transport.plain-http"]),
         CheckCase(name: "key file under /tmp", arguments: ["--data-dir", "/tmp/rampart-check"], ids: ["keys.temporary-filesystem"]),
         CheckCase(name: "key file on /dev/shm", arguments: ["--data-dir", "/dev/shm/rampart-check"], ids: ["keys.temporary-filesystem"]),
         CheckCase(name: "HSTS preload without includeSubDomains", arguments: ["--hsts", "max-age=63072000; preload", "--data-dir", "/var/lib/rampart"],
                   ids: ["hsts.preload-without-subdomains"]),
         CheckCase(name: "CSP unsafe-inline", arguments: ["--csp", "default-src 'self'; script-src 'self' 'unsafe-inline'", "--data-dir", "/var/lib/rampart"],
                   ids: ["csp.unsafe-inline-script"]),
+        CheckCase(name: "a TLS key without its certificate", arguments: ["--tls-key", "k.pem", "--data-dir", "/var/lib/rampart"], ids: ["config.invalid", "tls.incomplete"]),
         CheckCase(name: "all at once", arguments: [
             "--host", "0.0.0.0", "--trusted-proxy", "0.0.0.0/0", "--data-dir", "/tmp/x", "--tls-key", "k.pem",
             "--hsts", "max-age=63072000; preload", "--csp", "default-src 'self' 'unsafe-inline'",
-        ], ids: ["proxy.trust-all", "tls.incomplete", "transport.plain-http", "keys.temporary-filesystem", "hsts.preload-without-subdomains",
+        ], ids: ["config.invalid", "proxy.trust-all", "tls.incomplete", "transport.plain-http", "keys.temporary-filesystem", "hsts.preload-without-subdomains",
                  "csp.unsafe-inline-script", "csp.unsafe-inline-style"]),
     ])
     func check(_ c: CheckCase) throws {
-        let settings = try CheckCommand.parse(c.arguments).makeSettings(environment: c.environment)
-        #expect(DeploymentCheck.run(settings).map(\.id) == c.ids)
+        let command = try CheckCommand.parse(c.arguments)
+        #expect(command.findings(environment: c.environment).map(\.id) == c.ids)
     }
 
     @Test("check: the report, one line per finding with its severity, then a summary")
     func report() throws {
-        let good = try CheckCommand.parse(["--host", "0.0.0.0", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/var/lib/rampart"])
-        #expect(CheckCommand.report(DeploymentCheck.run(good.makeSettings(environment: [:]))) == ["rampart check: no issues found."])
+        let good = try CheckCommand.parse(["--host", "0.0.0.0", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/var/lib/rampart"])
+        #expect(CheckCommand.report(good.findings(environment: [:])) == ["rampart check: no issues found."])
 
         let bad = try CheckCommand.parse(["--host", "0.0.0.0", "--port", "8080", "--data-dir", "/tmp/rampart-check", "--hsts", "max-age=63072000; preload"])
-        #expect(CheckCommand.report(DeploymentCheck.run(bad.makeSettings(environment: [:]))) == [
+        #expect(CheckCommand.report(bad.findings(environment: [:])) == [
+            "error config.invalid: rampart serve would refuse to start: allowedHosts: listening on a non-loopback address needs at least one allowed host (--allowed-host example.com) (value: \"0.0.0.0\", reason: empty)",
             "error transport.plain-http: plain HTTP on 0.0.0.0:8080, a non-loopback address, with no TLS certificate (--tls-cert, --tls-key) and no trusted proxy (--trusted-proxy) to terminate TLS; passwords and session cookies would cross the network in clear text",
             "warning keys.temporary-filesystem: RAMPART_KEYS is not set and the key file /tmp/rampart-check/keys is on a temporary file system: a reboot loses the keys and logs everyone out; set RAMPART_KEYS or use a persistent --data-dir",
             "error hsts.preload-without-subdomains: Strict-Transport-Security \"max-age=63072000; preload\": preload needs includeSubDomains, or the preload list refuses the domain",
-            "rampart check: 2 errors, 1 warning, 0 info.",
+            "rampart check: 3 errors, 1 warning, 0 info.",
         ])
     }
 
     @Test("check exits non-zero on errors only")
     func exitCode() throws {
-        // run() reads the process environment; RAMPART_KEYS does not change these two outcomes.
+        // run() reads the process environment; a RAMPART_* variable set where the tests run could
+        // only add findings to the first, and flags win over variables for the second.
         let failing = try CheckCommand.parse(["--host", "0.0.0.0", "--data-dir", "/var/lib/rampart"])
         let error = #expect(throws: ExitCode.self) { try failing.run() }
         #expect(error == .failure)
-        let passing = try CheckCommand.parse(["--hostname", "10.0.0.5", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart"])
+        let passing = try CheckCommand.parse(["--hostname", "10.0.0.5", "--allowed-host", "example.com", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart"])
         #expect(throws: Never.self) { try passing.run() }
     }
 }
