@@ -9,7 +9,7 @@ struct RampartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "Rampart: secure-by-default web security for Swift servers.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Audit.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -98,12 +98,15 @@ extension ObservatoryAudit {
             return (AuditResult(.cspNotImplemented), nil)
         }
         let csp: AuditedCSP
-        do {
+        do throws(AuditedCSP.ParseError) {
             csp = try AuditedCSP(fields: fields)
-        } catch .tooShort {
-            return (AuditResult(.cspHeaderInvalid, detail: "a policy is empty or too short"), nil)
-        } catch .duplicateDirective(let name) {
-            return (AuditResult(.cspHeaderInvalid, detail: "\(name) appears twice in one policy"), nil)
+        } catch {
+            switch error {
+            case .tooShort:
+                return (AuditResult(.cspHeaderInvalid, detail: "a policy is empty or too short"), nil)
+            case .duplicateDirective(let name):
+                return (AuditResult(.cspHeaderInvalid, detail: "\(name) appears twice in one policy"), nil)
+            }
         }
         guard !csp.isEmpty else { return (AuditResult(.cspNotImplemented), nil) }
 
