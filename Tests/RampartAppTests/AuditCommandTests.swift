@@ -70,14 +70,15 @@ struct AuditCommandTests {
         }
     }
 
-    @Test("a session cookie set over plain HTTP costs 40 and the bonuses: F 20")
+    @Test("loopback is a trustworthy origin: its Secure cookies count as Secure over plain HTTP")
     func liveCookie() async throws {
         try await Self.withLiveApp { port, runner in
             let report = try await runner.audit(AuditURL("http://127.0.0.1:\(port)/login")!)
-            #expect(report[.cookies]?.outcome == .cookiesSessionWithoutSecureFlag)
-            #expect(report[.cookies]?.explanation == "A session cookie lacks Secure or was set over plain HTTP (sessionid)")
-            #expect(report.score == 20)
-            #expect(report.grade == .f)
+            // CookieHardening added Secure to the handler's cookie.
+            #expect(report[.cookies]?.outcome == .cookiesSecureWithHttponlySessionsAndSamesite)
+            #expect(report[.cookies]?.explanation == "All cookies are Secure, session cookies are HttpOnly, and all cookies set SameSite (sessionid)")
+            #expect(report.score == 60)
+            #expect(report.grade == .cPlus)
         }
     }
 

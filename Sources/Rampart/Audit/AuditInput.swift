@@ -72,6 +72,18 @@ public struct AuditURL: Sendable, Hashable, Codable, CustomStringConvertible, Lo
     /// Whether the scheme is `https`.
     public var isSecure: Bool { scheme == "https" }
 
+    /// Whether the host is loopback (`localhost`, `*.localhost`, 127.0.0.0/8 or `[::1]`).
+    /// Browsers treat such origins as potentially trustworthy even over `http`, and accept
+    /// `Secure` cookies from them.
+    ///
+    /// See [W3C Secure Contexts §3.2](https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy).
+    public var isLoopback: Bool {
+        if host == "localhost" || host.utf8.reversed().starts(with: ".localhost".utf8.reversed()) || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127"
+            && octets.allSatisfy { !$0.isEmpty && $0.utf8.count <= 3 && $0.utf8.allSatisfy(HeaderGrammar.isDigit) && Int($0)! <= 255 }
+    }
+
     /// The port in use: the explicit one, or 80 for `http` and 443 for `https`.
     public var effectivePort: Int { port ?? (isSecure ? 443 : 80) }
 

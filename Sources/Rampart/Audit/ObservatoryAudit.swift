@@ -19,6 +19,9 @@ import HTTPTypes
 /// - HSTS counts as six months from `max-age=15552000` (180 days), not 15768000.
 /// - `frame-ancestors` in the CSP earns `x-frame-options-implemented-via-csp` whatever its value.
 ///
+/// Cookies set over plain HTTP count as not `Secure`, except from loopback hosts, which
+/// browsers treat as trustworthy origins (a local `rampart audit http://localhost:…`).
+///
 /// Not covered: Subresource Integrity (it needs the page's HTML), `<meta http-equiv>` policies,
 /// and the HSTS preload list, which callers may supply as ``AuditInput/preloadedHosts``.
 ///
@@ -133,7 +136,9 @@ public enum ObservatoryAudit {
         var rejected: [String] = []
         for response in input.chain {
             for value in response.headerFields[values: .setCookie] {
-                guard let cookie = Cookie(value, setOverHTTP: !response.url.isSecure) else { continue }
+                // Browsers accept Secure cookies from loopback over plain HTTP (a trustworthy origin).
+                let overHTTP = !response.url.isSecure && !response.url.isLoopback
+                guard let cookie = Cookie(value, setOverHTTP: overHTTP) else { continue }
                 if let prefix = cookie.brokenPrefix {
                     rejected.append("\(cookie.name) ignored: breaks the \(prefix) prefix rules, which browsers enforce")
                 } else {

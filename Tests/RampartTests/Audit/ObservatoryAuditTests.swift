@@ -188,6 +188,20 @@ struct AuditCookieTests {
         #expect(ObservatoryAudit.grade(input)[.cookies]?.outcome == .cookiesSessionWithoutSecureFlag)
     }
 
+    @Test("loopback over HTTP is a trustworthy origin; other hosts over HTTP are not", arguments: [
+        ("http://localhost:5000/", "cookies-secure-with-httponly-sessions-and-samesite"),
+        ("http://app.localhost/", "cookies-secure-with-httponly-sessions-and-samesite"),
+        ("http://127.0.0.1:8080/", "cookies-secure-with-httponly-sessions-and-samesite"),
+        ("http://[::1]:8080/", "cookies-secure-with-httponly-sessions-and-samesite"),
+        ("http://127.0.0.256/", "cookies-not-found"),
+        ("http://localhost.example/", "cookies-not-found"),
+        ("http://example.com/", "cookies-not-found"),
+    ])
+    func loopback(_ url: String, _ identifier: String) {
+        let result = AuditFixture.outcome(.cookies, [("Set-Cookie", "__Host-session=1; Secure; HttpOnly; SameSite=Lax; Path=/")], url: url)
+        #expect(result.outcome.rawValue == identifier)
+    }
+
     @Test("the explanation names the cookie at fault and any ignored prefixed cookie")
     func explanation() {
         let result = AuditFixture.outcome(.cookies, [("Set-Cookie", "theme=dark"), ("Set-Cookie", "__Host-x=1; Secure"), AuditFixture.hsts])
