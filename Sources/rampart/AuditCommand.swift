@@ -122,8 +122,17 @@ struct Audit: AsyncParsableCommand {
     }
 }
 
+/// `--min-grade A-`: grades as the Observatory writes them.
+///
+/// See [MDN: HTTP Observatory, Tests & Scoring](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
 extension AuditGrade: ExpressibleByArgument {
+    /// Parses a grade argument (`A+`, `b-`); see ``AuditGrade/init(_:)``.
+    ///
+    /// See [MDN: HTTP Observatory, Tests & Scoring](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
     public init?(argument: String) { self.init(argument) }
+    /// Every grade, best first, for `--help`.
+    ///
+    /// See [MDN: HTTP Observatory, Tests & Scoring](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
     public static var allValueStrings: [String] { allCases.reversed().map(\.rawValue) }
 }
 

@@ -68,6 +68,8 @@ public enum AuditGrade: String, Sendable, Hashable, CaseIterable, Codable, Compa
     }
 
     /// The grade's letter, as the Observatory prints it (`A+`).
+    ///
+    /// See [MDN: HTTP Observatory, Tests & Scoring](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
     public var description: String { rawValue }
 
     /// The lowest score that earns this grade.
@@ -94,5 +96,7 @@ public enum AuditGrade: String, Sendable, Hashable, CaseIterable, Codable, Compa
     private var rank: Int { Self.allCases.firstIndex(of: self)! }
 
     /// Whether `lhs` is a weaker grade than `rhs` (`F < A+`).
+    ///
+    /// See [MDN: HTTP Observatory, Tests & Scoring](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
     public static func < (lhs: AuditGrade, rhs: AuditGrade) -> Bool { lhs.rank < rhs.rank }
 }

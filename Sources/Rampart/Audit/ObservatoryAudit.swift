@@ -264,6 +264,8 @@ public enum ObservatoryAudit {
     // MARK: Strict-Transport-Security
 
     /// 180 days: the Observatory's six months, since many sites send 15552000 rather than 15768000.
+    ///
+    /// See [MDN: HTTP Observatory, Tests & Scoring](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
     public static let sixMonths = 15_552_000
 
     /// The HSTS test, on the final response when it came over HTTPS.
