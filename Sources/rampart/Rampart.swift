@@ -11,7 +11,7 @@ struct RampartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "Rampart: secure-by-default web security for Swift servers.",
-        subcommands: [Serve.self, Routes.self, DevCertCommand.self, PinCommand.self, KeysCommand.self, CheckCommand.self],
+        subcommands: [Serve.self, Routes.self, Audit.self, CheckCommand.self, KeysCommand.self, DevCertCommand.self, PinCommand.self],
         defaultSubcommand: Serve.self
     )
 }
