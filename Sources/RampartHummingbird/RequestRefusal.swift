@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -36,7 +37,9 @@ public struct RequestRefusal: HTTPResponseError, Hashable, Sendable, CustomStrin
         let body: String
         var headers: HTTPFields = [.cacheControl: "no-store"]
         if wantsJSON {
-            body = #"{"error":"\#(JSONText.escape(reason))","reason":"\#(JSONText.escape(message))"}"#
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            body = JSONForHTML.escape((try? encoder.encode(["error": reason, "reason": message])) ?? Data())
             headers[.contentType] = "application/json; charset=utf-8"
         } else {
             body = "\(status.code) \(status.reasonPhrase): \(message) (\(reason))\n"
@@ -61,28 +64,5 @@ public struct RequestRefusal: HTTPResponseError, Hashable, Sendable, CustomStrin
         default: "the file is not one of the accepted types"
         }
         self.init(status: refusal.status, reason: refusal.reason, message: message)
-    }
-}
-
-/// Escapes a string for a JSON string literal (quotes, backslashes, control characters, and
-/// `<`, `>`, `&`, U+2028, U+2029 so the result is also safe inside HTML).
-enum JSONText {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{0}"..."\u{1F}", "\u{7F}":
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

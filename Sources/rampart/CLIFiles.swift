@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Rampart
 
 /// A command failure shown as one line, `Error: <file>: <what went wrong>`, with no usage text.
 struct CLIError: Error, CustomStringConvertible {
@@ -64,15 +65,8 @@ enum CLIFiles {
         defer { close(fd) }
         // The umask may have removed bits, and an overwritten file keeps its old mode: set it.
         guard fchmod(fd, mode) == 0 else { throw CLIError("\(path): cannot set its mode (\(errorText(errno)))") }
-        let bytes = Array(contents.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { writeBytes(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CLIError("\(path): cannot be written (\(errorText(errno)))")
-            }
-            written += n
+        if let failure = POSIXFile.writeAll(fd, Array(contents.utf8)) {
+            throw CLIError("\(path): cannot be written (\(errorText(failure)))")
         }
         guard fsync(fd) == 0 else { throw CLIError("\(path): cannot be flushed to disk (\(errorText(errno)))") }
     }
@@ -92,8 +86,6 @@ enum CLIFiles {
 
 #if canImport(Glibc) || canImport(Musl)
 private func readBytes(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { read(fd, buffer, count) }
-private func writeBytes(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
 #else
 private func readBytes(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int { Darwin.read(fd, buffer, count) }
-private func writeBytes(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { Darwin.write(fd, buffer, count) }
 #endif

@@ -70,7 +70,7 @@ public struct DeploymentSettings: Sendable, Hashable {
     /// Rampart's default HSTS value: `max-age=63072000; includeSubDomains`.
     public static let defaultStrictTransportSecurity = StrictTransportSecurity.default.headerField.value
 
-    /// The CSP of ``SecurityHeaders/strict`` as sent over HTTPS, with a placeholder nonce.
+    /// The CSP of ``SecurityHeaders/strict`` as sent over HTTPS, with a sample nonce in the nonce slot.
     public static let defaultContentSecurityPolicy = SecurityHeaders.strictContentSecurityPolicy.headerValue(
         nonce: CSPNonce("AAAAAAAAAAAAAAAAAAAAAA==")!, isSecure: true)
 }

@@ -75,15 +75,8 @@ extension KeyFile {
             guard fchmod(fd, 0o600) == 0 else {
                 throw KeyError(setting: path, message: "its temporary file cannot be made private (errno \(errno))")
             }
-            let bytes = Array(contents.utf8)
-            var written = 0
-            while written < bytes.count {
-                let n = bytes[written...].withUnsafeBytes { writeBytes(fd, $0.baseAddress, $0.count) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw KeyError(setting: path, message: "its temporary file cannot be written (errno \(errno))")
-                }
-                written += n
+            if let failure = POSIXFile.writeAll(fd, Array(contents.utf8)) {
+                throw KeyError(setting: path, message: "its temporary file cannot be written (errno \(failure))")
             }
             guard fsync(fd) == 0 else {
                 throw KeyError(setting: path, message: "its temporary file cannot be flushed to disk (errno \(errno))")
@@ -110,9 +103,3 @@ extension KeyFile {
         }
     }
 }
-
-#if canImport(Glibc) || canImport(Musl)
-private func writeBytes(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { write(fd, buffer, count) }
-#else
-private func writeBytes(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int { Darwin.write(fd, buffer, count) }
-#endif
