@@ -1,0 +1,119 @@
+import Foundation
+import Rampart
+import RampartApp
+import RampartSQLite
+import Testing
+
+/// Every back-end of the board's data passes these same tests. PostgreSQL joins them later.
+enum RepositoryKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    var testDescription: String { rawValue }
+
+    func make() throws -> any AppRepository {
+        switch self {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-repo-\(UUID().uuidString)/board.sqlite").path
+            return SQLiteAppRepository(database: try RampartDatabase(path: path, migrations: SQLiteAppRepository.migrations))
+        }
+    }
+}
+
+@Suite("Board repository conformance")
+struct AppRepositoryConformanceTests {
+    @Test("users: the first is the admin, names are unique, lookups by name and id", arguments: RepositoryKind.allCases)
+    func users(_ kind: RepositoryKind) async throws {
+        let repository = try kind.make()
+        let ada = try #require(try await repository.createUser(username: "ada", passwordHash: "$2b$12$hash", now: 10))
+        let bob = try #require(try await repository.createUser(username: "bob", passwordHash: "$2b$12$other", now: 11))
+        #expect(ada.isAdmin)
+        #expect(!bob.isAdmin)
+        #expect(try await repository.createUser(username: "ada", passwordHash: "x", now: 12) == nil)
+        #expect(try await repository.user(named: "ada") == ada)
+        #expect(try await repository.user(id: bob.id) == bob)
+        #expect(try await repository.user(named: "nobody") == nil)
+        #expect(ada.id != bob.id && ada.id.utf8.count == 22)
+    }
+
+    @Test("exactly one admin when the first users register at once", arguments: RepositoryKind.allCases)
+    func oneAdmin(_ kind: RepositoryKind) async throws {
+        let repository = try kind.make()
+        let users = try await withThrowingTaskGroup(of: User?.self) { group in
+            for index in 0..<12 { group.addTask { try await repository.createUser(username: "u\(index)", passwordHash: "h", now: 1) } }
+            return try await group.reduce(into: [User]()) { if let user = $1 { $0.append(user) } }
+        }
+        #expect(users.count == 12)
+        #expect(users.filter(\.isAdmin).count == 1)
+    }
+
+    @Test("comments: newest first, search is plain text (LIKE wildcards are literal)", arguments: RepositoryKind.allCases)
+    func comments(_ kind: RepositoryKind) async throws {
+        let repository = try kind.make()
+        let ada = try #require(try await repository.createUser(username: "ada", passwordHash: "h", now: 1))
+        for (index, body) in ["100% sure", "a_b", "abc", "plain"].enumerated() {
+            _ = try await repository.addComment(userID: ada.id, body: body, now: Int64(index))
+        }
+        #expect(try await repository.comments(containing: nil, limit: 10).map(\.body) == ["plain", "abc", "a_b", "100% sure"])
+        #expect(try await repository.comments(containing: nil, limit: 2).count == 2)
+        #expect(try await repository.comments(containing: "%", limit: 10).map(\.body) == ["100% sure"])
+        #expect(try await repository.comments(containing: "_", limit: 10).map(\.body) == ["a_b"])
+        #expect(try await repository.comments(containing: "b", limit: 10).map(\.body) == ["abc", "a_b"])
+        #expect(try await repository.comments(containing: "nothing", limit: 10).isEmpty)
+        #expect(try await repository.comments(containing: nil, limit: 1).first?.username == "ada")
+    }
+
+    @Test("uploads and avatars; deleting a user removes their comments and uploads", arguments: RepositoryKind.allCases)
+    func uploadsAndDeletion(_ kind: RepositoryKind) async throws {
+        let repository = try kind.make()
+        let ada = try #require(try await repository.createUser(username: "ada", passwordHash: "h", now: 1))
+        let bob = try #require(try await repository.createUser(username: "bob", passwordHash: "h", now: 1))
+        let first = StoredUpload(id: "first", ownerID: ada.id, mediaType: "image/png", clientFilename: "a.png", bytes: [1, 2, 3], createdAt: 5)
+        let second = StoredUpload(id: "second", ownerID: ada.id, mediaType: "image/gif", clientFilename: "b.gif", bytes: [4], createdAt: 6)
+        try await repository.saveUpload(first)
+        try await repository.setAvatar(userID: ada.id, uploadID: first.id)
+        #expect(try await repository.upload(id: "first") == first)
+        try await repository.saveUpload(second)
+        try await repository.setAvatar(userID: ada.id, uploadID: second.id)
+        #expect(try await repository.upload(id: "first") == nil, "the replaced avatar is deleted")
+        #expect(try await repository.user(id: ada.id)?.avatarUploadID == "second")
+
+        _ = try await repository.addComment(userID: ada.id, body: "mine", now: 7)
+        _ = try await repository.addComment(userID: bob.id, body: "bob's", now: 8)
+        try await repository.deleteUser(id: ada.id)
+        #expect(try await repository.user(id: ada.id) == nil)
+        #expect(try await repository.upload(id: "second") == nil)
+        #expect(try await repository.comments(containing: nil, limit: 10).map(\.body) == ["bob's"])
+    }
+
+    @Test("login failures are counted in the window, cleared, and purged", arguments: RepositoryKind.allCases)
+    func loginFailures(_ kind: RepositoryKind) async throws {
+        let repository = try kind.make()
+        for at in [100, 200, 300] as [Int64] {
+            try await repository.recordLoginFailure(keys: ["account:ada", "client:1.2.3.4"], now: at)
+        }
+        #expect(try await repository.loginFailures(key: "account:ada", since: 0) == (3, 100))
+        #expect(try await repository.loginFailures(key: "client:1.2.3.4", since: 150) == (2, 200))
+        #expect(try await repository.loginFailures(key: "account:bob", since: 0) == (0, nil))
+        try await repository.clearLoginFailures(key: "account:ada")
+        #expect(try await repository.loginFailures(key: "account:ada", since: 0).count == 0)
+        #expect(try await repository.purgeExpired(now: 250 + SQLiteAppRepository.loginFailureWindow) >= 2)
+        #expect(try await repository.loginFailures(key: "client:1.2.3.4", since: 0) == (1, 300))
+    }
+
+    @Test("CSP reports: stored, duplicates counted, capped per minute, grouped", arguments: RepositoryKind.allCases)
+    func cspReports(_ kind: RepositoryKind) async throws {
+        let repository = try kind.make()
+        let inline = CSPViolation(directive: "script-src-elem", blockedURI: "inline", documentURI: "https://board.example/")
+        let image = CSPViolation(directive: "img-src", blockedURI: "https://evil.example/x.png", documentURI: "https://board.example/")
+        #expect(try await repository.recordCSPReport(inline, now: 600, perMinuteCap: 3) == .stored)
+        #expect(try await repository.recordCSPReport(inline, now: 601, perMinuteCap: 3) == .duplicate)
+        #expect(try await repository.recordCSPReport(image, now: 602, perMinuteCap: 3) == .stored)
+        #expect(try await repository.recordCSPReport(image, now: 603, perMinuteCap: 3) == .rateLimited)
+        #expect(try await repository.recordCSPReport(image, now: 660, perMinuteCap: 3) == .duplicate, "a new minute has room again")
+        let groups = try await repository.cspReportGroups(limit: 10)
+        #expect(groups.map(\.directive) == ["img-src", "script-src-elem"], "equal counts: the latest first")
+        #expect(groups.map(\.count) == [2, 2])
+        #expect(groups.first?.lastSeen == 660)
+        let long = CSPViolation(directive: String(repeating: "d", count: 2000), blockedURI: "", documentURI: "")
+        #expect(long.directive.utf8.count == 512)
+    }
+}
