@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Rampart", targets: ["Rampart"]),
         .library(name: "RampartHummingbird", targets: ["RampartHummingbird"]),
         .library(name: "RampartSQLite", targets: ["RampartSQLite"]),
+        .library(name: "RampartPostgres", targets: ["RampartPostgres"]),
         .library(name: "RampartApp", targets: ["RampartApp"]),
         .executable(name: "rampart", targets: ["rampart"]),
     ],
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -66,6 +68,19 @@ let package = Package(
             dependencies: [
                 "Rampart",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Stores on PostgreSQL, through PostgresNIO: for several instances sharing state.
+        .target(
+            name: "RampartPostgres",
+            dependencies: [
+                "Rampart",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -136,6 +151,9 @@ let package = Package(
             dependencies: [
                 "Rampart",
                 "RampartSQLite",
+                "RampartPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings

@@ -49,7 +49,7 @@ public final class SQLiteSessionStore: SessionStore {
                 try db.execute(sql: """
                     INSERT OR REPLACE INTO rampart_sessions (key, user_id, csrf_secret, "values", created_at, last_seen_at, expires_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [key.rawValue, record.userID, Data(record.csrfSecret), try ValueCoding.encode(record.values), record.createdAt, record.lastSeenAt, expiresAt])
+                    """, arguments: [key.rawValue, record.userID, Data(record.csrfSecret), try SessionValueCoding.encode(record.values), record.createdAt, record.lastSeenAt, expiresAt])
                 return true
             case .update(let values, let lastSeenAt, let expiresAt):
                 guard let row = try Row.fetchOne(db, sql: """
@@ -60,7 +60,7 @@ public final class SQLiteSessionStore: SessionStore {
                 record.apply(values: values, lastSeenAt: lastSeenAt)
                 try db.execute(sql: """
                     UPDATE rampart_sessions SET "values" = ?, last_seen_at = ?, expires_at = MAX(expires_at, ?) WHERE key = ?
-                    """, arguments: [try ValueCoding.encode(record.values), record.lastSeenAt, expiresAt, key.rawValue])
+                    """, arguments: [try SessionValueCoding.encode(record.values), record.lastSeenAt, expiresAt, key.rawValue])
                 return true
             }
         }
@@ -94,20 +94,9 @@ public final class SQLiteSessionStore: SessionStore {
         return SessionRecord(
             userID: row["user_id"],
             csrfSecret: Array(secret),
-            values: try ValueCoding.decode(values),
+            values: try SessionValueCoding.decode(values),
             createdAt: row["created_at"],
             lastSeenAt: row["last_seen_at"]
         )
-    }
-}
-
-/// Session values as stored: a JSON object of base64 strings (the values are JSON themselves).
-enum ValueCoding {
-    static func encode(_ values: [String: [UInt8]]) throws -> Data {
-        try JSONEncoder().encode(values.mapValues { Data($0) })
-    }
-
-    static func decode(_ data: Data) throws -> [String: [UInt8]] {
-        try JSONDecoder().decode([String: Data].self, from: data).mapValues { Array($0) }
     }
 }

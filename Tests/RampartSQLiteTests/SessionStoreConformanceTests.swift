@@ -1,5 +1,7 @@
 import HTTPTypes
 import Rampart
+import Logging
+import RampartPostgres
 import RampartSQLite
 import Testing
 
@@ -14,15 +16,20 @@ func temporaryDatabasePath() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("rampart-test-\(UUID().uuidString)/rampart.sqlite").path
 }
 
-/// Every store must pass these same tests. The PostgreSQL store joins them later.
+/// Every store must pass these same tests: in memory, SQLite, and PostgreSQL when
+/// `RAMPART_TEST_POSTGRES_URL` is set (CI sets it; see `PostgresAvailability`).
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case memory, sqlite
+    case memory, sqlite, postgres
     var testDescription: String { rawValue }
 
-    func make() throws -> any SessionStore {
+    /// The kinds to run here: PostgreSQL only with a server to run against.
+    static var available: [StoreKind] { TestPostgres.url == nil ? [.memory, .sqlite] : allCases }
+
+    func make() async throws -> any SessionStore {
         switch self {
         case .memory: InMemorySessionStore()
         case .sqlite: try SQLiteSessionStore(path: temporaryDatabasePath())
+        case .postgres: PostgresSessionStore(database: try await TestPostgres.freshDatabase())
         }
     }
 }
@@ -33,9 +40,9 @@ func record(user: String? = nil, values: [String: [UInt8]] = [:], at time: Int64
 
 @Suite("Session store conformance")
 struct SessionStoreConformanceTests {
-    @Test("create, load, delete", arguments: StoreKind.allCases)
+    @Test("create, load, delete", arguments: StoreKind.available)
     func basics(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let key = SessionStoreKey(rawValue: "k1")
         #expect(try await store.load(key) == nil)
         let original = record(user: "u", values: ["a": Array("1".utf8)])
@@ -45,9 +52,9 @@ struct SessionStoreConformanceTests {
         #expect(try await store.load(key) == nil)
     }
 
-    @Test("updates apply only the changed keys: last write wins per key", arguments: StoreKind.allCases)
+    @Test("updates apply only the changed keys: last write wins per key", arguments: StoreKind.available)
     func updateMerges(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let key = SessionStoreKey(rawValue: "k")
         try await store.save(key, .create(record(values: ["a": [1], "b": [2]]), expiresAt: 5000))
         #expect(try await store.save(key, .update(values: ["a": [9]], lastSeenAt: 1100, expiresAt: 5100)))
@@ -57,17 +64,17 @@ struct SessionStoreConformanceTests {
         #expect(loaded.lastSeenAt == 1100)
     }
 
-    @Test("an update to a missing session is dropped, not inserted", arguments: StoreKind.allCases)
+    @Test("an update to a missing session is dropped, not inserted", arguments: StoreKind.available)
     func updateMissing(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let key = SessionStoreKey(rawValue: "gone")
         #expect(try await store.save(key, .update(values: ["a": [1]], lastSeenAt: 1, expiresAt: 2)) == false)
         #expect(try await store.load(key) == nil)
     }
 
-    @Test("deleteAll(forUser:) and purgeExpired(now:)", arguments: StoreKind.allCases)
+    @Test("deleteAll(forUser:) and purgeExpired(now:)", arguments: StoreKind.available)
     func bulkDeletes(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         try await store.save(SessionStoreKey(rawValue: "1"), .create(record(user: "alice"), expiresAt: 2000))
         try await store.save(SessionStoreKey(rawValue: "2"), .create(record(user: "alice"), expiresAt: 9000))
         try await store.save(SessionStoreKey(rawValue: "3"), .create(record(user: "bob"), expiresAt: 2000))
@@ -78,9 +85,9 @@ struct SessionStoreConformanceTests {
         #expect(try await store.load(SessionStoreKey(rawValue: "4")) != nil)
     }
 
-    @Test("100 concurrent writers on one session lose no write", arguments: StoreKind.allCases)
+    @Test("100 concurrent writers on one session lose no write", arguments: StoreKind.available)
     func concurrentWriters(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let key = SessionStoreKey(rawValue: "shared")
         try await store.save(key, .create(record(), expiresAt: 1_000_000))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -152,22 +159,25 @@ struct SQLiteStoreTests {
 }
 
 enum UsedTokenStoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case memory, sqlite
+    case memory, sqlite, postgres
     var testDescription: String { rawValue }
 
-    func make() throws -> any UsedTokenStore {
+    static var available: [UsedTokenStoreKind] { TestPostgres.url == nil ? [.memory, .sqlite] : allCases }
+
+    func make() async throws -> any UsedTokenStore {
         switch self {
         case .memory: InMemoryUsedTokenStore()
         case .sqlite: SQLiteUsedTokenStore(database: try RampartDatabase(path: temporaryDatabasePath()))
+        case .postgres: PostgresUsedTokenStore(database: try await TestPostgres.freshDatabase())
         }
     }
 }
 
 @Suite("Used one-time token store conformance")
 struct UsedTokenStoreConformanceTests {
-    @Test("first use wins; purge removes expired ids", arguments: UsedTokenStoreKind.allCases)
+    @Test("first use wins; purge removes expired ids", arguments: UsedTokenStoreKind.available)
     func basics(_ kind: UsedTokenStoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         #expect(try await store.markUsed("a", expiresAt: 100))
         #expect(try await store.markUsed("a", expiresAt: 100) == false)
         #expect(try await store.markUsed("b", expiresAt: 300))
@@ -175,9 +185,9 @@ struct UsedTokenStoreConformanceTests {
         #expect(try await store.markUsed("b", expiresAt: 300) == false)
     }
 
-    @Test("50 concurrent uses of one id: exactly one succeeds", arguments: UsedTokenStoreKind.allCases)
+    @Test("50 concurrent uses of one id: exactly one succeeds", arguments: UsedTokenStoreKind.available)
     func concurrent(_ kind: UsedTokenStoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<50 { group.addTask { try await store.markUsed("same", expiresAt: 1000) } }
             var wins = 0

@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Rampart
+import RampartPostgres
+import Testing
+
+/// The PostgreSQL server the tests run against: `RAMPART_TEST_POSTGRES_URL`, which `.ci/run`
+/// exports after starting Debian's PostgreSQL on loopback. Each store gets a schema of its own.
+enum TestPostgres {
+    static let url: String? = ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// A fresh schema with Rampart's tables, its pool running for the rest of the test process.
+    static func freshDatabase() async throws -> RampartPostgresDatabase {
+        let url = try #require(url)
+        let schema = "rampart_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        var logger = Logger(label: "rampart.test.postgres")
+        logger.logLevel = .warning
+        let admin = try RampartPostgresDatabase(url: url, logger: logger)
+        let adminTask = Task { try await admin.run() }
+        // The schema name is generated here from a UUID, never from input.
+        try await admin.client.query(.init(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
+        adminTask.cancel()
+        let database = try RampartPostgresDatabase(url: url, searchPath: schema, logger: logger)
+        Task { try await database.run() }
+        try await database.migrate()
+        return database
+    }
+}
+
+@Suite("PostgreSQL availability")
+struct PostgresAvailabilityTests {
+    /// Visible in the test log: on a developer machine without PostgreSQL the PostgreSQL cases
+    /// are skipped; in CI the variable must be set.
+    @Test("PostgreSQL store tests run (RAMPART_TEST_POSTGRES_URL is set)",
+          .enabled(if: TestPostgres.url != nil || ProcessInfo.processInfo.environment["CI"] != nil,
+                   "RAMPART_TEST_POSTGRES_URL is unset: the PostgreSQL store cases are skipped"))
+    func configured() {
+        #expect(TestPostgres.url != nil, "CI must export RAMPART_TEST_POSTGRES_URL")
+    }
+
+    @Test("URLs: TLS unless loopback or sslmode=disable; bad URLs name the setting without the password", arguments: [
+        ("postgres://rampart:secret@db.example:6543/board", true),
+        ("postgres://rampart:secret@127.0.0.1/board", false),
+        ("postgresql://rampart@db.example/board?sslmode=disable", false),
+    ])
+    func urls(_ url: String, _ tls: Bool) throws {
+        let configuration = try RampartPostgresDatabase.configuration(url: url)
+        #expect(configuration.username == "rampart")
+        #expect(configuration.database == "board")
+        #expect(String(describing: configuration.tls).contains("disable") != tls)
+    }
+
+    @Test("a bad URL is a configuration error naming database, without the password", arguments: [
+        "mysql://u:secret@h/d", "postgres://u:secret@h/", "postgres://:secret@h/d", "postgres://u:secret@h/d?sslmode=maybe",
+    ])
+    func badURLs(_ url: String) {
+        let error = #expect(throws: SecurityConfigurationError.self) { try RampartPostgresDatabase.configuration(url: url) }
+        #expect(error?.setting == "database")
+        #expect(error?.description.contains("secret") == false)
+    }
+}
+
+@Suite("PostgreSQL migrations")
+struct PostgresMigrationTests {
+    @Test("two instances migrating at once apply each migration exactly once (advisory lock)",
+          .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
+    func concurrentMigrations() async throws {
+        let first = try await TestPostgres.freshDatabase()
+        // Same schema, a second pool: find the schema through the first one.
+        let schema = try await first.client.query("SELECT current_schema()").decode(String.self).reduce(into: [String]()) { $0.append($1) }.first
+        var logger = Logger(label: "rampart.test.postgres")
+        logger.logLevel = .warning
+        let second = try RampartPostgresDatabase(url: try #require(TestPostgres.url), searchPath: try #require(schema), logger: logger)
+        Task { try await second.run() }
+        let extra = [RampartPostgresDatabase.Migration("v3: test table", ["CREATE TABLE rampart_test_once (id INT)"])]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await first.migrate(RampartPostgresDatabase.rampartMigrations + extra) }
+            group.addTask { try await second.migrate(RampartPostgresDatabase.rampartMigrations + extra) }
+            try await group.waitForAll()
+        }
+        let applied = try await first.client.query("SELECT identifier FROM rampart_schema_migrations ORDER BY identifier")
+            .decode(String.self).reduce(into: [String]()) { $0.append($1) }
+        #expect(applied == ["v1: sessions", "v2: used one-time tokens", "v3: test table"])
+    }
+}
