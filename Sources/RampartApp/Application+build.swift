@@ -80,9 +80,9 @@ public struct AppServices: Sendable {
     }
 }
 
-/// The routes registered, filled once the router is built (read by the 405 handling).
+/// The routes registered, compiled once the router is built (read by the 404/405 handling).
 final class RouteList: Sendable {
-    let routes = Mutex<[RouteInfo]>([])
+    let matcher = Mutex(RouteMatcher([]))
 }
 
 /// Builds the reference application's router: every route behind Rampart's middleware.
@@ -93,14 +93,14 @@ public func buildRouter(_ configuration: AppConfiguration, services: AppServices
     let list = RouteList()
     let recorder = RouteRecorder(router: router, csrf: services.csrf)
     router.add(middleware: try SecurityHeadersMiddleware(headers: configuration.headers, transport: configuration.transport))
-    router.add(middleware: ErrorPagesMiddleware(templates: board.templates, routes: { list.routes.withLock { $0 } }))
+    router.add(middleware: ErrorPagesMiddleware(templates: board.templates, routes: { list.matcher.withLock { $0 } }))
     recorder.get(AppConfiguration.healthPath, csp: "strict", "Health check (no session; exempt from the HTTPS redirect)") { _, _ in
         "ok\n"
     }
     router.add(middleware: SessionMiddleware(manager: services.sessions))
     router.add(middleware: CSRFMiddleware(configuration: services.csrf))
     board.register(on: recorder)
-    list.routes.withLock { $0 = recorder.routes }
+    list.matcher.withLock { $0 = RouteMatcher(recorder.routes) }
     return (router, recorder.routes)
 }
 

@@ -60,17 +60,38 @@ final class RouteRecorder {
         router.post(RouterPath(path), use: handler)
     }
 
-    /// The methods registered for a concrete path (`{name}` segments match any one segment).
-    static func allowedMethods(for path: String, in routes: [RouteInfo]) -> [String] {
+}
+
+/// The registered route patterns, split into segments once at startup, for the per-request
+/// 404/405 decision.
+struct RouteMatcher: Sendable {
+    enum Segment: Sendable, Equatable {
+        case literal(Substring)
+        case parameter
+    }
+
+    let patterns: [(segments: [Segment], method: String)]
+
+    init(_ routes: [RouteInfo]) {
+        patterns = routes.map { route in
+            (route.path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+                part.hasPrefix("{") && part.hasSuffix("}") ? .parameter : .literal(part)
+            }, route.method)
+        }
+    }
+
+    /// The methods registered for a concrete path; `HEAD` wherever `GET` is.
+    func allowedMethods(for path: String) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         var methods: [String] = []
-        for route in routes {
-            let pattern = route.path.split(separator: "/", omittingEmptySubsequences: false)
-            guard pattern.count == segments.count else { continue }
-            let matches = zip(pattern, segments).allSatisfy { p, s in
-                (p.hasPrefix("{") && p.hasSuffix("}") && !s.isEmpty) || p == s
+        for pattern in patterns where pattern.segments.count == segments.count && !methods.contains(pattern.method) {
+            let matches = zip(pattern.segments, segments).allSatisfy { expected, actual in
+                switch expected {
+                case .parameter: !actual.isEmpty
+                case .literal(let literal): literal == actual
+                }
             }
-            if matches, !methods.contains(route.method) { methods.append(route.method) }
+            if matches { methods.append(pattern.method) }
         }
         if methods.contains("GET"), !methods.contains("HEAD") { methods.append("HEAD") }
         return methods
@@ -88,12 +109,12 @@ final class RouteRecorder {
 struct ErrorPagesMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let templates: SafeTemplates
-    let routes: @Sendable () -> [RouteInfo]
+    let routes: @Sendable () -> RouteMatcher
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // Decided before the session and CSRF middleware run, so an unknown route never starts
         // a session and a wrong method is a 405, not a CSRF 403.
-        let allowed = RouteRecorder.allowedMethods(for: request.uri.path, in: routes())
+        let allowed = routes().allowedMethods(for: request.uri.path)
         if allowed.isEmpty {
             return try page(for: HTTPError(.notFound), request: request, context: context)
         }
