@@ -143,10 +143,11 @@ def main():
 
         # 5. A comment with script and a link: typed, posted, inert; the link is a real link.
         driver.get(base + "/")
-        comment = '<script>window.pwned=3</script> see https://example.com/page and javascript:alert(1) "\u0301 onmouseover=window.pwned=4 x="'
+        comment = f'<script>window.pwned=3</script> {name} see https://example.com/page and javascript:alert(1) "\u0301 onmouseover=window.pwned=4 x="'
         type_into("body", comment)
         click("post-comment")
-        wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".comment")))
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete"
+                   and name in d.execute_script("const c = document.querySelector('.comment .body'); return c ? c.textContent : ''"))
         check("comment script did not run", driver.execute_script("return window.pwned === undefined"))
         first = driver.find_element(By.CSS_SELECTOR, ".comment .body")
         check("comment shows its text", "<script>window.pwned=3</script>" in first.text)
@@ -159,9 +160,11 @@ def main():
         click("nav-profile")
         driver.find_element(By.ID, "file").send_keys(png_file())
         click("upload-avatar")
-        avatar = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "img.avatar")))
-        wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", avatar))
-        check("the avatar image loads (img-src 'self', inline PNG)", driver.execute_script("return arguments[0].naturalWidth", avatar) == 2)
+        # Query the image afresh on every poll: the page navigates (POST, 303, GET), so a held
+        # element reference can go stale.
+        loaded = "const i = document.querySelector('img.avatar'); return i && i.complete ? i.naturalWidth : 0"
+        wait.until(lambda d: d.execute_script("return document.readyState") == "complete" and d.execute_script(loaded))
+        check("the avatar image loads (img-src 'self', inline PNG)", driver.execute_script(loaded) == 2)
 
         # 7. Another site cannot frame the app.
         driver.get(evil + "/frame.html")
@@ -173,11 +176,12 @@ def main():
 
         # 8. An auto-submitting cross-site form changes nothing.
         driver.get(evil + "/csrf.html")
-        time.sleep(1.5)
+        wait.until(lambda d: d.current_url == base + "/comments" and d.execute_script("return document.readyState") == "complete")
+        check("the cross-site form was refused with 403", driver.title.startswith("403 Forbidden"), driver.title)
         driver.get(base + "/")
         check("the cross-site form posted no comment", "pwned-by-csrf" not in driver.page_source)
         driver.get(evil + "/csrf-login.html")
-        time.sleep(1.5)
+        wait.until(lambda d: d.current_url == base + "/logout" and d.execute_script("return document.readyState") == "complete")
         driver.get(base + "/")
         check("a cross-site logout did not log the user out", driver.find_elements(By.ID, "nav-profile") != [])
 
@@ -194,7 +198,8 @@ def main():
         type_into("username", name)
         type_into("password", password)
         click("login-submit")
-        check("the deleted account cannot log in", "Wrong user name or password." in driver.page_source)
+        problem = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".problem")))
+        check("the deleted account cannot log in", problem.text == "Wrong user name or password.")
     finally:
         driver.quit()
     print(f"{len(PASSED)} browser checks passed")
