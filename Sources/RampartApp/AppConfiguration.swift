@@ -1,4 +1,26 @@
 import Rampart
+import RampartPostgres
+
+/// Where the reference app keeps its data.
+///
+/// See [SQLite](https://www.sqlite.org/whentouse.html) and [PostgreSQL connection URIs](https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS).
+public enum AppDatabase: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// Embedded SQLite in one file: the default, for one instance.
+    case sqlite(path: String)
+    /// A PostgreSQL server shared by several instances: `postgres://user:password@host:port/db`.
+    case postgres(url: String)
+
+    /// `SQLite <path>` or `PostgreSQL <url without its password>`.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "SQLite \(path)"
+        case .postgres(let url): "PostgreSQL \(RampartPostgresDatabase.redacted(url))"
+        }
+    }
+
+    /// The same as ``description``: the password never appears, even in `debugPrint`.
+    public var debugDescription: String { description }
+}
 
 /// How the reference application is served: address, hosts, proxies and HTTPS policy.
 public struct AppConfiguration: Sendable {
@@ -16,8 +38,15 @@ public struct AppConfiguration: Sendable {
     public var dataDirectory: String
     /// The environment `RAMPART_KEYS` is read from.
     public var environment: [String: String]
-    /// The SQLite database file; `<dataDirectory>/rampart.sqlite` unless set.
-    public var databasePath: String
+    /// The database: SQLite at `<dataDirectory>/rampart.sqlite` unless set.
+    public var database: AppDatabase
+    /// How startup retries an unreachable PostgreSQL server before exiting non-zero.
+    public var startupRetry: StartupRetry
+    /// The SQLite file, or `nil` on PostgreSQL.
+    public var databasePath: String? {
+        if case .sqlite(let path) = database { return path }
+        return nil
+    }
     /// The bcrypt cost for passwords: 12.
     public var passwordHashCost: Int
     /// How many CSP reports are stored per minute at most; the rest are dropped.
@@ -55,6 +84,9 @@ public struct AppConfiguration: Sendable {
     ///     is redirected to HTTPS unless this is set.
     ///   - httpsPort: The port in redirects to HTTPS; 443 when `nil`.
     ///   - dataDirectory: Where the database and key file live; `.rampart` by default.
+    ///   - database: A SQLite file path, or a `postgres://` URL to share state between instances.
+    ///   - databaseConnectAttempts: How many times startup tries to reach PostgreSQL (with
+    ///     backoff) before giving up: 10.
     ///   - environment: Where `RAMPART_KEYS` is read; the process environment by default.
     public init(
         hostname: String = "127.0.0.1",
@@ -64,7 +96,8 @@ public struct AppConfiguration: Sendable {
         allowInsecureHTTP: Bool = false,
         httpsPort: Int? = nil,
         dataDirectory: String = ".rampart",
-        databasePath: String? = nil,
+        database: String? = nil,
+        databaseConnectAttempts: Int = 10,
         tls: TLSFiles? = nil,
         passwordHashCost: Int = 12,
         cspReportsPerMinute: Int = 100,
@@ -104,14 +137,21 @@ public struct AppConfiguration: Sendable {
         }
         self.dataDirectory = dataDirectory
         self.environment = environment
-        if let databasePath, databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://") {
-            throw SecurityConfigurationError(setting: "database", value: "postgres://…", reason: .invalidValue,
-                                             message: "PostgreSQL is not supported by this build yet; give a SQLite file path")
+        switch database {
+        case nil:
+            self.database = .sqlite(path: dataDirectory + "/rampart.sqlite")
+        case let text? where text.hasPrefix("postgres://") || text.hasPrefix("postgresql://"):
+            _ = try RampartPostgresDatabase.configuration(url: text)  // refuses a bad URL now, naming `database`
+            self.database = .postgres(url: text)
+        case let text? where text.isEmpty:
+            throw SecurityConfigurationError(setting: "database", value: text, reason: .empty, message: "give a SQLite file path or a postgres:// URL")
+        case let text? where text.contains("://"):
+            throw SecurityConfigurationError(setting: "database", value: RampartPostgresDatabase.redacted(text), reason: .invalidValue,
+                                             message: "only postgres:// URLs are supported; anything else is a SQLite file path")
+        case let text?:
+            self.database = .sqlite(path: text)
         }
-        if let databasePath, databasePath.isEmpty {
-            throw SecurityConfigurationError(setting: "database", value: databasePath, reason: .empty, message: "give a SQLite file path")
-        }
-        self.databasePath = databasePath ?? dataDirectory + "/rampart.sqlite"
+        self.startupRetry = try StartupRetry(attempts: databaseConnectAttempts)
         self.tls = tls
         self.passwordHashCost = passwordHashCost
         self.cspReportsPerMinute = cspReportsPerMinute

@@ -7,7 +7,9 @@ import Logging
 import NIOCore
 import Rampart
 import RampartHummingbird
+import RampartPostgres
 import RampartSQLite
+import ServiceLifecycle
 import Synchronization
 
 /// The reference application's request context.
@@ -15,26 +17,37 @@ public typealias AppRequestContext = BasicRampartRequestContext
 
 /// What the reference application runs on: keys, database, stores and the CSRF configuration.
 public struct AppServices: Sendable {
+    /// The open database.
+    public enum Storage: Sendable {
+        /// Embedded SQLite: sessions, used tokens and the board's tables in one file.
+        case sqlite(RampartDatabase)
+        /// A PostgreSQL server shared by every instance.
+        case postgres(RampartPostgresDatabase)
+    }
+
     /// The master keys.
     public let keyRing: KeyRing
-    /// The SQLite database (sessions, used tokens and the board's tables).
-    public let database: RampartDatabase
+    /// The database.
+    public let storage: Storage
     /// The session store.
-    public let sessionStore: SQLiteSessionStore
+    public let sessionStore: any SessionStore
     /// The session manager.
     public let sessions: SessionManager
     /// The used one-time token store.
-    public let usedTokens: SQLiteUsedTokenStore
+    public let usedTokens: any UsedTokenStore
     /// The board's data.
-    public let repository: SQLiteAppRepository
+    public let repository: any AppRepository
     /// The CSRF configuration.
     public let csrf: CSRFConfiguration
+    /// What runs beside the server: the PostgreSQL pool (when used) and the purge of expired rows.
+    public let backgroundServices: [any Service]
 
     /// Loads the keys (from `RAMPART_KEYS`, else the key file, creating it on first run) and
-    /// opens the database.
+    /// opens the database: SQLite, or PostgreSQL after waiting for it to answer (with backoff,
+    /// up to ``AppConfiguration/startupRetry``) and migrating under an advisory lock.
     /// - Throws: ``SecurityConfigurationError`` naming `dataDirectory` when the folder cannot be
-    ///   created or written, or a key error naming the bad entry.
-    public init(_ configuration: AppConfiguration, logger: Logger) throws {
+    ///   created or written, a key error naming the bad entry, or ``DatabaseUnreachableError``.
+    public init(_ configuration: AppConfiguration, logger: Logger) async throws {
         try Self.checkWritable(directory: configuration.dataDirectory)
         let (ring, source) = try KeyRing.load(environment: configuration.environment, keyFile: configuration.keyFilePath)
         switch source {
@@ -46,17 +59,54 @@ public struct AppServices: Sendable {
             logger.notice("Rampart generated a key and created the key file (mode 0600)", metadata: ["rampart.keyFile": .string(path)])
         }
         keyRing = ring
-        database = try RampartDatabase(path: configuration.databasePath, migrations: SQLiteAppRepository.migrations)
-        sessionStore = SQLiteSessionStore(database: database)
+        var background: [any Service] = []
+        switch configuration.database {
+        case .sqlite(let path):
+            let database = try RampartDatabase(path: path, migrations: SQLiteAppRepository.migrations)
+            storage = .sqlite(database)
+            sessionStore = SQLiteSessionStore(database: database)
+            usedTokens = SQLiteUsedTokenStore(database: database)
+            repository = SQLiteAppRepository(database: database)
+        case .postgres(let url):
+            let database = try RampartPostgresDatabase(url: url, logger: logger)
+            let pool = Task { _ = try? await database.run() }
+            do {
+                try await database.waitUntilReachable(retry: configuration.startupRetry, logger: logger)
+                try await database.migrate(RampartPostgresDatabase.rampartMigrations + PostgresAppRepository.migrations)
+            } catch {
+                pool.cancel()
+                throw error
+            }
+            logger.info("Rampart storage: \(configuration.database)")
+            storage = .postgres(database)
+            sessionStore = PostgresSessionStore(database: database, logger: logger)
+            usedTokens = PostgresUsedTokenStore(database: database, logger: logger)
+            repository = PostgresAppRepository(database: database, logger: logger)
+            background.append(PoolService(pool: pool))
+        }
         sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(sessionStore)), keyRing: ring)
-        usedTokens = SQLiteUsedTokenStore(database: database)
-        repository = SQLiteAppRepository(database: database)
         csrf = try CSRFConfiguration(
             exemptions: [.path("/csp-reports", reason: "browsers send CSP reports without cookies or tokens; it only stores capped, deduplicated reports")],
             oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["profile.delete"], store: usedTokens),
             oneTimeRoutes: [.init(.post, "/profile/delete", action: "profile.delete")],
             maximumFormBytes: 64 * 1024
         )
+        background.append(StorePurgeService(stores: [sessionStore, usedTokens, repository], logger: logger))
+        backgroundServices = background
+    }
+
+    /// Keeps the PostgreSQL pool (started before the app, to migrate) running until the app
+    /// shuts down; listed first, it stops last, after the server has finished its requests.
+    struct PoolService: Service {
+        let pool: Task<Void, Never>
+
+        func run() async throws {
+            await withTaskCancellationOrGracefulShutdownHandler {
+                await pool.value
+            } onCancelOrGracefulShutdown: {
+                pool.cancel()
+            }
+        }
     }
 
     /// Creates the data directory (mode 0700) if needed and checks that it can be written.
@@ -110,7 +160,7 @@ public func buildApplication(
     logger: Logger = Logger(label: "rampart"),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    let services = try AppServices(configuration, logger: logger)
+    let services = try await AppServices(configuration, logger: logger)
     let (router, _) = try await buildRouter(configuration, services: services)
     let server: HTTPServerBuilder
     if let tls = configuration.tls {
@@ -122,7 +172,7 @@ public func buildApplication(
         router: router,
         server: server,
         configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: nil),
-        services: [StorePurgeService(stores: [services.sessionStore, services.usedTokens, services.repository], logger: logger)],
+        services: services.backgroundServices,
         onServerRunning: onServerRunning,
         logger: logger
     )

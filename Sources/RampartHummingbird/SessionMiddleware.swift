@@ -94,8 +94,8 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
                 break
             }
         } catch {
-            context.logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(String(describing: type(of: error)))])
-            throw StoreUnavailableError()
+            context.logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(Self.describe(error))])
+            throw StoreUnavailableError(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
         }
         let handle = SessionHandle(session)
         var context = context
@@ -108,8 +108,8 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
             context.logger.error("Rampart could not save the session", metadata: ["rampart.error": .string(error.description)])
             throw HTTPError(.internalServerError)
         } catch {
-            context.logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(String(describing: type(of: error)))])
-            throw StoreUnavailableError()
+            context.logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(Self.describe(error))])
+            throw StoreUnavailableError(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
         }
         response.headers.appendVary("Cookie")
         if let cookie {
@@ -117,6 +117,14 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
             response.headers[.cacheControl] = "no-store"
         }
         return response
+    }
+}
+
+extension SessionMiddleware {
+    /// What a store error says in logs: a ``StoreUnavailable``'s own text (which carries no
+    /// secrets), otherwise only the error's type.
+    static func describe(_ error: any Error) -> String {
+        (error as? StoreUnavailable)?.description ?? String(describing: type(of: error))
     }
 }
 
@@ -137,6 +145,16 @@ public struct StoreUnavailableError: HTTPResponseError {
             headers: [.retryAfter: String(retryAfter), .contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: "Service Unavailable: storeUnavailable\n"))
         )
+    }
+}
+
+/// A store that cannot be reached, thrown by any handler or middleware, becomes the same 503
+/// with `Retry-After`.
+extension StoreUnavailable: HTTPResponseError {
+    public var status: HTTPResponse.Status { .serviceUnavailable }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try StoreUnavailableError(retryAfter: retryAfter).response(from: request, context: context)
     }
 }
 

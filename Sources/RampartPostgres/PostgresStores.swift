@@ -22,13 +22,15 @@ public final class PostgresSessionStore: SessionStore {
     }
 
     public func load(_ key: SessionStoreKey) async throws -> SessionRecord? {
-        let rows = try await database.client.query("""
-            SELECT user_id, csrf_secret, "values", created_at, last_seen_at FROM rampart_sessions WHERE key = \(key.rawValue)
-            """, logger: logger)
-        for try await row in rows.decode((String?, ByteBuffer, ByteBuffer, Int64, Int64).self) {
-            return try Self.record(row)
+        try await database.perform { [logger] client in
+            let rows = try await client.query("""
+                SELECT user_id, csrf_secret, "values", created_at, last_seen_at FROM rampart_sessions WHERE key = \(key.rawValue)
+                """, logger: logger)
+            for try await row in rows.decode((String?, ByteBuffer, ByteBuffer, Int64, Int64).self) {
+                return try Self.record(row)
+            }
+            return nil
         }
-        return nil
     }
 
     static func record(_ row: (String?, ByteBuffer, ByteBuffer, Int64, Int64)) throws -> SessionRecord {
@@ -42,16 +44,18 @@ public final class PostgresSessionStore: SessionStore {
         case .create(let record, let expiresAt):
             let secret = ByteBuffer(bytes: record.csrfSecret)
             let values = ByteBuffer(bytes: try SessionValueCoding.encode(record.values))
-            try await database.client.query("""
+            try await database.perform { [logger] client in
+                _ = try await client.query("""
                 INSERT INTO rampart_sessions (key, user_id, csrf_secret, "values", created_at, last_seen_at, expires_at)
                 VALUES (\(key.rawValue), \(record.userID), \(secret), \(values), \(record.createdAt), \(record.lastSeenAt), \(expiresAt))
                 ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, csrf_secret = EXCLUDED.csrf_secret, "values" = EXCLUDED."values",
                     created_at = EXCLUDED.created_at, last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at
                 """, logger: logger)
+            }
             return true
         case .update(let changes, let lastSeenAt, let expiresAt):
             let logger = self.logger
-            return try await database.client.withTransaction(logger: logger) { connection in
+            return try await database.perform { client in try await client.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query("""
                     SELECT user_id, csrf_secret, "values", created_at, last_seen_at FROM rampart_sessions WHERE key = \(key.rawValue) FOR UPDATE
                     """, logger: logger)
@@ -65,22 +69,26 @@ public final class PostgresSessionStore: SessionStore {
                     WHERE key = \(key.rawValue)
                     """, logger: logger)
                 return true
-            }
+            } }
         }
     }
 
     public func delete(_ key: SessionStoreKey) async throws {
-        try await database.client.query("DELETE FROM rampart_sessions WHERE key = \(key.rawValue)", logger: logger)
+        try await database.perform { [logger] client in
+            _ = try await client.query("DELETE FROM rampart_sessions WHERE key = \(key.rawValue)", logger: logger)
+        }
     }
 
     @discardableResult
     public func deleteAll(forUser userID: String) async throws -> Int {
-        try await count(database.client.query("DELETE FROM rampart_sessions WHERE user_id = \(userID) RETURNING key", logger: logger))
+        try await database.perform { [logger] client in
+            try await count(client.query("DELETE FROM rampart_sessions WHERE user_id = \(userID) RETURNING key", logger: logger))
+        }
     }
 
     @discardableResult
     public func purgeExpired(now: Int64) async throws -> Int {
-        try await count(database.client.query("DELETE FROM rampart_sessions WHERE expires_at <= \(now) RETURNING key", logger: logger))
+        try await database.purge(table: "rampart_sessions", "DELETE FROM rampart_sessions WHERE expires_at <= \(now) RETURNING key")
     }
 }
 
@@ -99,14 +107,16 @@ public final class PostgresUsedTokenStore: UsedTokenStore {
     }
 
     public func markUsed(_ id: String, expiresAt: Int64) async throws -> Bool {
-        try await count(database.client.query(
-            "INSERT INTO rampart_used_tokens (id, expires_at) VALUES (\(id), \(expiresAt)) ON CONFLICT (id) DO NOTHING RETURNING id",
-            logger: logger)) == 1
+        try await database.perform { [logger] client in
+            try await count(client.query(
+                "INSERT INTO rampart_used_tokens (id, expires_at) VALUES (\(id), \(expiresAt)) ON CONFLICT (id) DO NOTHING RETURNING id",
+                logger: logger)) == 1
+        }
     }
 
     @discardableResult
     public func purgeExpired(now: Int64) async throws -> Int {
-        try await count(database.client.query("DELETE FROM rampart_used_tokens WHERE expires_at <= \(now) RETURNING id", logger: logger))
+        try await database.purge(table: "rampart_used_tokens", "DELETE FROM rampart_used_tokens WHERE expires_at <= \(now) RETURNING id")
     }
 }
 

@@ -4,6 +4,7 @@ import NIOSSL
 import PostgresNIO
 import Rampart
 import ServiceLifecycle
+import Synchronization
 
 /// A PostgreSQL database for Rampart's stores, shared by several app instances: a PostgresNIO
 /// connection pool, and versioned schema migrations run under an advisory lock so two instances
@@ -17,6 +18,12 @@ public final class RampartPostgresDatabase: Service, Sendable {
     /// The connection pool.
     public let client: PostgresClient
     let logger: Logger
+    /// The deadlines of operations and the `Retry-After` of a 503.
+    public let timeouts: PostgresTimeouts
+    /// The URL with its password removed, for logs.
+    public let redactedURL: String
+    /// Whether the last operation reached the server.
+    let health = Mutex(true)
 
     /// The advisory lock key held while migrating ("rampart" in ASCII).
     static let migrationLock: Int64 = 0x72_61_6D_70_61_72_74
@@ -61,16 +68,33 @@ public final class RampartPostgresDatabase: Service, Sendable {
     /// Connects to `postgres://user:password@host:port/database?sslmode=…`.
     ///
     /// TLS is required unless the host is a loopback address or `sslmode=disable` is given.
-    /// - Parameter searchPath: A schema to use instead of `public` (tests use one each).
+    /// - Parameters:
+    ///   - searchPath: A schema to use instead of `public` (tests use one each).
+    ///   - timeouts: Operation deadlines (5 s, 1 s while unreachable) and the 503's `Retry-After`.
     /// - Throws: ``SecurityConfigurationError`` naming `database`, with the password removed.
-    public init(url: String, searchPath: String? = nil, logger: Logger) throws {
+    public init(url: String, searchPath: String? = nil, timeouts: PostgresTimeouts = PostgresTimeouts(), logger: Logger) throws {
         var configuration = try Self.configuration(url: url)
-        if let searchPath { configuration.options.additionalStartupParameters.append(("search_path", searchPath)) }
+        if let searchPath {
+            configuration.options.additionalStartupParameters.removeAll { $0.0 == "search_path" }
+            configuration.options.additionalStartupParameters.append(("search_path", searchPath))
+        }
+        // A dead connection is noticed within seconds, not at the next query.
+        configuration.options.connectTimeout = .seconds(3)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.timeouts = timeouts
+        self.redactedURL = Self.redacted(url)
     }
 
     /// Parses a PostgreSQL URL into a pool configuration.
+    ///
+    /// `postgres://user:password@host:port/database?sslmode=…&search_path=…`:
+    /// - `sslmode`: `disable`, `require` or `verify-full`; both of the latter verify the server's
+    ///   certificate and name. Off loopback the default is to require TLS.
+    /// - `search_path`: a schema other than `public` (a plain identifier), for several apps in
+    ///   one database.
+    ///
+    /// Any other parameter is refused rather than ignored.
     public static func configuration(url text: String) throws -> PostgresClient.Configuration {
         func refuse(_ message: String) -> SecurityConfigurationError {
             SecurityConfigurationError(setting: "database", value: redacted(text), reason: .invalidValue, message: message)
@@ -90,13 +114,35 @@ public final class RampartPostgresDatabase: Service, Sendable {
         case "require", "verify-full": tls = loopback && url.queryItems?.contains(where: { $0.name == "sslmode" }) != true ? .disable : .require(.makeClientConfiguration())
         default: throw refuse("sslmode must be disable, require or verify-full")
         }
-        return PostgresClient.Configuration(host: host, port: url.port ?? 5432, username: user, password: url.password, database: database, tls: tls)
+        var configuration = PostgresClient.Configuration(host: host, port: url.port ?? 5432, username: user, password: url.password, database: database, tls: tls)
+        for item in url.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                break
+            case "search_path":
+                guard let schema = item.value, Self.isPlainIdentifier(schema) else {
+                    throw refuse("search_path must be a plain identifier (letters, digits, _; up to 63)")
+                }
+                configuration.options.additionalStartupParameters.append(("search_path", schema))
+            default:
+                throw refuse("unknown URL parameter '\(item.name)'; only sslmode and search_path are understood")
+            }
+        }
+        return configuration
+    }
+
+    /// `[a-z_][a-z0-9_]{0,62}`: safe to pass as a schema name.
+    static func isPlainIdentifier(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...63).contains(bytes.count), let first = bytes.first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
+        return bytes.allSatisfy { $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 
     /// The URL with any password replaced, for messages and logs.
     public static func redacted(_ text: String) -> String {
-        guard var url = URLComponents(string: text), url.password != nil else { return text }
-        url.password = "…"
+        guard var url = URLComponents(string: text) else { return text.contains("@") ? "postgres://…" : text }
+        guard url.password != nil else { return text }
+        url.percentEncodedPassword = "***"
         return url.string ?? "postgres://…"
     }
 

@@ -28,8 +28,11 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The data directory: the SQLite database and, unless RAMPART_KEYS is set, the key file (RAMPART_DATA_DIR; default .rampart).")
     var dataDirectory: String?
 
-    @Option(name: .customLong("database"), help: "The SQLite database file (RAMPART_DATABASE; default <data-dir>/rampart.sqlite).")
+    @Option(name: .customLong("database"), help: "A SQLite database file, or postgres://user:password@host:port/db to share state between instances (RAMPART_DATABASE; default <data-dir>/rampart.sqlite).")
     var database: String?
+
+    @Option(name: .customLong("database-connect-attempts"), help: "How many times startup tries to reach PostgreSQL, with backoff, before exiting non-zero (RAMPART_DATABASE_CONNECT_ATTEMPTS; default 10).")
+    var databaseConnectAttempts: Int?
 
     @Option(name: .customLong("tls-cert"), help: "A PEM certificate chain to serve HTTPS directly (RAMPART_TLS_CERT); needs --tls-key. Try `rampart dev-cert`.")
     var tlsCertificate: String?
@@ -89,7 +92,8 @@ struct ServeOptions: ParsableArguments {
                 allowInsecureHTTP: allowInsecureHTTP || ["1", "true", "yes"].contains(insecureText?.lowercased() ?? ""),
                 httpsPort: httpsPort,
                 dataDirectory: dataDirectory ?? env("RAMPART_DATA_DIR") ?? ".rampart",
-                databasePath: database ?? env("RAMPART_DATABASE"),
+                database: database ?? env("RAMPART_DATABASE"),
+                databaseConnectAttempts: try number(databaseConnectAttempts, "RAMPART_DATABASE_CONNECT_ATTEMPTS", "number") ?? 10,
                 tls: tls,
                 environment: environment
             )
@@ -131,7 +135,7 @@ struct Serve: AsyncParsableCommand {
                 let port = channel.localAddress?.port ?? configuration.port
                 let scheme = configuration.tls == nil ? "http" : "https"
                 let host = configuration.hostname.contains(":") ? "[\(configuration.hostname)]" : configuration.hostname
-                print("Rampart board on \(scheme)://\(host):\(port)/ (SQLite \(configuration.databasePath)); Ctrl-C stops it")
+                print("Rampart board on \(scheme)://\(host):\(port)/ (\(configuration.database)); Ctrl-C stops it")
                 fflush(nil)  // all output streams: the banner shows at once even when stdout is a file
             }
         } catch let error as SecurityConfigurationError {
@@ -159,7 +163,7 @@ struct Routes: AsyncParsableCommand {
         let configuration = try AppConfiguration(dataDirectory: scratch, environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()])
         var logger = Logger(label: "rampart")
         logger.logLevel = .error
-        let services = try AppServices(configuration, logger: logger)
+        let services = try await AppServices(configuration, logger: logger)
         let routes = try await buildRouter(configuration, services: services).routes
         if json {
             let encoder = JSONEncoder()

@@ -4,25 +4,31 @@ import RampartApp
 import RampartSQLite
 import Testing
 
-/// Every back-end of the board's data passes these same tests. PostgreSQL joins them later.
+/// Every back-end of the board's data passes these same tests: SQLite always, PostgreSQL when
+/// `RAMPART_TEST_POSTGRES_URL` is set (always in CI).
 enum RepositoryKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    case postgres
     var testDescription: String { rawValue }
 
-    func make() throws -> any AppRepository {
+    static var available: [RepositoryKind] { AppTestPostgres.url == nil ? [.sqlite] : allCases }
+
+    func make() async throws -> any AppRepository {
         switch self {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-repo-\(UUID().uuidString)/board.sqlite").path
             return SQLiteAppRepository(database: try RampartDatabase(path: path, migrations: SQLiteAppRepository.migrations))
+        case .postgres:
+            return PostgresAppRepository(database: try await AppTestPostgres.freshDatabase())
         }
     }
 }
 
 @Suite("Board repository conformance")
 struct AppRepositoryConformanceTests {
-    @Test("users: the first is the admin, names are unique, lookups by name and id", arguments: RepositoryKind.allCases)
+    @Test("users: the first is the admin, names are unique, lookups by name and id", arguments: RepositoryKind.available)
     func users(_ kind: RepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         let ada = try #require(try await repository.createUser(username: "ada", passwordHash: "$2b$12$hash", now: 10))
         let bob = try #require(try await repository.createUser(username: "bob", passwordHash: "$2b$12$other", now: 11))
         #expect(ada.isAdmin)
@@ -34,9 +40,9 @@ struct AppRepositoryConformanceTests {
         #expect(ada.id != bob.id && ada.id.utf8.count == 22)
     }
 
-    @Test("exactly one admin when the first users register at once", arguments: RepositoryKind.allCases)
+    @Test("exactly one admin when the first users register at once", arguments: RepositoryKind.available)
     func oneAdmin(_ kind: RepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         let users = try await withThrowingTaskGroup(of: User?.self) { group in
             for index in 0..<12 { group.addTask { try await repository.createUser(username: "u\(index)", passwordHash: "h", now: 1) } }
             return try await group.reduce(into: [User]()) { if let user = $1 { $0.append(user) } }
@@ -45,9 +51,9 @@ struct AppRepositoryConformanceTests {
         #expect(users.filter(\.isAdmin).count == 1)
     }
 
-    @Test("comments: newest first, search is plain text (LIKE wildcards are literal)", arguments: RepositoryKind.allCases)
+    @Test("comments: newest first, search is plain text (LIKE wildcards are literal)", arguments: RepositoryKind.available)
     func comments(_ kind: RepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         let ada = try #require(try await repository.createUser(username: "ada", passwordHash: "h", now: 1))
         for (index, body) in ["100% sure", "a_b", "abc", "plain"].enumerated() {
             _ = try await repository.addComment(userID: ada.id, body: body, now: Int64(index))
@@ -61,9 +67,9 @@ struct AppRepositoryConformanceTests {
         #expect(try await repository.comments(containing: nil, limit: 1).first?.username == "ada")
     }
 
-    @Test("uploads and avatars; deleting a user removes their comments and uploads", arguments: RepositoryKind.allCases)
+    @Test("uploads and avatars; deleting a user removes their comments and uploads", arguments: RepositoryKind.available)
     func uploadsAndDeletion(_ kind: RepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         let ada = try #require(try await repository.createUser(username: "ada", passwordHash: "h", now: 1))
         let bob = try #require(try await repository.createUser(username: "bob", passwordHash: "h", now: 1))
         let first = StoredUpload(id: "first", ownerID: ada.id, mediaType: "image/png", clientFilename: "a.png", bytes: [1, 2, 3], createdAt: 5)
@@ -84,9 +90,9 @@ struct AppRepositoryConformanceTests {
         #expect(try await repository.comments(containing: nil, limit: 10).map(\.body) == ["bob's"])
     }
 
-    @Test("login failures are counted in the window, cleared, and purged", arguments: RepositoryKind.allCases)
+    @Test("login failures are counted in the window, cleared, and purged", arguments: RepositoryKind.available)
     func loginFailures(_ kind: RepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         for at in [100, 200, 300] as [Int64] {
             try await repository.recordLoginFailure(keys: ["account:ada", "client:1.2.3.4"], now: at)
         }
@@ -99,9 +105,9 @@ struct AppRepositoryConformanceTests {
         #expect(try await repository.loginFailures(key: "client:1.2.3.4", since: 0) == (1, 300))
     }
 
-    @Test("CSP reports: stored, duplicates counted, capped per minute, grouped", arguments: RepositoryKind.allCases)
+    @Test("CSP reports: stored, duplicates counted, capped per minute, grouped", arguments: RepositoryKind.available)
     func cspReports(_ kind: RepositoryKind) async throws {
-        let repository = try kind.make()
+        let repository = try await kind.make()
         let inline = CSPViolation(directive: "script-src-elem", blockedURI: "inline", documentURI: "https://board.example/")
         let image = CSPViolation(directive: "img-src", blockedURI: "https://evil.example/x.png", documentURI: "https://board.example/")
         #expect(try await repository.recordCSPReport(inline, now: 600, perMinuteCap: 3) == .stored)

@@ -45,7 +45,7 @@ struct BoardAppTests {
         _ = try await buildApplication(configuration)
         let attributes = try FileManager.default.attributesOfItem(atPath: configuration.keyFilePath)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect(FileManager.default.fileExists(atPath: configuration.databasePath))
+        #expect(FileManager.default.fileExists(atPath: try #require(configuration.databasePath)))
 
         let withEnvironment = try testConfiguration(environment: ["RAMPART_KEYS": String(repeating: "B", count: 42) + "A"])
         _ = try await buildApplication(withEnvironment)
@@ -117,14 +117,18 @@ struct AppConfigurationTests {
     @Test("bad values are refused, naming the setting", arguments: [
         ("port", "port: port must be 0 to 65535 (value: \"70000\", reason: invalidValue)"),
         ("cost", "passwordHashCost: bcrypt cost must be 10 to 16 (12 recommended) (value: \"4\", reason: invalidValue)"),
-        ("postgres", "database: PostgreSQL is not supported by this build yet; give a SQLite file path (value: \"postgres://…\", reason: invalidValue)"),
+        ("postgres", "database: sslmode must be disable, require or verify-full (value: \"postgres://user:***@db/rampart?sslmode=maybe\", reason: invalidValue)"),
+        ("mysql", "database: only postgres:// URLs are supported; anything else is a SQLite file path (value: \"mysql://user:***@db/rampart\", reason: invalidValue)"),
+        ("attempts", "databaseConnectAttempts: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
     ])
     func badValues(_ which: String, _ description: String) {
         let error = #expect(throws: SecurityConfigurationError.self) {
             switch which {
             case "port": _ = try AppConfiguration(port: 70000)
             case "cost": _ = try AppConfiguration(passwordHashCost: 4)
-            default: _ = try AppConfiguration(databasePath: "postgres://user:secret@db/rampart")
+            case "mysql": _ = try AppConfiguration(database: "mysql://user:secret@db/rampart")
+            case "attempts": _ = try AppConfiguration(database: "postgres://user:secret@db/rampart", databaseConnectAttempts: 0)
+            default: _ = try AppConfiguration(database: "postgres://user:secret@db/rampart?sslmode=maybe")
             }
         }
         #expect(error?.description == description)

@@ -51,3 +51,29 @@ extension SessionRecord {
         self.lastSeenAt = max(self.lastSeenAt, lastSeenAt)
     }
 }
+
+/// A store's server cannot be reached (refused, timed out, shutting down). Adapters answer
+/// `503 Service Unavailable` with `Retry-After`, never a 500; the operation was not
+/// acknowledged, so the client can safely retry it.
+///
+/// The description names the store and a short cause, never a URL, password or query.
+///
+/// See [RFC 9110 §15.6.4: 503 Service Unavailable](https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4)
+/// and [MDN: Retry-After](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Retry-After).
+public struct StoreUnavailable: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The store, such as `PostgreSQL`.
+    public let store: String
+    /// A short cause, such as `timed out after 5 s` or `connection refused`.
+    public let cause: String
+    /// Seconds a client should wait before retrying.
+    public let retryAfter: Int
+
+    /// Creates the error.
+    public init(store: String, cause: String, retryAfter: Int = 5) {
+        self.store = store
+        self.cause = cause
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { "\(store) is unavailable: \(cause)" }
+}

@@ -191,8 +191,7 @@ public final class SQLiteAppRepository: AppRepository {
     }
 
     public func recordCSPReport(_ report: CSPViolation, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome {
-        let fingerprint = SHA256.hash(data: Array([report.directive, report.blockedURI, report.documentURI, report.sourceFile, String(report.lineNumber), report.disposition].joined(separator: "\u{0}").utf8))
-            .map { String($0, radix: 16) }.joined()
+        let fingerprint = CSPViolation.fingerprint(report)
         let minute = now / 60
         return try await database.writer.write { db in
             let used = try Int.fetchOne(db, sql: "SELECT count FROM app_csp_report_minutes WHERE minute = ?", arguments: [minute]) ?? 0
