@@ -87,8 +87,8 @@ public struct AppServices: Sendable {
         sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(sessionStore)), keyRing: ring)
         csrf = try CSRFConfiguration(
             exemptions: [.path("/csp-reports", reason: "browsers send CSP reports without cookies or tokens; it only stores capped, deduplicated reports")],
-            oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["profile.delete"], store: usedTokens),
-            oneTimeRoutes: [.init(.post, "/profile/delete", action: "profile.delete")],
+            oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["profile.delete", "profile.export"], store: usedTokens),
+            oneTimeRoutes: [.init(.post, "/profile/delete", action: "profile.delete"), .init(.post, "/profile/export", action: "profile.export")],
             maximumFormBytes: 64 * 1024
         )
         background.append(StorePurgeService(stores: [sessionStore, usedTokens, repository], logger: logger))

@@ -169,24 +169,43 @@ extension RampartPostgresDatabase {
         }
     }
 
-    /// Waits until the server answers `SELECT 1`, retrying with backoff and logging each failure
-    /// with the redacted URL; throws ``DatabaseUnreachableError`` after the last attempt.
+    /// Waits until the server accepts a connection and answers `SELECT 1`, retrying with backoff
+    /// and logging each failure with the redacted URL and its cause; throws
+    /// ``DatabaseUnreachableError`` after the last attempt.
+    ///
+    /// Each attempt opens one direct connection (with a 3-second connect timeout), so a refused
+    /// or failing connection is reported at once, with its reason.
     public func waitUntilReachable(retry: StartupRetry, logger: Logger) async throws {
         for attempt in 1...retry.attempts {
+            let cause: String
             do {
-                try await perform { [logger = self.logger] client in
-                    for try await _ in try await client.query("SELECT 1", logger: logger) {}
+                try await Self.withDeadline(timeouts.operation + .seconds(3)) { [probe, logger = self.logger] in
+                    let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
+                    do {
+                        for try await _ in try await connection.query("SELECT 1", logger: logger) {}
+                    } catch {
+                        try? await connection.close()
+                        throw error
+                    }
+                    try await connection.close()
                 }
                 if attempt > 1 { logger.notice("Rampart reached PostgreSQL at \(redactedURL) on attempt \(attempt)") }
                 return
-            } catch let error as StoreUnavailable {
-                guard attempt < retry.attempts else {
-                    throw DatabaseUnreachableError(redactedURL: redactedURL, attempts: attempt, cause: error.cause)
-                }
-                let delay = retry.delay(after: attempt)
-                logger.warning("Rampart cannot reach PostgreSQL at \(redactedURL) (attempt \(attempt) of \(retry.attempts): \(error.cause)); retrying in \(delay)")
-                try await Task.sleep(for: delay)
+            } catch let error as DeadlineExceeded {
+                cause = "no answer within \(error.timeout)"
+            } catch let error as PSQLError where error.code == .server {
+                // Reached, but refused: a wrong password or database is not worth retrying for
+                // long, yet a server still starting up (57P03) is; say which.
+                cause = "the server refused: SQLSTATE \(error.serverInfo?[.sqlState] ?? "?") \(error.serverInfo?[.message] ?? "")"
+            } catch {
+                cause = Self.unavailabilityCause(error) ?? String(describing: type(of: error))
             }
+            guard attempt < retry.attempts else {
+                throw DatabaseUnreachableError(redactedURL: redactedURL, attempts: attempt, cause: cause)
+            }
+            let delay = retry.delay(after: attempt)
+            logger.warning("Rampart cannot reach PostgreSQL at \(redactedURL) (attempt \(attempt) of \(retry.attempts): \(cause)); retrying in \(delay)")
+            try await Task.sleep(for: delay)
         }
     }
 

@@ -24,6 +24,9 @@ public final class RampartPostgresDatabase: Service, Sendable {
     public let redactedURL: String
     /// Whether the last operation reached the server.
     let health = Mutex(true)
+    /// One direct connection's settings, for the startup check: it reports why a connection
+    /// fails at once, where the pool would keep the request queued.
+    let probe: PostgresConnection.Configuration
 
     /// The advisory lock key held while migrating ("rampart" in ASCII).
     static let migrationLock: Int64 = 0x72_61_6D_70_61_72_74
@@ -74,6 +77,7 @@ public final class RampartPostgresDatabase: Service, Sendable {
     /// - Throws: ``SecurityConfigurationError`` naming `database`, with the password removed.
     public init(url: String, searchPath: String? = nil, timeouts: PostgresTimeouts = PostgresTimeouts(), logger: Logger) throws {
         var configuration = try Self.configuration(url: url)
+        self.probe = try Self.probeConfiguration(configuration)
         if let searchPath {
             configuration.options.additionalStartupParameters.removeAll { $0.0 == "search_path" }
             configuration.options.additionalStartupParameters.append(("search_path", searchPath))
@@ -128,6 +132,21 @@ public final class RampartPostgresDatabase: Service, Sendable {
                 throw refuse("unknown URL parameter '\(item.name)'; only sslmode and search_path are understood")
             }
         }
+        return configuration
+    }
+
+    /// The pool's settings as one direct connection's.
+    static func probeConfiguration(_ pool: PostgresClient.Configuration) throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        if String(describing: pool.tls).contains("disable") {
+            tls = .disable
+        } else {
+            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var configuration = PostgresConnection.Configuration(host: pool.host ?? "127.0.0.1", port: pool.port ?? 5432, username: pool.username,
+                                                              password: pool.password, database: pool.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.additionalStartupParameters = pool.options.additionalStartupParameters
         return configuration
     }
 

@@ -65,6 +65,11 @@ struct AppRepositoryConformanceTests {
         #expect(try await repository.comments(containing: "b", limit: 10).map(\.body) == ["abc", "a_b"])
         #expect(try await repository.comments(containing: "nothing", limit: 10).isEmpty)
         #expect(try await repository.comments(containing: nil, limit: 1).first?.username == "ada")
+        let bob = try #require(try await repository.createUser(username: "bob", passwordHash: "h", now: 9))
+        _ = try await repository.addComment(userID: bob.id, body: "bob's", now: 10)
+        #expect(try await repository.comments(byUser: ada.id, limit: 10).map(\.body) == ["plain", "abc", "a_b", "100% sure"])
+        #expect(try await repository.comments(byUser: bob.id, limit: 10).map(\.username) == ["bob"])
+        #expect(try await repository.comments(byUser: ada.id, limit: 1).count == 1)
     }
 
     @Test("uploads and avatars; deleting a user removes their comments and uploads", arguments: RepositoryKind.available)

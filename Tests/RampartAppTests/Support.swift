@@ -17,11 +17,12 @@ func testConfiguration(port: Int = 5000, environment: [String: String] = [:], pa
 /// A browser-like client over Hummingbird's test client: it keeps the `__Host-session` cookie,
 /// sends `Sec-Fetch-Site: same-origin`, and reads CSRF tokens from the last page.
 struct Visitor {
-    let client: any TestClientProtocol
+    let client: any VisitorTransport
     var cookie: String?
     var lastPage = ""
 
-    init(_ client: any TestClientProtocol) { self.client = client }
+    init(_ client: any TestClientProtocol) { self.client = TestClientTransport(client: client) }
+    init(_ client: any VisitorTransport) { self.client = client }
 
     var headers: HTTPFields {
         var fields: HTTPFields = [HTTPField.Name("Sec-Fetch-Site")!: "same-origin", .accept: "text/html"]
@@ -29,7 +30,7 @@ struct Visitor {
         return fields
     }
 
-    mutating func take(_ response: TestResponse) {
+    mutating func take(_ response: VisitResponse) {
         for value in response.headers[values: .setCookie] where value.hasPrefix("__Host-session=") {
             let pair = String(value.prefix { $0 != ";" })
             cookie = pair == "__Host-session=" || value.contains("Max-Age=0") ? nil : pair
@@ -38,8 +39,8 @@ struct Visitor {
     }
 
     @discardableResult
-    mutating func get(_ uri: String) async throws -> TestResponse {
-        let response = try await client.execute(uri: uri, method: .get, headers: headers)
+    mutating func get(_ uri: String) async throws -> VisitResponse {
+        let response = try await client.send(uri: uri, method: .get, headers: headers, body: nil)
         take(response)
         return response
     }
@@ -65,23 +66,47 @@ struct Visitor {
 
     /// Posts a form with the last page's masked token (unless `token` is given).
     @discardableResult
-    mutating func post(_ uri: String, _ pairs: [(String, String)], token: String? = nil, extraHeaders: HTTPFields = [:]) async throws -> TestResponse {
+    mutating func post(_ uri: String, _ pairs: [(String, String)], token: String? = nil, extraHeaders: HTTPFields = [:]) async throws -> VisitResponse {
         var fields = headers
         fields[.contentType] = "application/x-www-form-urlencoded"
         for field in extraHeaders { fields[field.name] = field.value }
-        let response = try await client.execute(uri: uri, method: .post, headers: fields, body: Self.form([("_csrf", token ?? csrfToken ?? "")] + pairs))
+        let response = try await client.send(uri: uri, method: .post, headers: fields, body: Self.form([("_csrf", token ?? csrfToken ?? "")] + pairs))
         take(response)
         return response
     }
 
-    mutating func register(_ name: String, password: String = "correct horse battery") async throws -> TestResponse {
+    @discardableResult
+    mutating func register(_ name: String, password: String = "correct horse battery") async throws -> VisitResponse {
         try await get("/register")
         return try await post("/register", [("username", name), ("password", password)])
     }
 
-    mutating func logIn(_ name: String, password: String = "correct horse battery", extraHeaders: HTTPFields = [:]) async throws -> TestResponse {
+    @discardableResult
+    mutating func logIn(_ name: String, password: String = "correct horse battery", extraHeaders: HTTPFields = [:]) async throws -> VisitResponse {
         try await get("/login")
         return try await post("/login", [("username", name), ("password", password)], extraHeaders: extraHeaders)
+    }
+}
+
+/// A response as the ``Visitor`` sees it.
+struct VisitResponse: Sendable {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: ByteBuffer
+}
+
+/// How a ``Visitor`` sends requests: Hummingbird's test clients, or AsyncHTTPClient directly.
+protocol VisitorTransport: Sendable {
+    func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> VisitResponse
+}
+
+/// Hummingbird's router or live test client.
+struct TestClientTransport: VisitorTransport {
+    let client: any TestClientProtocol
+
+    func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> VisitResponse {
+        let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
+        return VisitResponse(status: response.status, headers: response.headers, body: response.body)
     }
 }
 

@@ -220,6 +220,7 @@ struct Board: Sendable {
             "isAdmin": user.isAdmin,
             "avatarID": user.avatarUploadID ?? "",
             "oneTimeField": try context.csrf.oneTimeField(action: "profile.delete"),
+            "exportField": try context.csrf.oneTimeField(action: "profile.export"),
         ], user: user, context: context).response(from: request, context: context)
     }
 
@@ -249,6 +250,34 @@ struct Board: Sendable {
         headers[.contentLength] = String(upload.bytes.count)
         headers[.cacheControl] = "private, max-age=3600"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: upload.bytes)))
+    }
+
+    /// What a data export holds.
+    struct DataExport: Encodable {
+        var username: String
+        var createdAt: Int64
+        var isAdmin: Bool
+        var avatar: String?
+        var comments: [APIComment]
+    }
+
+    /// The user's data as a JSON download. A sensitive read, so the form carries a one-time
+    /// token: a copied or replayed form does not download it again.
+    func exportProfile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let user = try await requireUser(context)
+        let comments = try await repository.comments(byUser: user.id, limit: 10_000)
+        let export = DataExport(username: user.username, createdAt: user.createdAt, isAdmin: user.isAdmin,
+                                avatar: user.avatarUploadID.map { "/uploads/\($0)" }, comments: comments.map(APIComment.init))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let buffer = ByteBuffer(string: JSONForHTML.escape(try encoder.encode(export)))
+        context.logger.notice("Rampart board: data exported", metadata: ["user.id": .string(user.id)])
+        return Response(status: .ok, headers: [
+            .contentType: "application/json; charset=utf-8",
+            .contentDisposition: "attachment; filename=\"rampart-\(user.username)-export.json\"",
+            .cacheControl: "no-store",
+            .contentLength: String(buffer.readableBytes),
+        ], body: .init(byteBuffer: buffer))
     }
 
     func deleteProfile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -335,6 +364,7 @@ struct Board: Sendable {
         recorder.get("/profile", "Your profile", use: profile)
         recorder.post("/profile/avatar", "Upload an avatar (multipart, UploadPolicy: 2 MiB, sniffed type)", use: uploadAvatar)
         recorder.get("/uploads/{id}", csp: "sandbox; default-src 'none' (SafeDownload)", "Serve an upload with SafeDownload headers", use: download)
+        recorder.post("/profile/export", "Download your data as JSON (one-time token)", use: exportProfile)
         recorder.post("/profile/delete", "Delete your account and its data", use: deleteProfile)
         recorder.get("/api/comments", csp: "strict (JSON body)", "Latest comments as a JSON array", use: apiComments)
         recorder.post("/api/comments", csp: "strict (JSON body)", "Post a comment as JSON (application/json only)", use: apiPostComment)

@@ -149,6 +149,14 @@ enum BoardTemplates {
     <button type="submit" id="revoke-all">Log out everywhere</button>
     </form>
     </section>
+    <section class="card">
+    <h2>Your data</h2>
+    <p>Download your profile and comments as JSON. The form carries a one-time token: reload the page to download again.</p>
+    <form method="post" action="/profile/export">
+    {{exportField}}
+    <button type="submit" id="export-data">Download my data</button>
+    </form>
+    </section>
     <section class="card danger">
     <h2>Delete account</h2>
     <p>This deletes your account, comments and uploads. The form carries a one-time token: it works once.</p>

@@ -133,8 +133,9 @@ public enum CSPReportOutcome: Sendable, Hashable {
 
 /// The message board's data: users, comments, uploads, login failures and CSP reports.
 ///
-/// The SQLite implementation is ``SQLiteAppRepository``; the PostgreSQL one arrives with the
-/// PostgreSQL back-end. Every query is a prepared statement with bound arguments.
+/// ``SQLiteAppRepository`` (embedded, one instance) and ``PostgresAppRepository`` (shared by
+/// several instances) implement it and pass one conformance suite. Every query is a prepared
+/// statement with bound arguments.
 public protocol AppRepository: PurgeableStore {
     /// Creates a user; the first one is the admin. Returns `nil` when the name is taken.
     func createUser(username: String, passwordHash: String, now: Int64) async throws -> User?
@@ -150,6 +151,8 @@ public protocol AppRepository: PurgeableStore {
     func addComment(userID: String, body: String, now: Int64) async throws -> Comment
     /// The latest comments, newest first, optionally containing `query` (plain text, not a pattern).
     func comments(containing query: String?, limit: Int) async throws -> [Comment]
+    /// A user's comments, newest first (for their data export).
+    func comments(byUser userID: String, limit: Int) async throws -> [Comment]
     /// Stores an upload.
     func saveUpload(_ upload: StoredUpload) async throws
     /// An upload by id.

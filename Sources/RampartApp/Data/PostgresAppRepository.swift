@@ -187,6 +187,20 @@ public final class PostgresAppRepository: AppRepository {
         }
     }
 
+    public func comments(byUser userID: String, limit: Int) async throws -> [Comment] {
+        try await database.perform { [logger] client in
+            let rows = try await client.query("""
+                SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
+                WHERE c.user_id = \(userID) ORDER BY c.id DESC LIMIT \(limit)
+                """, logger: logger)
+            var comments: [Comment] = []
+            for try await row in rows.decode((Int64, String, String, String, Int64).self) {
+                comments.append(Comment(id: row.0, userID: row.1, username: row.2, body: row.3, createdAt: row.4))
+            }
+            return comments
+        }
+    }
+
     public func saveUpload(_ upload: StoredUpload) async throws {
         let bytes = ByteBuffer(bytes: upload.bytes)
         try await database.perform { [logger] client in

@@ -150,6 +150,16 @@ public final class SQLiteAppRepository: AppRepository {
         }
     }
 
+    public func comments(byUser userID: String, limit: Int) async throws -> [Comment] {
+        try await database.writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
+                WHERE c.user_id = ? ORDER BY c.id DESC LIMIT ?
+                """, arguments: [userID, limit])
+                .map { Comment(id: $0["id"], userID: $0["user_id"], username: $0["username"], body: $0["body"], createdAt: $0["created_at"]) }
+        }
+    }
+
     public func saveUpload(_ upload: StoredUpload) async throws {
         try await database.writer.write { db in
             try db.execute(
