@@ -361,3 +361,14 @@ struct PostgresOutageTests {
         #expect(ContinuousClock.now - testStarted < .seconds(60))
     }
 }
+
+@Suite("PostgreSQL outage setup")
+struct PostgresOutageSetupTests {
+    /// In CI the outage cluster must be there, so the outage test cannot skip silently.
+    @Test("the outage cluster is configured in CI",
+          .enabled(if: ProcessInfo.processInfo.environment["CI"] != nil, "not in CI: the outage case may skip"))
+    func configured() {
+        #expect(OutageCluster.url != nil && OutageCluster.cluster.count == 2,
+                "CI must export RAMPART_TEST_POSTGRES_OUTAGE_URL and RAMPART_TEST_POSTGRES_OUTAGE_CLUSTER")
+    }
+}
