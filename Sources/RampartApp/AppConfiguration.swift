@@ -42,6 +42,8 @@ public struct AppConfiguration: Sendable {
     public var database: AppDatabase
     /// How startup retries an unreachable PostgreSQL server before exiting non-zero.
     public var startupRetry: StartupRetry
+    /// The most PostgreSQL connections this instance opens: 20.
+    public var databasePoolSize: Int
     /// The SQLite file, or `nil` on PostgreSQL.
     public var databasePath: String? {
         if case .sqlite(let path) = database { return path }
@@ -87,6 +89,8 @@ public struct AppConfiguration: Sendable {
     ///   - database: A SQLite file path, or a `postgres://` URL to share state between instances.
     ///   - databaseConnectAttempts: How many times startup tries to reach PostgreSQL (with
     ///     backoff) before giving up: 10.
+    ///   - databasePoolSize: The most PostgreSQL connections this instance opens: 20. Keep
+    ///     instances × pool size under the server's `max_connections`.
     ///   - environment: Where `RAMPART_KEYS` is read; the process environment by default.
     public init(
         hostname: String = "127.0.0.1",
@@ -98,6 +102,7 @@ public struct AppConfiguration: Sendable {
         dataDirectory: String = ".rampart",
         database: String? = nil,
         databaseConnectAttempts: Int = 10,
+        databasePoolSize: Int = 20,
         tls: TLSFiles? = nil,
         passwordHashCost: Int = 12,
         cspReportsPerMinute: Int = 100,
@@ -152,6 +157,10 @@ public struct AppConfiguration: Sendable {
             self.database = .sqlite(path: text)
         }
         self.startupRetry = try StartupRetry(attempts: databaseConnectAttempts)
+        guard (1...1000).contains(databasePoolSize) else {
+            throw SecurityConfigurationError(setting: "databasePoolSize", value: String(databasePoolSize), reason: .invalidValue, message: "must be 1 to 1000")
+        }
+        self.databasePoolSize = databasePoolSize
         self.tls = tls
         self.passwordHashCost = passwordHashCost
         self.cspReportsPerMinute = cspReportsPerMinute

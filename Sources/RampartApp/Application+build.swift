@@ -68,7 +68,7 @@ public struct AppServices: Sendable {
             usedTokens = SQLiteUsedTokenStore(database: database)
             repository = SQLiteAppRepository(database: database)
         case .postgres(let url):
-            let database = try RampartPostgresDatabase(url: url, logger: logger)
+            let database = try RampartPostgresDatabase(url: url, maximumConnections: configuration.databasePoolSize, logger: logger)
             let pool = Task { _ = try? await database.run() }
             do {
                 try await database.waitUntilReachable(retry: configuration.startupRetry, logger: logger)

@@ -68,7 +68,7 @@ extension Request {
     ///
     /// See [MDN: Content-Type](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Type).
     public func decodeJSON<T: Decodable>(as type: T.Type, limits: JSONLimits = .standard, decoder: JSONDecoder = JSONDecoder()) async throws -> T {
-        let media = headers[.contentType].map { HeaderGrammar.asciiLowercased($0.prefix { $0 != ";" }).trimmingSpaces }
+        let media = contentMediaType
         guard let media, media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
             throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send Content-Type: application/json")
         }
@@ -87,19 +87,14 @@ extension Request {
 
     /// Collects the body under a limit: 413 at once for a larger `Content-Length`, and 413 as soon
     /// as the streamed bytes pass the limit, without reading the rest.
-    func collectBody(limit: Int, what: String) async throws -> ByteBuffer {
-        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
-            throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
-        }
-        var collected = ByteBuffer()
-        for try await chunk in body {
-            guard collected.readableBytes + chunk.readableBytes <= limit else {
-                throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
-            }
-            var chunk = chunk
-            collected.writeBuffer(&chunk)
-        }
-        return collected
+    /// - Parameters:
+    ///   - limit: The most bytes accepted.
+    ///   - what: Names the body in the refusal ("the form is over 16384 bytes").
+    /// - Throws: ``RequestRefusal`` `tooLarge` (413).
+    ///
+    /// See [RFC 9110 §15.5.14: 413 Content Too Large](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14).
+    public func collectBody(limit: Int, what: String) async throws -> ByteBuffer {
+        try await collectBody(limit: limit, what: what, inspect: { _ in nil })
     }
 
     /// A short reason for a decoding failure: field names from the app's type, never request bytes.
@@ -148,6 +143,14 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator, Send
 }
 
 extension Request {
+    /// The media type of `Content-Type` without its parameters, ASCII-lower-cased and trimmed
+    /// (`Application/JSON; charset=utf-8` → `application/json`), or `nil` without the header.
+    ///
+    /// See [RFC 9110 §8.3.1: media type](https://www.rfc-editor.org/rfc/rfc9110#section-8.3.1).
+    public var contentMediaType: String? {
+        headers[.contentType].map { HeaderGrammar.asciiLowercased($0.prefix { $0 != ";" }).trimmingSpaces }
+    }
+
     /// The first value of a query parameter, decoded the way browsers encode GET forms
     /// (`application/x-www-form-urlencoded`: `+` is a space, `%2B` a plus). Hummingbird's
     /// `queryParameters` leaves `+` as it is, so a search for "a b" would read "a+b".

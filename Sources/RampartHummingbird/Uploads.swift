@@ -121,7 +121,8 @@ extension Request {
         }
     }
 
-    /// ``collectBody(limit:what:)`` with a check on the bytes so far after each chunk, until it passes.
+    /// ``collectBody(limit:what:)`` with a check on the bytes so far, once at least
+    /// ``UploadPolicy/sniffLength`` of them have arrived (a shorter body is the caller's to check).
     func collectBody(limit: Int, what: String, inspect: (ByteBuffer) -> RequestRefusal?) async throws -> ByteBuffer {
         if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")

@@ -120,8 +120,8 @@ public final class PostgresUsedTokenStore: UsedTokenStore {
     }
 }
 
-/// How many rows a statement returned.
-func count(_ rows: PostgresRowSequence) async throws -> Int {
+/// How many rows a statement returned (shared with the app's repository).
+package func count(_ rows: PostgresRowSequence) async throws -> Int {
     var n = 0
     for try await _ in rows { n += 1 }
     return n

@@ -74,9 +74,17 @@ public final class RampartPostgresDatabase: Service, Sendable {
     /// - Parameters:
     ///   - searchPath: A schema to use instead of `public` (tests use one each).
     ///   - timeouts: Operation deadlines (5 s, 1 s while unreachable) and the 503's `Retry-After`.
-    /// - Throws: ``SecurityConfigurationError`` naming `database`, with the password removed.
-    public init(url: String, searchPath: String? = nil, timeouts: PostgresTimeouts = PostgresTimeouts(), logger: Logger) throws {
+    ///   - maximumConnections: The pool's size: 20. Every instance opens up to this many, so keep
+    ///     instances × size under the server's `max_connections` (100 by default).
+    /// - Throws: ``SecurityConfigurationError`` naming `database` (with the password removed) or
+    ///   `databasePoolSize`.
+    public init(url: String, searchPath: String? = nil, timeouts: PostgresTimeouts = PostgresTimeouts(),
+                maximumConnections: Int = 20, logger: Logger) throws {
+        guard (1...1000).contains(maximumConnections) else {
+            throw SecurityConfigurationError(setting: "databasePoolSize", value: String(maximumConnections), reason: .invalidValue, message: "must be 1 to 1000")
+        }
         var configuration = try Self.configuration(url: url)
+        configuration.options.maximumConnections = maximumConnections
         self.probe = try Self.probeConfiguration(configuration)
         if let searchPath {
             configuration.options.additionalStartupParameters.removeAll { $0.0 == "search_path" }

@@ -34,6 +34,9 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("database-connect-attempts"), help: "How many times startup tries to reach PostgreSQL, with backoff, before exiting non-zero (RAMPART_DATABASE_CONNECT_ATTEMPTS; default 10).")
     var databaseConnectAttempts: Int?
 
+    @Option(name: .customLong("database-pool-size"), help: "The most PostgreSQL connections this instance opens; keep instances × size under the server's max_connections (RAMPART_DATABASE_POOL_SIZE; default 20).")
+    var databasePoolSize: Int?
+
     @Option(name: .customLong("tls-cert"), help: "A PEM certificate chain to serve HTTPS directly (RAMPART_TLS_CERT); needs --tls-key. Try `rampart dev-cert`.")
     var tlsCertificate: String?
 
@@ -94,6 +97,7 @@ struct ServeOptions: ParsableArguments {
                 dataDirectory: dataDirectory ?? env("RAMPART_DATA_DIR") ?? ".rampart",
                 database: database ?? env("RAMPART_DATABASE"),
                 databaseConnectAttempts: try number(databaseConnectAttempts, "RAMPART_DATABASE_CONNECT_ATTEMPTS", "number") ?? 10,
+                databasePoolSize: try number(databasePoolSize, "RAMPART_DATABASE_POOL_SIZE", "number") ?? 20,
                 tls: tls,
                 environment: environment
             )

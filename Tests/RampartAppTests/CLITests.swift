@@ -4,6 +4,7 @@ import Logging
 import Rampart
 @testable import rampart
 import RampartApp
+import RampartPostgres
 import Testing
 
 @Suite("rampart CLI")
@@ -65,12 +66,36 @@ struct CLITests {
         #expect(try flagged.options.level(environment: environment) == .warning)
     }
 
+    @Test("--database selects PostgreSQL by URL (password never shown); RAMPART_DATABASE_CONNECT_ATTEMPTS is read")
+    func postgresSelection() throws {
+        let url = "postgres://rampart:s3cret@db.internal:5432/board"
+        let configuration = try Serve.parse(["--database", url, "--allowed-host", "board.example"]).makeConfiguration(environment: [:])
+        #expect(configuration.database == .postgres(url: url))
+        #expect(configuration.databasePath == nil)
+        #expect(configuration.startupRetry.attempts == 10)
+        #expect("\(configuration.database)" == "PostgreSQL postgres://rampart:***@db.internal:5432/board")
+        #expect(String(reflecting: configuration.database).contains("s3cret") == false)
+        #expect(configuration.databasePoolSize == 20)
+        let fromEnvironment = try Serve.parse([]).makeConfiguration(environment: ["RAMPART_DATABASE": url, "RAMPART_DATABASE_CONNECT_ATTEMPTS": "4", "RAMPART_DATABASE_POOL_SIZE": "8"])
+        #expect(fromEnvironment.database == .postgres(url: url))
+        #expect(fromEnvironment.startupRetry.attempts == 4)
+        #expect(fromEnvironment.databasePoolSize == 8)
+        #expect(try Serve.parse(["--database-pool-size", "3"]).makeConfiguration(environment: ["RAMPART_DATABASE_POOL_SIZE": "8"]).databasePoolSize == 3)
+        let sqlite = try Serve.parse(["--database", "/var/lib/rampart/board.sqlite"]).makeConfiguration(environment: [:])
+        #expect(sqlite.database == .sqlite(path: "/var/lib/rampart/board.sqlite"))
+    }
+
     @Test("a bad flag or environment value is a one-line error naming it", arguments: [
         ([String](), ["RAMPART_PORT": "http"], "RAMPART_PORT: 'http' is not a port number"),
         ([], ["RAMPART_ALLOW_INSECURE_HTTP": "maybe"], "RAMPART_ALLOW_INSECURE_HTTP: 'maybe' is not 1/true/yes or 0/false/no"),
         (["--tls-cert", "cert.pem"], [:], "--tls-cert needs --tls-key (or RAMPART_TLS_KEY)"),
         (["--tls-key", "key.pem"], [:], "--tls-key needs --tls-cert (or RAMPART_TLS_CERT)"),
         (["--port", "99999"], [:], "port: port must be 0 to 65535 (value: \"99999\", reason: invalidValue)"),
+        ([], ["RAMPART_DATABASE_CONNECT_ATTEMPTS": "many"], "RAMPART_DATABASE_CONNECT_ATTEMPTS: 'many' is not a number"),
+        (["--database-connect-attempts", "0"], [:], "databaseConnectAttempts: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
+        (["--database-pool-size", "0"], [:], "databasePoolSize: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
+        (["--database", "postgres://u:pw@db/x?application_name=board"], [:],
+         "database: unknown URL parameter 'application_name'; only sslmode and search_path are understood (value: \"postgres://u:***@db/x?application_name=board\", reason: invalidValue)"),
         (["--host", "0.0.0.0"], [:], "allowedHosts: listening on a non-loopback address needs at least one allowed host (--allowed-host example.com) (value: \"0.0.0.0\", reason: empty)"),
     ])
     func badValues(_ arguments: [String], _ environment: [String: String], _ message: String) throws {

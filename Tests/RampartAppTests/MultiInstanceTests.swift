@@ -21,7 +21,7 @@ import Testing
 struct MultiInstanceTests {
     static func configuration(url: String, keys: [SecretKey]) throws -> AppConfiguration {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-instance-\(UUID().uuidString)").path
-        return try AppConfiguration(port: 0, dataDirectory: folder, database: url, passwordHashCost: 10,
+        return try AppConfiguration(port: 0, dataDirectory: folder, database: url, databasePoolSize: 4, passwordHashCost: 10,
                                     environment: [KeyRing.environmentVariable: keys.map { $0.exportBase64URL() }.joined(separator: ",")])
     }
 
@@ -308,7 +308,7 @@ struct PostgresOutageTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-outage-\(UUID().uuidString)").path
         var logger = Logger(label: "rampart.test.outage")
         logger.logLevel = .critical
-        let app = try await buildApplication(try AppConfiguration(port: 0, dataDirectory: folder, database: url, passwordHashCost: 10,
+        let app = try await buildApplication(try AppConfiguration(port: 0, dataDirectory: folder, database: url, databasePoolSize: 4, passwordHashCost: 10,
                                                                   environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()]),
                                              logger: logger)
         defer {

@@ -23,7 +23,7 @@ enum AppTestPostgres {
     static func freshSchemaURL(base: String? = nil) async throws -> String {
         let url = try #require(base ?? Self.url)
         let schema = "rampart_app_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try RampartPostgresDatabase(url: url, logger: logger)
+        let admin = try RampartPostgresDatabase(url: url, maximumConnections: 1, logger: logger)
         let pool = Task { _ = try? await admin.run() }
         defer { pool.cancel() }
         // The schema name is generated here from a UUID, never from input.
@@ -33,7 +33,8 @@ enum AppTestPostgres {
 
     /// A migrated database (Rampart's and the app's tables) in a fresh schema, its pool running.
     static func freshDatabase() async throws -> RampartPostgresDatabase {
-        let database = try RampartPostgresDatabase(url: try await freshSchemaURL(), logger: logger)
+        // Small pools: the whole suite runs in parallel against one server (max_connections).
+        let database = try RampartPostgresDatabase(url: try await freshSchemaURL(), maximumConnections: 4, logger: logger)
         Task { _ = try? await database.run() }
         try await database.migrate(RampartPostgresDatabase.rampartMigrations + PostgresAppRepository.migrations)
         return database

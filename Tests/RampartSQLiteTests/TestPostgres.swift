@@ -16,12 +16,13 @@ enum TestPostgres {
         let schema = "rampart_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         var logger = Logger(label: "rampart.test.postgres")
         logger.logLevel = .warning
-        let admin = try RampartPostgresDatabase(url: url, logger: logger)
+        let admin = try RampartPostgresDatabase(url: url, maximumConnections: 1, logger: logger)
         let adminTask = Task { try await admin.run() }
         // The schema name is generated here from a UUID, never from input.
         try await admin.client.query(.init(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
         adminTask.cancel()
-        let database = try RampartPostgresDatabase(url: url, searchPath: schema, logger: logger)
+        // Small pools: the whole suite runs in parallel against one server (max_connections).
+        let database = try RampartPostgresDatabase(url: url, searchPath: schema, maximumConnections: 4, logger: logger)
         Task { try await database.run() }
         try await database.migrate()
         return database
@@ -61,7 +62,7 @@ struct PostgresAvailabilityTests {
     }
 }
 
-@Suite("PostgreSQL migrations")
+@Suite("PostgreSQL migrations and purges")
 struct PostgresMigrationTests {
     @Test("two instances migrating at once apply each migration exactly once (advisory lock)",
           .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
@@ -71,7 +72,7 @@ struct PostgresMigrationTests {
         let schema = try await first.client.query("SELECT current_schema()").decode(String.self).reduce(into: [String]()) { $0.append($1) }.first
         var logger = Logger(label: "rampart.test.postgres")
         logger.logLevel = .warning
-        let second = try RampartPostgresDatabase(url: try #require(TestPostgres.url), searchPath: try #require(schema), logger: logger)
+        let second = try RampartPostgresDatabase(url: try #require(TestPostgres.url), searchPath: try #require(schema), maximumConnections: 2, logger: logger)
         Task { try await second.run() }
         let extra = [RampartPostgresDatabase.Migration("v3: test table", ["CREATE TABLE rampart_test_once (id INT)"])]
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -82,5 +83,25 @@ struct PostgresMigrationTests {
         let applied = try await first.client.query("SELECT identifier FROM rampart_schema_migrations ORDER BY identifier")
             .decode(String.self).reduce(into: [String]()) { $0.append($1) }
         #expect(applied == ["v1: sessions", "v2: used one-time tokens", "v3: test table"])
+    }
+
+    @Test("a purge skips a table another instance is purging (per-table advisory lock), and runs once it is free",
+          .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
+    func purgesTakeTurns() async throws {
+        let database = try await TestPostgres.freshDatabase()
+        let store = PostgresUsedTokenStore(database: database)
+        #expect(try await store.markUsed("expired", expiresAt: 10))
+        #expect(try await store.markUsed("live", expiresAt: 1000))
+        var logger = Logger(label: "rampart.test.postgres")
+        logger.logLevel = .warning
+        try await database.client.withTransaction(logger: logger) { connection in
+            // "Another instance" is purging this table: it holds the table's lock.
+            _ = try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(RampartPostgresDatabase.tableLockClass), 'rampart_used_tokens'::regclass::oid::int4)", logger: logger)
+            #expect(try await store.purgeExpired(now: 100) == 0, "skipped, not blocked")
+        }
+        #expect(try await store.purgeExpired(now: 100) == 1)
+        #expect(try await store.markUsed("live", expiresAt: 1000) == false, "the live row stayed")
+        #expect(try await store.markUsed("expired", expiresAt: 1000), "the expired row was purged")
     }
 }

@@ -79,12 +79,10 @@ struct Board: Sendable {
     struct CommentForm: Decodable { var body: String }
 
     static func form<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int = 16 * 1024) async throws -> T {
-        let media = request.headers[.contentType].map { $0.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased() }
-        guard media == "application/x-www-form-urlencoded" else {
+        guard request.contentMediaType == "application/x-www-form-urlencoded" else {
             throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send the form as application/x-www-form-urlencoded")
         }
-        var request = request
-        let body = try await request.collectBody(upTo: limit)
+        let body = try await request.collectBody(limit: limit, what: "the form")
         do {
             return try URLEncodedFormDecoder().decode(T.self, from: String(buffer: body))
         } catch {
@@ -316,12 +314,10 @@ struct Board: Sendable {
     // MARK: CSP reports
 
     func receiveCSPReport(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let media = request.headers[.contentType].map { $0.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        guard ["application/csp-report", "application/reports+json", "application/json"].contains(media) else {
+        guard let media = request.contentMediaType, ["application/csp-report", "application/reports+json", "application/json"].contains(media) else {
             throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send application/csp-report or application/reports+json")
         }
-        var request = request
-        let body = try await request.collectBody(upTo: 64 * 1024)
+        let body = try await request.collectBody(limit: 64 * 1024, what: "the report")
         guard let reports = CSPReportParser.parse(Array(body.readableBytesView)) else {
             throw RequestRefusal(status: .badRequest, reason: "malformedReport", message: "not a CSP violation report")
         }

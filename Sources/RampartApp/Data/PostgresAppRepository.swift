@@ -82,7 +82,6 @@ public final class PostgresAppRepository: AppRepository {
     }
 
     typealias UserRow = (String, String, String, Bool, String?, Int64)
-    static let userColumns = "id, username, password_hash, is_admin, avatar_upload_id, created_at"
 
     static func user(_ row: UserRow) -> User {
         User(id: row.0, username: row.1, passwordHash: row.2, isAdmin: row.3, avatarUploadID: row.4, createdAt: row.5)
@@ -179,11 +178,7 @@ public final class PostgresAppRepository: AppRepository {
                     ORDER BY c.id DESC LIMIT \(limit)
                     """, logger: logger)
             }
-            var comments: [Comment] = []
-            for try await row in rows.decode((Int64, String, String, String, Int64).self) {
-                comments.append(Comment(id: row.0, userID: row.1, username: row.2, body: row.3, createdAt: row.4))
-            }
-            return comments
+            return try await Self.comments(rows)
         }
     }
 
@@ -193,12 +188,17 @@ public final class PostgresAppRepository: AppRepository {
                 SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
                 WHERE c.user_id = \(userID) ORDER BY c.id DESC LIMIT \(limit)
                 """, logger: logger)
-            var comments: [Comment] = []
-            for try await row in rows.decode((Int64, String, String, String, Int64).self) {
-                comments.append(Comment(id: row.0, userID: row.1, username: row.2, body: row.3, createdAt: row.4))
-            }
-            return comments
+            return try await Self.comments(rows)
         }
+    }
+
+    /// Decodes `id, user_id, username, body, created_at` rows.
+    static func comments(_ rows: PostgresRowSequence) async throws -> [Comment] {
+        var comments: [Comment] = []
+        for try await row in rows.decode((Int64, String, String, String, Int64).self) {
+            comments.append(Comment(id: row.0, userID: row.1, username: row.2, body: row.3, createdAt: row.4))
+        }
+        return comments
     }
 
     public func saveUpload(_ upload: StoredUpload) async throws {
@@ -247,7 +247,7 @@ public final class PostgresAppRepository: AppRepository {
         return try await database.perform { [logger] client in
             try await client.withTransaction(logger: logger) { connection in
                 // One statement takes a slot in this minute's budget, or finds it spent.
-                let slot = try await countRows(connection.query("""
+                let slot = try await count(connection.query("""
                     INSERT INTO app_csp_report_minutes AS m (minute, count) VALUES (\(minute), 1)
                     ON CONFLICT (minute) DO UPDATE SET count = m.count + 1 WHERE m.count < \(perMinuteCap)
                     RETURNING m.count
@@ -301,11 +301,4 @@ extension CSPViolation {
             .joined(separator: "\u{0}").utf8))
             .map { String($0, radix: 16) }.joined()
     }
-}
-
-/// How many rows a statement returned.
-private func countRows(_ rows: PostgresRowSequence) async throws -> Int {
-    var n = 0
-    for try await _ in rows { n += 1 }
-    return n
 }
