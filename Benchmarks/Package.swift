@@ -3,6 +3,7 @@
 //   swift run -c release RampartBenchmarks
 //   swift run -c release EscapeBenchmark        (and python3 load/markupsafe_bench.py)
 //   ./load/headers.sh
+//   RAMPART_TEST_POSTGRES_URL=postgres://… swift run -c release StoreBenchmark
 import PackageDescription
 
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .executableTarget(
@@ -38,6 +40,17 @@ let package = Package(
                 .product(name: "RampartHummingbird", package: "Rampart"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "StoreBenchmark",
+            dependencies: [
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartSQLite", package: "Rampart"),
+                .product(name: "RampartPostgres", package: "Rampart"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]

@@ -120,6 +120,12 @@ extension RampartPostgresDatabase {
                 return nil
             }
             return String(describing: error.code) + (error.underlying.map { ": \(Self.shortCause($0))" } ?? "")
+        case let error as PostgresTransactionError:
+            // `withTransaction` wraps what failed: the BEGIN, the body or the COMMIT.
+            for inner in [error.beginError, error.closureError, error.commitError] {
+                if let inner, let cause = unavailabilityCause(inner) { return cause }
+            }
+            return nil
         case let error as ConnectionPoolError:
             return error == .connectionCreationCircuitBreakerTripped ? "connection attempts keep failing" : (error == .poolShutdown ? "pool shut down" : nil)
         case is ChannelError, is IOError, is NIOConnectionError:
