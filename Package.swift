@@ -113,6 +113,7 @@ let package = Package(
             name: "rampart",
             dependencies: [
                 "RampartApp",
+                "RampartPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

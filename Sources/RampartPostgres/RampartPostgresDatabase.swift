@@ -83,13 +83,11 @@ public final class RampartPostgresDatabase: Service, Sendable {
         guard (1...1000).contains(maximumConnections) else {
             throw SecurityConfigurationError(setting: "databasePoolSize", value: String(maximumConnections), reason: .invalidValue, message: "must be 1 to 1000")
         }
-        var configuration = try Self.configuration(url: url)
+        var parsed = try PostgresURL(url)
+        if let searchPath { parsed.searchPath = searchPath }
+        var configuration = Self.configuration(parsed)
         configuration.options.maximumConnections = maximumConnections
-        self.probe = try Self.probeConfiguration(configuration)
-        if let searchPath {
-            configuration.options.additionalStartupParameters.removeAll { $0.0 == "search_path" }
-            configuration.options.additionalStartupParameters.append(("search_path", searchPath))
-        }
+        self.probe = try Self.probeConfiguration(parsed)
         // A dead connection is noticed within seconds, not at the next query.
         configuration.options.connectTimeout = .seconds(3)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -108,58 +106,29 @@ public final class RampartPostgresDatabase: Service, Sendable {
     ///
     /// Any other parameter is refused rather than ignored.
     public static func configuration(url text: String) throws -> PostgresClient.Configuration {
-        func refuse(_ message: String) -> SecurityConfigurationError {
-            SecurityConfigurationError(setting: "database", value: redacted(text), reason: .invalidValue, message: message)
-        }
-        guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme) else {
-            throw refuse("expected postgres://user:password@host:port/database")
-        }
-        guard let host = url.host, !host.isEmpty else { throw refuse("the URL names no host") }
-        guard let user = url.user, !user.isEmpty else { throw refuse("the URL names no user") }
-        let database = String(url.path.drop { $0 == "/" })
-        guard !database.isEmpty else { throw refuse("the URL names no database") }
-        let sslmode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "require"
-        let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
-        let tls: PostgresClient.Configuration.TLS
-        switch sslmode {
-        case "disable": tls = .disable
-        case "require", "verify-full": tls = loopback && url.queryItems?.contains(where: { $0.name == "sslmode" }) != true ? .disable : .require(.makeClientConfiguration())
-        default: throw refuse("sslmode must be disable, require or verify-full")
-        }
-        var configuration = PostgresClient.Configuration(host: host, port: url.port ?? 5432, username: user, password: url.password, database: database, tls: tls)
-        for item in url.queryItems ?? [] {
-            switch item.name {
-            case "sslmode":
-                break
-            case "search_path":
-                guard let schema = item.value, Self.isPlainIdentifier(schema) else {
-                    throw refuse("search_path must be a plain identifier (letters, digits, _; up to 63)")
-                }
-                configuration.options.additionalStartupParameters.append(("search_path", schema))
-            default:
-                throw refuse("unknown URL parameter '\(item.name)'; only sslmode and search_path are understood")
-            }
-        }
+        configuration(try PostgresURL(text))
+    }
+
+    /// The pool's settings for a parsed URL.
+    static func configuration(_ url: PostgresURL) -> PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(host: url.host, port: url.port, username: url.username, password: url.password,
+                                                         database: url.database, tls: url.usesTLS ? .require(.makeClientConfiguration()) : .disable)
+        if let schema = url.searchPath { configuration.options.additionalStartupParameters.append(("search_path", schema)) }
         return configuration
     }
 
-    /// The pool's settings as one direct connection's.
-    static func probeConfiguration(_ pool: PostgresClient.Configuration) throws -> PostgresConnection.Configuration {
-        let tls: PostgresConnection.Configuration.TLS
-        if String(describing: pool.tls).contains("disable") {
-            tls = .disable
-        } else {
-            tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        }
-        var configuration = PostgresConnection.Configuration(host: pool.host ?? "127.0.0.1", port: pool.port ?? 5432, username: pool.username,
-                                                              password: pool.password, database: pool.database, tls: tls)
+    /// One direct connection's settings for a parsed URL (the startup probe).
+    static func probeConfiguration(_ url: PostgresURL) throws -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            tls: url.usesTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable)
         configuration.options.connectTimeout = .seconds(3)
-        configuration.options.additionalStartupParameters = pool.options.additionalStartupParameters
+        if let schema = url.searchPath { configuration.options.additionalStartupParameters = [("search_path", schema)] }
         return configuration
     }
 
     /// `[a-z_][a-z0-9_]{0,62}`: safe to pass as a schema name.
-    static func isPlainIdentifier(_ text: String) -> Bool {
+    public static func isPlainIdentifier(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...63).contains(bytes.count), let first = bytes.first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
         return bytes.allSatisfy { $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
@@ -206,4 +175,80 @@ public final class RampartPostgresDatabase: Service, Sendable {
             _ = try await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLock))", logger: logger)
         }
     }
+}
+
+/// A parsed `postgres://user:password@host:port/database?sslmode=…&search_path=…` URL.
+///
+/// - `sslmode`: `disable`, `require` or `verify-full`; both of the latter verify the server's
+///   certificate and name. Without it, TLS is required unless the host is a loopback address.
+/// - `search_path`: a schema other than `public` (a plain identifier).
+///
+/// Any other parameter is refused rather than ignored. The password is kept for connecting and
+/// never shown: ``description`` replaces it with `***`.
+///
+/// See [PostgreSQL: connection URIs](https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS).
+public struct PostgresURL: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The server's host name or address.
+    public let host: String
+    /// The port: 5432 unless given.
+    public let port: Int
+    /// The user.
+    public let username: String
+    /// The database.
+    public let database: String
+    /// A schema to use instead of `public`.
+    public var searchPath: String?
+    /// Whether connections use TLS (with certificate verification).
+    public let usesTLS: Bool
+    /// Whether the host is a loopback address, where traffic never leaves the machine.
+    public let isLoopback: Bool
+    let password: String?
+    let text: String
+
+    /// Parses a URL.
+    /// - Throws: ``SecurityConfigurationError`` naming `database`, with the password removed.
+    public init(_ text: String) throws {
+        func refuse(_ message: String) -> SecurityConfigurationError {
+            SecurityConfigurationError(setting: "database", value: RampartPostgresDatabase.redacted(text), reason: .invalidValue, message: message)
+        }
+        guard let url = URLComponents(string: text), let scheme = url.scheme, ["postgres", "postgresql"].contains(scheme) else {
+            throw refuse("expected postgres://user:password@host:port/database")
+        }
+        guard let host = url.host, !host.isEmpty else { throw refuse("the URL names no host") }
+        guard let user = url.user, !user.isEmpty else { throw refuse("the URL names no user") }
+        let database = String(url.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw refuse("the URL names no database") }
+        var sslmode: String?
+        var searchPath: String?
+        for item in url.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let value = item.value, ["disable", "require", "verify-full"].contains(value) else {
+                    throw refuse("sslmode must be disable, require or verify-full")
+                }
+                sslmode = value
+            case "search_path":
+                guard let schema = item.value, RampartPostgresDatabase.isPlainIdentifier(schema) else {
+                    throw refuse("search_path must be a plain identifier (letters, digits, _; up to 63)")
+                }
+                searchPath = schema
+            default:
+                throw refuse("unknown URL parameter '\(item.name)'; only sslmode and search_path are understood")
+            }
+        }
+        self.host = host
+        self.port = url.port ?? 5432
+        self.username = user
+        self.password = url.password
+        self.database = database
+        self.searchPath = searchPath
+        self.isLoopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
+        self.usesTLS = sslmode.map { $0 != "disable" } ?? !isLoopback
+        self.text = text
+    }
+
+    /// The URL with its password replaced by `***`.
+    public var description: String { RampartPostgresDatabase.redacted(text) }
+    /// The same as ``description``.
+    public var debugDescription: String { description }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Rampart
 import RampartApp
+import RampartPostgres
 
 /// `rampart check`: lints the settings a deployment would run with, in the style of Django's
 /// `check --deploy`, and exits non-zero when any finding is an error.
@@ -43,6 +44,9 @@ struct CheckCommand: ParsableCommand {
                 tlsKeyPath: configuration.tls?.keyPath,
                 keyFilePath: configuration.keyFilePath
             )
+            if case .postgres(let text) = configuration.database, let url = try? PostgresURL(text) {
+                settings.sharedDatabase = .init(host: url.host, isLoopback: url.isLoopback, usesTLS: url.usesTLS)
+            }
         } catch {
             let message = (error as? ValidationError)?.message ?? String(describing: error)
             findings.append(DeploymentFinding(severity: .error, id: "config.invalid", message: "rampart serve would refuse to start: \(message)"))

@@ -283,6 +283,13 @@ struct PKICommandTests {
                   ids: ["hsts.preload-without-subdomains"]),
         CheckCase(name: "CSP unsafe-inline", arguments: ["--csp", "default-src 'self'; script-src 'self' 'unsafe-inline'", "--data-dir", "/var/lib/rampart"],
                   ids: ["csp.unsafe-inline-script"]),
+        CheckCase(name: "PostgreSQL off loopback without TLS, and no shared keys",
+                  arguments: ["--database", "postgres://rampart:pw@db.internal/board?sslmode=disable", "--data-dir", "/var/lib/rampart"],
+                  ids: ["database.plain-connection", "keys.not-shared"]),
+        CheckCase(name: "PostgreSQL with TLS and RAMPART_KEYS", arguments: ["--database", "postgres://rampart:pw@db.internal/board", "--data-dir", "/var/lib/rampart"],
+                  environment: ["RAMPART_KEYS": "set"], ids: []),
+        CheckCase(name: "PostgreSQL on loopback without TLS is fine", arguments: ["--database", "postgres://rampart:pw@127.0.0.1/board", "--data-dir", "/var/lib/rampart"],
+                  environment: ["RAMPART_KEYS": "set"], ids: []),
         CheckCase(name: "a TLS key without its certificate", arguments: ["--tls-key", "k.pem", "--data-dir", "/var/lib/rampart"], ids: ["config.invalid", "tls.incomplete"]),
         CheckCase(name: "all at once", arguments: [
             "--host", "0.0.0.0", "--trusted-proxy", "0.0.0.0/0", "--data-dir", "/tmp/x", "--tls-key", "k.pem",

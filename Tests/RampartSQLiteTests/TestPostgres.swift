@@ -52,6 +52,22 @@ struct PostgresAvailabilityTests {
         #expect(String(describing: configuration.tls).contains("disable") != tls)
     }
 
+    @Test("PostgresURL: parts, TLS by default off loopback, search_path, password never shown")
+    func parsedURL() throws {
+        let remote = try PostgresURL("postgres://rampart:s3cret@db.internal:6543/board?search_path=tenant_1")
+        #expect(remote.host == "db.internal" && remote.port == 6543 && remote.username == "rampart" && remote.database == "board")
+        #expect(remote.searchPath == "tenant_1")
+        #expect(remote.usesTLS && !remote.isLoopback)
+        #expect(remote.description == "postgres://rampart:***@db.internal:6543/board?search_path=tenant_1")
+        #expect(!String(reflecting: remote).contains("s3cret"))
+        let local = try PostgresURL("postgresql://rampart@localhost/board")
+        #expect(local.port == 5432 && local.isLoopback && !local.usesTLS)
+        #expect(try PostgresURL("postgres://rampart@127.0.0.1/board?sslmode=require").usesTLS)
+        #expect(try !PostgresURL("postgres://rampart@db.internal/board?sslmode=disable").usesTLS)
+        #expect(throws: SecurityConfigurationError.self) { try PostgresURL("postgres://rampart@db/board?search_path=a;drop") }
+        #expect(throws: SecurityConfigurationError.self) { try PostgresURL("postgres://rampart@db/board?application_name=x") }
+    }
+
     @Test("a bad URL is a configuration error naming database, without the password", arguments: [
         "mysql://u:secret@h/d", "postgres://u:secret@h/", "postgres://:secret@h/d", "postgres://u:secret@h/d?sslmode=maybe",
     ])

@@ -35,8 +35,27 @@ public struct DeploymentSettings: Sendable, Hashable {
     /// ``DeploymentCheck/isOnTemporaryFilesystem(_:)``. A key file under `/tmp` counts even when
     /// this is `false`.
     public var keyFileIsOnTemporaryFilesystem: Bool
+    /// The shared database server (PostgreSQL), or `nil` for embedded SQLite.
+    public var sharedDatabase: SharedDatabase?
     /// The `Strict-Transport-Security` value to deploy, as raw header text.
     public var strictTransportSecurity: String
+
+    /// A database server that several instances share.
+    public struct SharedDatabase: Sendable, Hashable {
+        /// Its host name or address.
+        public var host: String
+        /// Whether the host is a loopback address.
+        public var isLoopback: Bool
+        /// Whether connections use TLS.
+        public var usesTLS: Bool
+
+        /// Describes the server.
+        public init(host: String, isLoopback: Bool, usesTLS: Bool) {
+            self.host = host
+            self.isLoopback = isLoopback
+            self.usesTLS = usesTLS
+        }
+    }
     /// The `Content-Security-Policy` value to deploy, as raw header text.
     public var contentSecurityPolicy: String
 
@@ -51,6 +70,7 @@ public struct DeploymentSettings: Sendable, Hashable {
         keysFromEnvironment: Bool = false,
         keyFilePath: String = ".rampart/keys",
         keyFileIsOnTemporaryFilesystem: Bool = false,
+        sharedDatabase: SharedDatabase? = nil,
         strictTransportSecurity: String = DeploymentSettings.defaultStrictTransportSecurity,
         contentSecurityPolicy: String = DeploymentSettings.defaultContentSecurityPolicy
     ) {
@@ -63,6 +83,7 @@ public struct DeploymentSettings: Sendable, Hashable {
         self.keysFromEnvironment = keysFromEnvironment
         self.keyFilePath = keyFilePath
         self.keyFileIsOnTemporaryFilesystem = keyFileIsOnTemporaryFilesystem
+        self.sharedDatabase = sharedDatabase
         self.strictTransportSecurity = strictTransportSecurity
         self.contentSecurityPolicy = contentSecurityPolicy
     }
@@ -150,6 +171,12 @@ public struct DeploymentFinding: Sendable, Hashable, CustomStringConvertible {
 ///   the next reboot loses the keys, a new key file is created silently, and every session,
 ///   signed or sealed cookie and one-time token is invalidated. Throw-away demos do this on
 ///   purpose; production should set `RAMPART_KEYS` or use a persistent `--data-dir`.
+/// - `database.plain-connection` (error): a PostgreSQL server off loopback reached without TLS
+///   (`sslmode=disable`): passwords, session rows and every page's data cross the network in
+///   clear text.
+/// - `keys.not-shared` (warning): a shared PostgreSQL database but no `RAMPART_KEYS`: each
+///   instance uses its own key file, so a cookie from one is refused by the next and users are
+///   logged out whenever the load balancer switches instances.
 /// - `hsts.invalid` (error): the HSTS value has no valid `max-age`, a directive twice, or a
 ///   control character, so browsers ignore it (RFC 6797 §6.1).
 /// - `hsts.preload-without-subdomains` (error): `preload` without `includeSubDomains`, which
@@ -178,6 +205,7 @@ public enum DeploymentCheck {
     public static func run(_ settings: DeploymentSettings) -> [DeploymentFinding] {
         var findings: [DeploymentFinding] = []
         findings += checkServer(settings)
+        findings += checkDatabase(settings)
         findings += checkKeys(settings)
         findings += checkStrictTransportSecurity(settings.strictTransportSecurity)
         findings += checkContentSecurityPolicy(settings.contentSecurityPolicy)
@@ -265,13 +293,28 @@ public enum DeploymentCheck {
         return try! IPNetwork("127.0.0.0/8").contains(address) || address == IPAddress("::1")
     }
 
+    // MARK: Database
+
+    static func checkDatabase(_ settings: DeploymentSettings) -> [DeploymentFinding] {
+        guard let database = settings.sharedDatabase, !database.isLoopback, !database.usesTLS else { return [] }
+        return [.init(severity: .error, id: "database.plain-connection",
+                      message: "PostgreSQL at \(database.host) is reached without TLS (sslmode=disable): credentials and session data cross the network in clear text; remove sslmode=disable")]
+    }
+
     // MARK: Keys
 
     static func checkKeys(_ settings: DeploymentSettings) -> [DeploymentFinding] {
         guard !settings.keysFromEnvironment else { return [] }
-        guard settings.keyFileIsOnTemporaryFilesystem || isUnderTemporaryFolder(settings.keyFilePath) else { return [] }
-        return [.init(severity: .warning, id: "keys.temporary-filesystem",
-                      message: "RAMPART_KEYS is not set and the key file \(settings.keyFilePath) is on a temporary file system: a reboot loses the keys and logs everyone out; set RAMPART_KEYS or use a persistent --data-dir")]
+        var findings: [DeploymentFinding] = []
+        if settings.sharedDatabase != nil {
+            findings.append(.init(severity: .warning, id: "keys.not-shared",
+                                  message: "the database is shared (PostgreSQL) but RAMPART_KEYS is not set: each instance would use its own key file and refuse the others' cookies; give every instance the same RAMPART_KEYS"))
+        }
+        if settings.keyFileIsOnTemporaryFilesystem || isUnderTemporaryFolder(settings.keyFilePath) {
+            findings.append(.init(severity: .warning, id: "keys.temporary-filesystem",
+                                  message: "RAMPART_KEYS is not set and the key file \(settings.keyFilePath) is on a temporary file system: a reboot loses the keys and logs everyone out; set RAMPART_KEYS or use a persistent --data-dir"))
+        }
+        return findings
     }
 
     /// Whether a path is lexically inside `/tmp`, `/var/tmp` or `/dev/shm`.
