@@ -376,7 +376,7 @@ struct PostgresOutageTests {
                 let home = try await erin.get("/")
                 #expect(home.status == .serviceUnavailable)
                 #expect(home.headers[.retryAfter] == "5")
-                #expect(ContinuousClock.now - started < .seconds(7), "a 503 within the operation deadline, not a hang")
+                #expect(ContinuousClock.now - started < .seconds(9), "a 503 by the operation deadline (5 s), not a hang")
             }
             let write = try await erin.post("/comments", [("body", "refused during the outage")], token: token)
             #expect(write.status == .serviceUnavailable)
