@@ -117,7 +117,7 @@ public struct AppConfiguration: Sendable {
         guard (0...65535).contains(port) else {
             throw SecurityConfigurationError(setting: "port", value: String(port), reason: .invalidValue, message: "port must be 0 to 65535")
         }
-        let loopback = Self.isLoopback(hostname)
+        let loopback = IPAddress.isLoopback(host: hostname)
         var hosts = allowedHosts
         if loopback { hosts = ["localhost", "127.0.0.1", "[::1]"] + hosts }
         if hosts.isEmpty {
@@ -157,9 +157,7 @@ public struct AppConfiguration: Sendable {
             self.database = .sqlite(path: text)
         }
         self.startupRetry = try StartupRetry(attempts: databaseConnectAttempts)
-        guard (1...1000).contains(databasePoolSize) else {
-            throw SecurityConfigurationError(setting: "databasePoolSize", value: String(databasePoolSize), reason: .invalidValue, message: "must be 1 to 1000")
-        }
+        try RampartPostgresDatabase.validatePoolSize(databasePoolSize)
         self.databasePoolSize = databasePoolSize
         self.tls = tls
         self.passwordHashCost = passwordHashCost
@@ -179,10 +177,4 @@ public struct AppConfiguration: Sendable {
     /// The key file, used when `RAMPART_KEYS` is not set.
     public var keyFilePath: String { dataDirectory + "/keys" }
 
-    /// Whether an address is on the loopback interface, where plain HTTP never leaves the machine.
-    static func isLoopback(_ hostname: String) -> Bool {
-        if hostname == "localhost" { return true }
-        guard let address = IPAddress(hostname) else { return false }
-        return try! IPNetwork("127.0.0.0/8").contains(address) || address == IPAddress("::1")
-    }
 }

@@ -80,9 +80,7 @@ public final class RampartPostgresDatabase: Service, Sendable {
     ///   `databasePoolSize`.
     public init(url: String, searchPath: String? = nil, timeouts: PostgresTimeouts = PostgresTimeouts(),
                 maximumConnections: Int = 20, logger: Logger) throws {
-        guard (1...1000).contains(maximumConnections) else {
-            throw SecurityConfigurationError(setting: "databasePoolSize", value: String(maximumConnections), reason: .invalidValue, message: "must be 1 to 1000")
-        }
+        try Self.validatePoolSize(maximumConnections)
         var parsed = try PostgresURL(url)
         if let searchPath { parsed.searchPath = searchPath }
         var configuration = Self.configuration(parsed)
@@ -125,6 +123,14 @@ public final class RampartPostgresDatabase: Service, Sendable {
         configuration.options.connectTimeout = .seconds(3)
         if let schema = url.searchPath { configuration.options.additionalStartupParameters = [("search_path", schema)] }
         return configuration
+    }
+
+    /// Checks a pool size: 1 to 1000.
+    /// - Throws: ``SecurityConfigurationError`` naming `databasePoolSize`.
+    public static func validatePoolSize(_ size: Int) throws {
+        guard (1...1000).contains(size) else {
+            throw SecurityConfigurationError(setting: "databasePoolSize", value: String(size), reason: .invalidValue, message: "must be 1 to 1000")
+        }
     }
 
     /// `[a-z_][a-z0-9_]{0,62}`: safe to pass as a schema name.
@@ -242,7 +248,7 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible, CustomDe
         self.password = url.password
         self.database = database
         self.searchPath = searchPath
-        self.isLoopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host)
+        self.isLoopback = IPAddress.isLoopback(host: host)
         self.usesTLS = sslmode.map { $0 != "disable" } ?? !isLoopback
         self.text = text
     }

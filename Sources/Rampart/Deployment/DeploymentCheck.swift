@@ -254,7 +254,7 @@ public enum DeploymentCheck {
                                   message: hasCertificate ? "a TLS certificate is given without its private key (--tls-key)" : "a TLS private key is given without its certificate (--tls-cert)"))
         }
 
-        if !isLoopback(settings.hostname), !(hasCertificate && hasKey) {
+        if !IPAddress.isLoopback(host: settings.hostname), !(hasCertificate && hasKey) {
             let listen = "\(settings.hostname):\(settings.port)"
             if usableProxies.isEmpty {
                 findings.append(.init(severity: .error, id: "transport.plain-http",
@@ -287,11 +287,6 @@ public enum DeploymentCheck {
     }
 
     /// `localhost`, `127.0.0.0/8` or `::1`: traffic that never leaves the machine.
-    static func isLoopback(_ hostname: String) -> Bool {
-        if HeaderGrammar.asciiLowercased(hostname) == "localhost" { return true }
-        guard let address = IPAddress(hostname) else { return false }
-        return try! IPNetwork("127.0.0.0/8").contains(address) || address == IPAddress("::1")
-    }
 
     // MARK: Database
 

@@ -218,3 +218,19 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(address)/\(prefixLength)" }
 }
+
+extension IPAddress {
+    /// Whether a host name or address stays on this machine: `localhost` (any case), an
+    /// address in `127.0.0.0/8`, or `::1` (bracketed or not).
+    ///
+    /// See [RFC 6761 §6.3](https://www.rfc-editor.org/rfc/rfc6761#section-6.3) and
+    /// [RFC 4291 §2.5.3](https://www.rfc-editor.org/rfc/rfc4291#section-2.5.3).
+    public static func isLoopback(host: String) -> Bool {
+        if HeaderGrammar.asciiLowercased(host) == "localhost" { return true }
+        // Brackets belong only around IPv6 literals (RFC 3986 §3.2.2).
+        let bracketed = host.hasPrefix("[") && host.hasSuffix("]")
+        let bare = bracketed ? String(host.dropFirst().dropLast()) : host
+        guard !bracketed || bare.contains(":"), let address = IPAddress(bare) else { return false }
+        return try! IPNetwork("127.0.0.0/8").contains(address) || address == IPAddress("::1")
+    }
+}

@@ -60,4 +60,12 @@ struct IPAddressTests {
         let error = #expect(throws: SecurityConfigurationError.self) { try TrustedProxies([cidr]) }
         #expect(error?.description == description)
     }
+
+    @Test("loopback hosts: localhost, 127.0.0.0/8 and ::1 (bracketed or not); nothing else", arguments: [
+        ("localhost", true), ("LOCALHOST", true), ("127.0.0.1", true), ("127.9.8.7", true), ("::1", true), ("[::1]", true),
+        ("128.0.0.1", false), ("0.0.0.0", false), ("::", false), ("db.internal", false), ("localhost.example", false), ("[127.0.0.1]", false),
+    ])
+    func loopbackHosts(_ host: String, _ loopback: Bool) {
+        #expect(IPAddress.isLoopback(host: host) == loopback)
+    }
 }
