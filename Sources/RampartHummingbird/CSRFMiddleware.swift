@@ -183,12 +183,15 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
         case .success(nil): return .missingToken
         case .success(let found?): token = found
         }
-        let secret = context.session.session.record.csrfSecret
+        // The session's id is all either token needs: its CSRF secret is derived from the id, so
+        // no stored row is read here.
+        let handle = context.security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now()))
         if let route = configuration.oneTimeRoutes.first(where: { $0.method == request.method && $0.path == request.uri.path }),
             let tokens = configuration.oneTimeTokens {
+            guard let secret = handle.verificationSecret() else { return .badToken }
             return try await tokens.redeem(token, action: route.action, sessionSecret: secret)
         }
-        return MaskedToken.verify(token, secret: secret)
+        return handle.verify(maskedToken: token)
     }
 
     /// Finds the token in the header or the form body.
@@ -413,7 +416,7 @@ public struct CSRFHelpers: Sendable {
     /// A fresh masked token for this session (different on every call).
     public func token() -> String {
         state?.markIssued()
-        return MaskedToken.make(secret: session.csrfSecret)
+        return session.maskedToken()
     }
 
     /// `<input type="hidden" name="_csrf" value="…">`.
@@ -445,7 +448,7 @@ public struct CSRFHelpers: Sendable {
 extension RampartRequestContext {
     /// CSRF token helpers for templates. Needs ``SessionMiddleware`` and ``CSRFMiddleware``.
     public var csrf: CSRFHelpers {
-        CSRFHelpers(session: session, state: security.csrfState)
+        CSRFHelpers(session: security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now())), state: security.csrfState)
     }
 }
 

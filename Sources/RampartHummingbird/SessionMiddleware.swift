@@ -7,61 +7,192 @@ import Synchronization
 /// A request's session, shared by reference between the handler and ``SessionMiddleware`` so
 /// the middleware sees what the handler changed.
 ///
+/// It is loaded lazily: ``RampartRequestContext/session`` reads the stored row the first time a
+/// handler asks for it, and CSRF tokens need only the cookie's id, so a request that touches
+/// neither (a stylesheet, a health check) costs nothing, and an anonymous visitor shown a form
+/// costs no store access at all.
+///
 /// ```swift
 /// router.post("/login") { request, context in
 ///     // … check the password …
-///     context.session.logIn(userID: user.id)   // rotates the id and the CSRF secret
+///     try await context.session.logIn(userID: user.id)   // rotates the id and the CSRF secret
 ///     return Response(status: .seeOther, headers: [.location: "/"])
 /// }
 /// ```
 ///
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
 public final class SessionHandle: Sendable {
-    private let state: Mutex<Session>
+    struct State: Sendable {
+        /// What the cookie said, once it was read.
+        var identification: SessionManager.Identification?
+        /// The session: the cookie's id only until loaded, then the stored state too.
+        var session: Session?
+        var isLoaded = false
+        /// A CSRF token was derived from the session's id in this request.
+        var tokenIssued = false
+    }
+
+    private let state: Mutex<State>
+    private let manager: SessionManager?
+    private let requestFields: HTTPFields
+    private let logger: Logger?
     /// Whether this handle belongs to no middleware (its changes are never saved).
     public let isDetached: Bool
 
-    init(_ session: Session, detached: Bool = false) {
-        self.state = Mutex(session)
-        self.isDetached = detached
+    init(manager: SessionManager, requestFields: HTTPFields, logger: Logger) {
+        self.manager = manager
+        self.requestFields = requestFields
+        self.logger = logger
+        self.state = Mutex(State())
+        self.isDetached = false
+    }
+
+    init(detached session: Session) {
+        self.manager = nil
+        self.requestFields = [:]
+        self.logger = nil
+        self.state = Mutex(State(identification: nil, session: session, isLoaded: true))
+        self.isDetached = true
+    }
+
+    /// Reads the cookie (one MAC, no store access) if that has not happened yet.
+    private func identified(_ state: inout State) {
+        guard state.session == nil, let manager else { return }
+        let identification = manager.identify(requestFields)
+        state.identification = identification
+        state.session = manager.unloadedSession(identification)
+        state.isLoaded = !identification.namesStoredSession
+        log(identification.outcome)
+    }
+
+    private func log(_ outcome: SessionManager.LoadOutcome) {
+        switch outcome {
+        case .refused(let refusal):
+            logger?.notice("Rampart refused a session cookie", metadata: ["rampart.reason": .string(refusal.reason)])
+        case .timedOut:
+            logger?.info("Rampart session timed out")
+        case .unknown:
+            logger?.info("Rampart session cookie names no stored session")
+        case .noCookie, .loaded, .anonymous:
+            break
+        }
+    }
+
+    /// Reads the stored row, if the cookie names one and it was not read yet.
+    func load() async throws {
+        let pending: (SessionManager.Identification, Bool)? = state.withLock { state in
+            identified(&state)
+            guard !state.isLoaded, let identification = state.identification else { return nil }
+            return (identification, state.tokenIssued)
+        }
+        guard let (identification, keepingID) = pending, let manager else { return }
+        let (session, outcome) = try await manager.load(identification, keepingID: keepingID)
+        state.withLock { state in
+            guard !state.isLoaded else { return }
+            state.session = session
+            state.isLoaded = true
+        }
+        log(outcome)
+    }
+
+    /// The session to save at the end of the request, or `nil` if the handler never touched it.
+    var sessionToCommit: Session? {
+        state.withLock { $0.session }
+    }
+
+    private func withSession<Result>(_ body: (inout Session) -> Result) -> Result {
+        state.withLock { state in
+            identified(&state)
+            return body(&state.session!)
+        }
+    }
+
+    /// A fresh masked CSRF token for this session, drawing its id if it has none.
+    func maskedToken() -> String {
+        state.withLock { state in
+            identified(&state)
+            state.tokenIssued = true
+            let id = state.session!.ensureID()
+            return state.session!.secrets.maskedToken(for: id)
+        }
+    }
+
+    /// Verifies a masked token against this session's id (under every key of the ring).
+    func verify(maskedToken token: String) -> CSRFError? {
+        state.withLock { state in
+            identified(&state)
+            guard let id = state.session!.id else { return token.isEmpty ? .missingToken : .badToken }
+            return state.session!.secrets.verify(maskedToken: token, for: id)
+        }
+    }
+
+    /// The CSRF secret of the session's id, for checking a one-time token; `nil` without an id.
+    func verificationSecret() -> [UInt8]? {
+        state.withLock { state in
+            identified(&state)
+            return state.session!.id.map { state.session!.secrets.secret(for: $0) }
+        }
     }
 
     /// A copy of the session as it stands.
-    public var session: Session { state.withLock { $0 } }
+    public var session: Session { withSession { $0 } }
 
     /// The signed-in user.
-    public var userID: String? { state.withLock { $0.userID } }
+    public var userID: String? { withSession { $0.userID } }
 
-    /// The CSRF secret; reading it makes sure the session is stored.
-    public var csrfSecret: [UInt8] { state.withLock { $0.csrfSecret } }
+    /// The CSRF secret, derived from the session id (drawing one if the session has none).
+    public var csrfSecret: [UInt8] {
+        state.withLock { state in
+            identified(&state)
+            state.tokenIssued = true
+            return state.session!.csrfSecret
+        }
+    }
 
     /// Reads and writes a typed value.
     public subscript<Value>(key: SessionKey<Value>) -> Value? {
-        get { state.withLock { $0[key] } }
-        set { state.withLock { $0[key] = newValue } }
+        get { withSession { $0[key] } }
+        set { withSession { $0[key] = newValue } }
     }
 
     /// Signs a user in, rotating the id and the CSRF secret.
-    public func logIn(userID: String) { state.withLock { $0.logIn(userID: userID) } }
+    public func logIn(userID: String) { withSession { $0.logIn(userID: userID) } }
     /// Signs the user out: the session is deleted and its cookie cleared.
-    public func logOut() { state.withLock { $0.logOut() } }
+    public func logOut() { withSession { $0.logOut() } }
     /// Deletes the session.
-    public func destroy() { state.withLock { $0.destroy() } }
+    public func destroy() { withSession { $0.destroy() } }
     /// Rotates the id and the CSRF secret (call on any privilege change).
-    public func rotate() { state.withLock { $0.rotate() } }
+    public func rotate() { withSession { $0.rotate() } }
 }
 
 extension RampartRequestContext {
-    /// This request's session. It needs ``SessionMiddleware``; without it, the handle is detached
-    /// and nothing it holds is saved.
+    /// This request's session, loaded on first use: the stored row is read only when the cookie
+    /// names one, and only by the first request path that asks.
+    ///
+    /// It needs ``SessionMiddleware``; without it, the handle is detached and nothing it holds
+    /// is saved.
+    /// - Throws: ``StoreUnavailableError`` (503 with `Retry-After`) when the store cannot be read.
     public var session: SessionHandle {
-        security.sessionHandle ?? SessionHandle(.fresh(now: WallClock.system.now()), detached: true)
+        get async throws {
+            guard let handle = security.sessionHandle else {
+                return SessionHandle(detached: .fresh(now: WallClock.system.now()))
+            }
+            do {
+                try await handle.load()
+            } catch {
+                logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(SessionMiddleware<Self>.describe(error))])
+                throw StoreUnavailableError(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
+            }
+            return handle
+        }
     }
 }
 
-/// Loads the session before the handler and saves it after, setting the `__Host-session`
+/// Reads the session lazily and saves it after the handler, setting the `__Host-session`
 /// cookie only when it changed.
 ///
+/// - Nothing is read before the handler asks: ``RampartRequestContext/session`` loads the
+///   stored row on first use, and CSRF tokens need only the cookie's id.
 /// - A tampered, expired or unknown cookie starts a fresh session; the refusal reason is logged,
 ///   never the cookie.
 /// - Responses that set the session cookie get `Cache-Control: no-store`, and every response
@@ -79,31 +210,15 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let session: Session
-        do {
-            let (loaded, outcome) = try await manager.load(from: request.headers)
-            session = loaded
-            switch outcome {
-            case .refused(let refusal):
-                context.logger.notice("Rampart refused a session cookie", metadata: ["rampart.reason": .string(refusal.reason)])
-            case .timedOut:
-                context.logger.info("Rampart session timed out")
-            case .unknown:
-                context.logger.info("Rampart session cookie names no stored session")
-            case .noCookie, .loaded:
-                break
-            }
-        } catch {
-            context.logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(Self.describe(error))])
-            throw StoreUnavailableError(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
-        }
-        let handle = SessionHandle(session)
+        let handle = SessionHandle(manager: manager, requestFields: request.headers, logger: context.logger)
         var context = context
         context.security.sessionHandle = handle
         var response = try await next(request, context)
+        response.headers.appendVary("Cookie")
+        guard let session = handle.sessionToCommit else { return response }
         let cookie: SetCookie?
         do {
-            cookie = try await manager.commit(handle.session)
+            cookie = try await manager.commit(session)
         } catch let error as SessionError {
             context.logger.error("Rampart could not save the session", metadata: ["rampart.error": .string(error.description)])
             throw HTTPError(.internalServerError)
@@ -111,7 +226,6 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
             context.logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(Self.describe(error))])
             throw StoreUnavailableError(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
         }
-        response.headers.appendVary("Cookie")
         if let cookie {
             response.headers.append(cookie.headerField)
             response.headers[.cacheControl] = "no-store"
@@ -161,6 +275,7 @@ extension StoreUnavailable: HTTPResponseError {
 extension HTTPFields {
     /// Adds a token to `Vary` unless it is already listed.
     mutating func appendVary(_ token: String) {
+        guard self[.vary] != nil else { return append(HTTPField(name: .vary, value: token)) }
         let existing = self[values: .vary].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces.lowercased() } }
         if existing.contains("*") || existing.contains(token.lowercased()) { return }
         append(HTTPField(name: .vary, value: token))

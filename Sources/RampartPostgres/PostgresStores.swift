@@ -4,13 +4,18 @@ import NIOCore
 import PostgresNIO
 import Rampart
 
-/// Sessions in PostgreSQL, shared by every instance.
+/// Sessions in PostgreSQL, shared by every instance. Nothing is cached: every instance sees
+/// another's revocation at once.
 ///
-/// A save is atomic: an update locks the row (`SELECT … FOR UPDATE` in a transaction), applies
-/// only the keys this request changed, and writes it back, so two concurrent requests on one
-/// session both keep their changes (last write wins per key).
+/// Every operation is one statement, so a logged-in request costs at most two round trips (the
+/// load, and an update at most once a minute or when a value changes):
+/// - values are a `jsonb` object, and an update is
+///   `UPDATE … SET values = (values - removed) || changes`: only the keys this request changed,
+///   applied atomically on top of the row, so two concurrent requests on one session both keep
+///   their changes (last write wins per key), and an update to a deleted row changes nothing;
+/// - a create is an `INSERT … ON CONFLICT DO UPDATE` that merges the same way.
 ///
-/// See [PostgreSQL: SELECT FOR UPDATE](https://www.postgresql.org/docs/current/sql-select.html#SQL-FOR-UPDATE-SHARE).
+/// See [PostgreSQL: jsonb operators](https://www.postgresql.org/docs/current/functions-json.html#FUNCTIONS-JSONB-OP-TABLE).
 public final class PostgresSessionStore: SessionStore {
     let database: RampartPostgresDatabase
     let logger: Logger
@@ -24,52 +29,40 @@ public final class PostgresSessionStore: SessionStore {
     public func load(_ key: SessionStoreKey) async throws -> SessionRecord? {
         try await database.perform { [logger] client in
             let rows = try await client.query("""
-                SELECT user_id, csrf_secret, "values", created_at, last_seen_at FROM rampart_sessions WHERE key = \(key.rawValue)
+                SELECT user_id, "values"::text, created_at, last_seen_at FROM rampart_sessions WHERE key = \(key.rawValue)
                 """, logger: logger)
-            for try await row in rows.decode((String?, ByteBuffer, ByteBuffer, Int64, Int64).self) {
-                return try Self.record(row)
+            for try await (user, values, createdAt, lastSeenAt) in rows.decode((String?, String, Int64, Int64).self) {
+                return SessionRecord(userID: user, values: try SessionValueCoding.decode(Data(values.utf8)), createdAt: createdAt, lastSeenAt: lastSeenAt)
             }
             return nil
         }
-    }
-
-    static func record(_ row: (String?, ByteBuffer, ByteBuffer, Int64, Int64)) throws -> SessionRecord {
-        SessionRecord(userID: row.0, csrfSecret: Array(row.1.readableBytesView),
-                      values: try SessionValueCoding.decode(Data(row.2.readableBytesView)), createdAt: row.3, lastSeenAt: row.4)
     }
 
     @discardableResult
     public func save(_ key: SessionStoreKey, _ write: SessionWrite) async throws -> Bool {
         switch write {
         case .create(let record, let expiresAt):
-            let secret = ByteBuffer(bytes: record.csrfSecret)
-            let values = ByteBuffer(bytes: try SessionValueCoding.encode(record.values))
+            let values = String(decoding: try SessionValueCoding.encode(record.values), as: UTF8.self)
             try await database.perform { [logger] client in
                 _ = try await client.query("""
-                INSERT INTO rampart_sessions (key, user_id, csrf_secret, "values", created_at, last_seen_at, expires_at)
-                VALUES (\(key.rawValue), \(record.userID), \(secret), \(values), \(record.createdAt), \(record.lastSeenAt), \(expiresAt))
-                ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, csrf_secret = EXCLUDED.csrf_secret, "values" = EXCLUDED."values",
-                    created_at = EXCLUDED.created_at, last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at
+                INSERT INTO rampart_sessions (key, user_id, "values", created_at, last_seen_at, expires_at)
+                VALUES (\(key.rawValue), \(record.userID), \(values)::jsonb, \(record.createdAt), \(record.lastSeenAt), \(expiresAt))
+                ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, "values" = rampart_sessions."values" || EXCLUDED."values",
+                    last_seen_at = GREATEST(rampart_sessions.last_seen_at, EXCLUDED.last_seen_at),
+                    expires_at = GREATEST(rampart_sessions.expires_at, EXCLUDED.expires_at)
                 """, logger: logger)
             }
             return true
         case .update(let changes, let lastSeenAt, let expiresAt):
-            let logger = self.logger
-            return try await database.perform { client in try await client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query("""
-                    SELECT user_id, csrf_secret, "values", created_at, last_seen_at FROM rampart_sessions WHERE key = \(key.rawValue) FOR UPDATE
-                    """, logger: logger)
-                var found: SessionRecord?
-                for try await row in rows.decode((String?, ByteBuffer, ByteBuffer, Int64, Int64).self) { found = try Self.record(row) }
-                guard var record = found else { return false }
-                record.apply(values: changes, lastSeenAt: lastSeenAt)
-                let values = ByteBuffer(bytes: try SessionValueCoding.encode(record.values))
-                try await connection.query("""
-                    UPDATE rampart_sessions SET "values" = \(values), last_seen_at = \(record.lastSeenAt), expires_at = GREATEST(expires_at, \(expiresAt))
-                    WHERE key = \(key.rawValue)
-                    """, logger: logger)
-                return true
-            } }
+            let removed = changes.filter { $0.value == nil }.map(\.key).sorted()
+            let set = String(decoding: try SessionValueCoding.encode(changes.compactMapValues { $0 }), as: UTF8.self)
+            return try await database.perform { [logger] client in
+                try await count(client.query("""
+                    UPDATE rampart_sessions SET "values" = ("values" - \(removed)::text[]) || \(set)::jsonb,
+                        last_seen_at = GREATEST(last_seen_at, \(lastSeenAt)), expires_at = GREATEST(expires_at, \(expiresAt))
+                    WHERE key = \(key.rawValue) RETURNING 1
+                    """, logger: logger)) == 1
+            }
         }
     }
 

@@ -66,6 +66,12 @@ public final class RampartPostgresDatabase: Service, Sendable {
             "CREATE TABLE rampart_used_tokens (id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)",
             "CREATE INDEX rampart_used_tokens_expiry ON rampart_used_tokens (expires_at)",
         ]),
+        // Values become a jsonb object, so an update is one statement (`values - removed ||
+        // changes`); the CSRF secret is derived from the session id and no longer stored.
+        Migration("v3: jsonb session values, no stored CSRF secret", [
+            #"ALTER TABLE rampart_sessions ALTER COLUMN "values" TYPE jsonb USING convert_from("values", 'UTF8')::jsonb"#,
+            "ALTER TABLE rampart_sessions DROP COLUMN csrf_secret",
+        ]),
     ]
 
     /// Connects to `postgres://user:password@host:port/database?sslmode=…`.

@@ -85,6 +85,10 @@ public final class RampartDatabase: Sendable {
                 CREATE INDEX rampart_used_tokens_expiry ON rampart_used_tokens (expires_at);
                 """)
         }
+        migrator.registerMigration("v3: CSRF secrets derived, not stored") { db in
+            // The secret is now HMAC(csrf key, id); the stored copies are dropped.
+            try db.execute(sql: "ALTER TABLE rampart_sessions DROP COLUMN csrf_secret")
+        }
         return migrator
     }
 }

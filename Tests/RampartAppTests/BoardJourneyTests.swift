@@ -159,14 +159,14 @@ struct BoardJourneyTests {
             let cookieBefore = try #require(carol.cookie)
             let deleted = try await carol.post("/profile/delete", [], token: oneTime)
             #expect(deleted.status == .seeOther)
-            // Replay the same one-time token with the old session cookie: the session is gone, so
-            // the token's binding to it fails first (the reuse check itself is covered in
-            // CSRFMiddlewareTests, where the session survives).
+            // Replay the same one-time token with the old session cookie: the token is still bound
+            // to that cookie's id (its secret is derived from the id), so the replay is caught as
+            // what it is, a reused token, and the deleted session is not revived.
             var replay = Visitor(client)
             replay.cookie = cookieBefore
             let replayed = try await replay.post("/profile/delete", [], token: oneTime, extraHeaders: [.accept: "application/json"])
             #expect(replayed.status == .forbidden)
-            #expect(String(buffer: replayed.body) == #"{"error":"forbidden","reason":"badToken"}"#)
+            #expect(String(buffer: replayed.body) == #"{"error":"forbidden","reason":"tokenReused"}"#)
 
             var someone = Visitor(client)
             let response6 = try await someone.logIn("carol")

@@ -32,7 +32,7 @@ struct CSRFMiddlewareTests {
             return HTMLResponse(html: page.html)
         }
         router.post("/login") { _, context in
-            context.session.logIn(userID: "ada")
+            try await context.session.logIn(userID: "ada")
             return "logged in"
         }
         router.get("/delete-form") { _, context -> HTMLResponse in

@@ -23,22 +23,22 @@ struct SessionMiddlewareTests {
         let router = Router(context: BasicRampartRequestContext.self)
         router.add(middleware: try SecurityHeadersMiddleware(headers: .strict, transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)))
         router.add(middleware: SessionMiddleware(manager: manager))
-        router.get("/whoami") { _, context in context.session.userID ?? "anonymous" }
+        router.get("/whoami") { _, context in try await context.session.userID ?? "anonymous" }
         router.post("/login") { request, context in
-            context.session.logIn(userID: request.uri.queryParameters["user"].map(String.init) ?? "nobody")
+            try await context.session.logIn(userID: request.uri.queryParameters["user"].map(String.init) ?? "nobody")
             return "ok"
         }
         router.post("/logout") { _, context in
-            context.session.logOut()
+            try await context.session.logOut()
             return "bye"
         }
         router.post("/set") { request, context in
             let name = request.uri.queryParameters["k"].map(String.init) ?? "k"
-            context.session[.counter(name)] = Int(request.uri.queryParameters["v"].map(String.init) ?? "0") ?? 0
+            try await context.session[.counter(name)] = Int(request.uri.queryParameters["v"].map(String.init) ?? "0") ?? 0
             return "set"
         }
         router.get("/count") { _, context in
-            String(context.session.session.record.values.count)
+            String(try await context.session.session.record.values.count)
         }
         router.get("/plain-cookie") { _, _ in
             var response = Response(status: .ok)
@@ -46,7 +46,7 @@ struct SessionMiddlewareTests {
             return response
         }
         router.get("/fail") { _, context -> String in
-            context.session[.counter("lost")] = 1
+            try await context.session[.counter("lost")] = 1
             throw HTTPError(.badRequest)
         }
         return Application(router: router, configuration: .init(address: address))

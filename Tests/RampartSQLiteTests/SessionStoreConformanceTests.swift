@@ -35,7 +35,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 func record(user: String? = nil, values: [String: [UInt8]] = [:], at time: Int64 = 1000) -> SessionRecord {
-    SessionRecord(userID: user, csrfSecret: [UInt8](repeating: 5, count: 32), values: values, createdAt: time, lastSeenAt: time)
+    SessionRecord(userID: user, values: values, createdAt: time, lastSeenAt: time)
 }
 
 @Suite("Session store conformance")

@@ -15,7 +15,7 @@ let iterations = 4000
 let concurrency = 16
 
 func record() -> SessionRecord {
-    SessionRecord(userID: "user", csrfSecret: Array(repeating: 7, count: 32), values: ["flash": Array("hello".utf8)], createdAt: 0, lastSeenAt: 0)
+    SessionRecord(userID: "user", values: ["flash": Array("hello".utf8)], createdAt: 0, lastSeenAt: 0)
 }
 
 /// Requests per second: `load` + `save(.update)` on one of 64 sessions, `tasks` at a time.

@@ -1,4 +1,4 @@
-/// A per-request CSP nonce: 128 bits from the system CSPRNG, Base64-encoded.
+/// A per-request CSP nonce: 128 bits from the CSPRNG, Base64-encoded.
 ///
 /// A fresh nonce is drawn for every response, so an attacker who can inject markup cannot
 /// predict the value that would make their `<script>` run. Put it on your own inline elements
@@ -14,7 +14,7 @@ public struct CSPNonce: Hashable, Sendable, CustomStringConvertible {
     /// The number of random bytes in a nonce.
     public static let byteCount = 16
 
-    /// Draws a fresh nonce from the system CSPRNG.
+    /// Draws a fresh nonce from the CSPRNG (``SecureRandom``).
     public init() {
         var bytes: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &bytes) { SecureRandom.fill($0) }

@@ -50,7 +50,7 @@ public final class InMemoryUsedTokenStore: UsedTokenStore {
 ///
 /// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
 public struct OneTimeTokens: Sendable {
-    let keys: [SymmetricKey]
+    let keys: [PreparedHMAC]
     /// The registered action names.
     public let actions: Set<String>
     let store: any UsedTokenStore
@@ -73,7 +73,7 @@ public struct OneTimeTokens: Sendable {
         guard lifetime > 0 else {
             throw SecurityConfigurationError(setting: "oneTimeTokenLifetime", value: String(lifetime), reason: .invalidValue, message: "must be positive")
         }
-        self.keys = keyRing.all.map { $0.derivedKey(for: .oneTimeToken) }
+        self.keys = keyRing.all.map { PreparedHMAC(key: $0.derivedKey(for: .oneTimeToken)) }
         self.actions = Set(actions)
         self.store = store
         self.lifetime = lifetime
@@ -113,12 +113,12 @@ public struct OneTimeTokens: Sendable {
         return nil
     }
 
-    static func mac(key: SymmetricKey, sessionSecret: [UInt8], action: String, id: [UInt8], expiry: [UInt8]) -> [UInt8] {
+    static func mac(key: PreparedHMAC, sessionSecret: [UInt8], action: String, id: [UInt8], expiry: [UInt8]) -> [UInt8] {
         // Length-prefix the variable parts so no two inputs share an encoding.
         var message: [UInt8] = [UInt8(sessionSecret.count)] + sessionSecret
         message += [UInt8(action.utf8.count)] + Array(action.utf8)
         message += id + expiry
-        return Primitives.hmacSHA256(key: key, message: message)
+        return key.authenticate(message)
     }
 
     static func bigEndian(_ value: Int64) -> [UInt8] {

@@ -43,13 +43,21 @@ enum CookieEnvelope {
     }
 
     static func decode(_ bytes: [UInt8], expectedName: String, now: Int64) -> Result<[UInt8], CookieRefusal> {
+        bytes.withUnsafeBytes { open($0, expectedName: expectedName, now: now).map { Array($0) } }
+    }
+
+    /// Checks the name and expiry and returns the value's bytes (a slice of `bytes`).
+    static func open(_ bytes: UnsafeRawBufferPointer, expectedName: String, now: Int64) -> Result<UnsafeRawBufferPointer, CookieRefusal> {
         guard let length = bytes.first.map(Int.init), bytes.count >= 1 + length + 8 else { return .failure(.malformed) }
-        let name = bytes[1..<(1 + length)]
-        guard name.elementsEqual(expectedName.utf8.prefix(255)) else { return .failure(.wrongName) }
+        let name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + length)])
+        let nameMatches = expectedName.utf8.withContiguousStorageIfAvailable { expected in
+            name.elementsEqual(UnsafeRawBufferPointer(expected).prefix(255))
+        } ?? name.elementsEqual(expectedName.utf8.prefix(255))
+        guard nameMatches else { return .failure(.wrongName) }
         var expiry: UInt64 = 0
         for b in bytes[(1 + length)..<(1 + length + 8)] { expiry = expiry << 8 | UInt64(b) }
         let expiresAt = Int64(bitPattern: expiry)
         if expiresAt != 0 && expiresAt <= now { return .failure(.expired) }
-        return .success(Array(bytes[(1 + length + 8)...]))
+        return .success(UnsafeRawBufferPointer(rebasing: bytes[(1 + length + 8)...]))
     }
 }

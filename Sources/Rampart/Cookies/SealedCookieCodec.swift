@@ -1,5 +1,11 @@
 import Crypto
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Seals and opens cookie values with authenticated encryption: the client can neither read nor
 /// change them.
 ///
@@ -25,7 +31,15 @@ public struct SealedCookieCodec: Sendable {
         var marker: String { base == .aesGCM ? "v1" : "c1" }
     }
 
-    let keys: [(id: String, key: SymmetricKey)]
+    struct Key: Sendable {
+        let id: String
+        let idBytes: [UInt8]
+        /// `rampart-sealed-cookie-v1 ‖ 0 ‖ keyId`: the associated data.
+        let associatedData: [UInt8]
+        let key: SymmetricKey
+    }
+
+    let keys: [Key]
     let algorithm: Algorithm
     let clock: WallClock
 
@@ -33,26 +47,30 @@ public struct SealedCookieCodec: Sendable {
 
     /// Creates a codec whose keys are derived from the ring for ``KeyPurpose/cookieSealing``.
     public init(keyRing: KeyRing, algorithm: Algorithm = .aesGCM256, clock: WallClock = .system) {
-        self.keys = keyRing.all.map { ($0.id, $0.derivedKey(for: .cookieSealing)) }
+        self.keys = keyRing.all.map { key in
+            Key(id: key.id, idBytes: Array(key.id.utf8), associatedData: Self.context + Array(key.id.utf8), key: key.derivedKey(for: .cookieSealing))
+        }
         self.algorithm = algorithm
         self.clock = clock
     }
 
     /// Seals `value` for the cookie `name`, optionally expiring at `expiresAt` (Unix seconds).
     public func seal(_ value: some Collection<UInt8>, name: String, expiresAt: Int64? = nil) throws -> String {
-        let (id, key) = keys[0]
+        let key = keys[0]
         let plaintext = CookieEnvelope.encode(name: name, expiresAt: expiresAt, value: value)
-        let aad = Self.context + Array(id.utf8)
-        let combined: [UInt8]
+        let combined: Data
         switch algorithm.base {
         case .aesGCM:
-            let box = try AES.GCM.seal(plaintext, using: key, authenticating: aad)
-            combined = Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
+            // A fresh 96-bit nonce from the CSPRNG for every seal; a 96-bit nonce always has a
+            // combined form.
+            guard let bytes = try AES.GCM.seal(plaintext, using: key.key, authenticating: key.associatedData).combined else {
+                throw CryptoKitError.incorrectParameterSize
+            }
+            combined = bytes
         case .chaChaPoly:
-            let box = try ChaChaPoly.seal(plaintext, using: key, authenticating: aad)
-            combined = Array(box.combined)
+            combined = try ChaChaPoly.seal(plaintext, using: key.key, authenticating: key.associatedData).combined
         }
-        return "\(algorithm.marker).\(id).\(Base64.encode(combined, urlSafe: true))"
+        return "\(algorithm.marker).\(key.id).\(Base64.encode(combined, urlSafe: true))"
     }
 
     /// Seals a string value.
@@ -63,28 +81,37 @@ public struct SealedCookieCodec: Sendable {
     /// Opens a cookie made by ``seal(_:name:expiresAt:)``, or says why it was refused. Never
     /// throws and never traps, whatever the input.
     public func open(_ cookie: String, name: String) -> Result<[UInt8], CookieRefusal> {
-        let parts = cookie.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].elementsEqual(algorithm.marker.utf8) else { return .failure(.malformed) }
-        let keyID = String(Substring(parts[1]))
-        guard let key = keys.first(where: { $0.id == keyID })?.key else {
-            return .failure(keyID.isEmpty ? .malformed : .unknownKey)
-        }
-        guard let combined = Base64.decode(Substring(parts[2])), combined.count >= 12 + 16 else { return .failure(.malformed) }
-        let aad = Self.context + Array(keyID.utf8)
-        let plaintext: [UInt8]
-        do {
-            switch algorithm.base {
-            case .aesGCM:
-                let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: combined[..<12]), ciphertext: combined[12..<(combined.count - 16)], tag: combined[(combined.count - 16)...])
-                plaintext = Array(try AES.GCM.open(box, using: key, authenticating: aad))
-            case .chaChaPoly:
-                let box = try ChaChaPoly.SealedBox(combined: combined)
-                plaintext = Array(try ChaChaPoly.open(box, using: key, authenticating: aad))
+        if let result = cookie.utf8.withContiguousStorageIfAvailable({ open(bytes: $0, name: name) }) { return result }
+        return Array(cookie.utf8).withUnsafeBufferPointer { open(bytes: $0, name: name) }
+    }
+
+    func open(bytes text: UnsafeBufferPointer<UInt8>, name: String) -> Result<[UInt8], CookieRefusal> {
+        guard text.count <= SignedCookieCodec.maximumLength, let firstDot = text.firstIndex(of: UInt8(ascii: ".")),
+              let secondDot = text[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
+              !text[(secondDot + 1)...].contains(UInt8(ascii: "."))
+        else { return .failure(.malformed) }
+        let marker = algorithm.base == .aesGCM ? (UInt8(ascii: "v"), UInt8(ascii: "1")) : (UInt8(ascii: "c"), UInt8(ascii: "1"))
+        guard firstDot == 2, text[0] == marker.0, text[1] == marker.1 else { return .failure(.malformed) }
+        let keyID = UnsafeBufferPointer(rebasing: text[(firstDot + 1)..<secondDot])
+        guard !keyID.isEmpty else { return .failure(.malformed) }
+        guard let key = keys.first(where: { $0.idBytes.elementsEqual(keyID) }) else { return .failure(.unknownKey) }
+        let sealedText = UnsafeBufferPointer(rebasing: text[(secondDot + 1)...])
+        return withUnsafeTemporaryAllocation(byteCount: sealedText.count / 4 * 3 + 3, alignment: 8) { space in
+            guard let count = Base64.decode(sealedText, into: space), count >= 12 + 16 else { return .failure(.malformed) }
+            let combined = UnsafeRawBufferPointer(rebasing: space[..<count])
+            let plaintext: Data
+            do {
+                switch algorithm.base {
+                case .aesGCM:
+                    plaintext = try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: key.key, authenticating: key.associatedData)
+                case .chaChaPoly:
+                    plaintext = try ChaChaPoly.open(ChaChaPoly.SealedBox(combined: combined), using: key.key, authenticating: key.associatedData)
+                }
+            } catch {
+                return .failure(.badSignature)
             }
-        } catch {
-            return .failure(.badSignature)
+            return plaintext.withUnsafeBytes { CookieEnvelope.open($0, expectedName: name, now: clock.now()).map { Array($0) } }
         }
-        return CookieEnvelope.decode(plaintext, expectedName: name, now: clock.now())
     }
 
     /// Opens and decodes the value as UTF-8 text.

@@ -7,6 +7,9 @@ import Crypto
 /// so a value cannot be moved to another cookie or outlive its expiry. Verification accepts any
 /// key in the ring, and says why a cookie was refused.
 ///
+/// Each key's HMAC is keyed once, when the codec is made, and verification decodes into stack
+/// buffers: a session cookie verifies in about a microsecond, with one allocation (the value).
+///
 /// Use it for values that are not secret (a session id is fine: it is random, and the signature
 /// stops guessing and forging). For secrets, use ``SealedCookieCodec``.
 ///
@@ -14,23 +17,64 @@ import Crypto
 /// [RFC 4231](https://www.rfc-editor.org/rfc/rfc4231) and
 /// [MDN: Using HTTP cookies](https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Cookies).
 public struct SignedCookieCodec: Sendable {
-    let keys: [(id: String, key: SymmetricKey)]
+    struct Key: Sendable {
+        let id: String
+        let idBytes: [UInt8]
+        /// `rampart-signed-cookie-v1 ‖ 0 ‖ keyId ‖ 0`: what the MAC covers before the payload.
+        let macPrefix: [UInt8]
+        let hmac: PreparedHMAC
+    }
+
+    let keys: [Key]
     let clock: WallClock
 
     private static let context = Array("rampart-signed-cookie-v1".utf8) + [0]
+    /// The longest cookie text looked at; browsers keep at most 4096 bytes per cookie.
+    static let maximumLength = 4096
 
     /// Creates a codec whose keys are derived from the ring for ``KeyPurpose/cookieSigning``.
     public init(keyRing: KeyRing, clock: WallClock = .system) {
-        self.keys = keyRing.all.map { ($0.id, $0.derivedKey(for: .cookieSigning)) }
+        self.keys = keyRing.all.map { key in
+            Key(id: key.id, idBytes: Array(key.id.utf8), macPrefix: Self.context + Array(key.id.utf8) + [0],
+                hmac: PreparedHMAC(key: key.derivedKey(for: .cookieSigning)))
+        }
         self.clock = clock
     }
 
     /// Signs `value` for the cookie `name`, optionally expiring at `expiresAt` (Unix seconds).
     public func sign(_ value: some Collection<UInt8>, name: String, expiresAt: Int64? = nil) -> String {
-        let (id, key) = keys[0]
+        let key = keys[0]
         let payload = CookieEnvelope.encode(name: name, expiresAt: expiresAt, value: value)
-        let mac = Primitives.hmacSHA256(key: key, message: Self.macInput(keyID: id, payload: payload))
-        return "v1.\(id).\(Base64.encode(payload, urlSafe: true)).\(Base64.encode(mac, urlSafe: true))"
+        return payload.withUnsafeBytes { payload in
+            let payloadLength = Base64.encodedLength(payload.count, urlSafe: true)
+            let macLength = Base64.encodedLength(PreparedHMAC.byteCount, urlSafe: true)
+            let total = 3 + key.idBytes.count + 1 + payloadLength + 1 + macLength
+            return String(unsafeUninitializedCapacity: total) { out in
+                var o = 0
+                func put(_ bytes: UnsafeRawBufferPointer) {
+                    UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(from: bytes)
+                    o += bytes.count
+                }
+                out[0] = UInt8(ascii: "v")
+                out[1] = UInt8(ascii: "1")
+                out[2] = UInt8(ascii: ".")
+                o = 3
+                key.idBytes.withUnsafeBytes { put($0) }
+                out[o] = UInt8(ascii: ".")
+                o += 1
+                o += Base64.encode(payload, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])), urlSafe: true)
+                out[o] = UInt8(ascii: ".")
+                o += 1
+                withUnsafeTemporaryAllocation(byteCount: PreparedHMAC.byteCount, alignment: 8) { mac in
+                    key.hmac.authenticate(into: mac) { hmac in
+                        key.macPrefix.withUnsafeBytes { hmac.add($0) }
+                        hmac.add(payload)
+                    }
+                    o += Base64.encode(UnsafeRawBufferPointer(mac), into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])), urlSafe: true)
+                }
+                return o
+            }
+        }
     }
 
     /// Signs a string value.
@@ -41,27 +85,54 @@ public struct SignedCookieCodec: Sendable {
     /// Verifies a cookie made by ``sign(_:name:expiresAt:)`` and returns its value, or why it
     /// was refused. Never throws and never traps, whatever the input.
     public func verify(_ cookie: String, name: String) -> Result<[UInt8], CookieRefusal> {
-        let parts = cookie.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0].elementsEqual("v1".utf8) else { return .failure(.malformed) }
-        let keyID = Substring(parts[1])
-        guard let key = keys.first(where: { $0.id.utf8.elementsEqual(keyID.utf8) })?.key else {
-            return .failure(parts[1].isEmpty ? .malformed : .unknownKey)
-        }
-        guard let payload = Base64.decode(Substring(parts[2])), let mac = Base64.decode(Substring(parts[3])), mac.count == 32 else {
-            return .failure(.malformed)
-        }
-        guard Primitives.isValidHMACSHA256(mac, key: key, message: Self.macInput(keyID: String(keyID), payload: payload)) else {
-            return .failure(.badSignature)
-        }
-        return CookieEnvelope.decode(payload, expectedName: name, now: clock.now())
+        verify(cookie, name: name) { Array($0) }
     }
 
     /// Verifies and decodes the value as UTF-8 text.
     public func verifyString(_ cookie: String, name: String) -> Result<String, CookieRefusal> {
-        verify(cookie, name: name).map { String(decoding: $0, as: UTF8.self) }
+        verify(cookie, name: name) { String(decoding: $0, as: UTF8.self) }
     }
 
-    private static func macInput(keyID: String, payload: [UInt8]) -> [UInt8] {
-        context + Array(keyID.utf8) + [0] + payload
+    /// Verifies a cookie and hands its value to `body` without copying it.
+    package func verify<Value>(_ cookie: String, name: String, _ body: (UnsafeRawBufferPointer) -> Value) -> Result<Value, CookieRefusal> {
+        if let result = cookie.utf8.withContiguousStorageIfAvailable({ verify(bytes: $0, name: name, body) }) { return result }
+        return Array(cookie.utf8).withUnsafeBufferPointer { verify(bytes: $0, name: name, body) }
+    }
+
+    func verify<Value>(bytes text: UnsafeBufferPointer<UInt8>, name: String, _ body: (UnsafeRawBufferPointer) -> Value) -> Result<Value, CookieRefusal> {
+        guard text.count <= Self.maximumLength else { return .failure(.malformed) }
+        // Exactly four dot-separated parts: v1, the key id, the payload, the MAC.
+        var dots = (0, 0, 0)
+        var dotCount = 0
+        for i in 0..<text.count where text[i] == UInt8(ascii: ".") {
+            switch dotCount {
+            case 0: dots.0 = i
+            case 1: dots.1 = i
+            case 2: dots.2 = i
+            default: return .failure(.malformed)
+            }
+            dotCount += 1
+        }
+        guard dotCount == 3, dots.0 == 2, text[0] == UInt8(ascii: "v"), text[1] == UInt8(ascii: "1") else { return .failure(.malformed) }
+        let keyID = UnsafeBufferPointer(rebasing: text[(dots.0 + 1)..<dots.1])
+        guard !keyID.isEmpty else { return .failure(.malformed) }
+        guard let key = keys.first(where: { $0.idBytes.elementsEqual(keyID) }) else { return .failure(.unknownKey) }
+        let payloadText = UnsafeBufferPointer(rebasing: text[(dots.1 + 1)..<dots.2])
+        let macText = UnsafeBufferPointer(rebasing: text[(dots.2 + 1)...])
+        guard macText.count == 43 else { return .failure(.malformed) }
+        return withUnsafeTemporaryAllocation(byteCount: 32 + payloadText.count / 4 * 3 + 3, alignment: 8) { scratch in
+            let mac = UnsafeMutableRawBufferPointer(rebasing: scratch[..<32])
+            let payloadSpace = UnsafeMutableRawBufferPointer(rebasing: scratch[32...])
+            guard Base64.decode(macText, into: mac) == 32, let payloadLength = Base64.decode(payloadText, into: payloadSpace) else {
+                return .failure(.malformed)
+            }
+            let payload = UnsafeRawBufferPointer(rebasing: payloadSpace[..<payloadLength])
+            let authentic = key.hmac.isValid(UnsafeRawBufferPointer(mac)) { hmac in
+                key.macPrefix.withUnsafeBytes { hmac.add($0) }
+                hmac.add(payload)
+            }
+            guard authentic else { return .failure(.badSignature) }
+            return CookieEnvelope.open(payload, expectedName: name, now: clock.now()).map(body)
+        }
     }
 }

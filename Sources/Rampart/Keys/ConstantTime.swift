@@ -11,3 +11,14 @@ public func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collec
     }
     return difference == 0
 }
+
+/// The same comparison for raw buffers, without generic dispatch on the per-request paths.
+@inline(__always)
+package func constantTimeEquals(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<lhs.count {
+        difference |= lhs[i] ^ rhs[i]
+    }
+    return difference == 0
+}

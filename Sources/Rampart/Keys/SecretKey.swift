@@ -33,7 +33,7 @@ public struct SecretKey: Sendable {
     /// Draws a new 32-byte key from the system CSPRNG.
     public static func generate() -> SecretKey {
         // 32 random bytes always satisfy the length check.
-        try! SecretKey(bytes: SecureRandom.bytes(minimumByteCount))
+        try! SecretKey(bytes: SecureRandom.systemBytes(minimumByteCount))
     }
 
     /// The key as base64url text, for writing to `RAMPART_KEYS` or the key file.
@@ -80,6 +80,8 @@ public struct KeyPurpose: Hashable, Sendable, CustomStringConvertible {
     public static let oneTimeToken = KeyPurpose(label: "rampart/one-time-token/v1")
     /// The keyed hash under which sessions are stored, so a leaked store yields no live ids.
     public static let sessionStorage = KeyPurpose(label: "rampart/session-store/v1")
+    /// Each session's CSRF secret, derived from its id (``CSRFSecrets``).
+    public static let csrfSecret = KeyPurpose(label: "rampart/csrf-secret/v1")
 
     public var description: String { label }
 }

@@ -25,7 +25,13 @@ public final class InMemorySessionStore: SessionStore {
         rows.withLock { rows in
             switch write {
             case .create(let record, let expiresAt):
-                rows[key] = Row(record: record, expiresAt: expiresAt)
+                if var row = rows[key] {
+                    row.record.merge(created: record)
+                    row.expiresAt = max(row.expiresAt, expiresAt)
+                    rows[key] = row
+                } else {
+                    rows[key] = Row(record: record, expiresAt: expiresAt)
+                }
                 return true
             case .update(let values, let lastSeenAt, let expiresAt):
                 guard var row = rows[key] else { return false }

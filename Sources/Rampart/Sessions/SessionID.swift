@@ -10,17 +10,39 @@ public struct SessionID: Hashable, Sendable {
     /// The id as base64url text (43 characters).
     public let text: String
 
-    /// Draws a new id.
+    /// Draws a new id from the CSPRNG (``SecureRandom``).
     public init() {
-        text = Base64.encode(SecureRandom.bytes(32), urlSafe: true)
+        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        text = withUnsafeMutableBytes(of: &bytes) { raw in
+            SecureRandom.fill(raw)
+            defer { raw.initializeMemory(as: UInt8.self, repeating: 0) }
+            return Base64.encode(UnsafeRawBufferPointer(raw), urlSafe: true)
+        }
     }
 
     /// Reads an id from a verified cookie value. Returns `nil` unless it is 32 bytes of base64url.
     public init?(_ text: String) {
-        guard text.utf8.count == 43, let bytes = Base64.decode(text), bytes.count == 32,
-            text.utf8.allSatisfy({ HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
+        guard let id = Array(text.utf8).withUnsafeBytes({ Self(utf8: $0) }) else { return nil }
+        self = id
+    }
+
+    /// Reads an id from 43 bytes of base64url text.
+    package init?(utf8 bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 43,
+              bytes.allSatisfy({ HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
         else { return nil }
-        self.text = text
+        // Canonical text only: the last character's 2 unused bits are zero.
+        let decoded = withUnsafeTemporaryAllocation(byteCount: 33, alignment: 8) { out in
+            Base64.decode(bytes.assumingMemoryBound(to: UInt8.self), into: out)
+        }
+        guard decoded == 32 else { return nil }
+        self.text = String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Calls `body` with the id's text as UTF-8 bytes.
+    package func withUTF8<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
+        return Array(text.utf8).withUnsafeBytes(body)
     }
 }
 
@@ -46,7 +68,15 @@ public struct SessionStoreKey: Hashable, Sendable, CustomStringConvertible {
 
     /// Derives the store key of `id` under an already derived ``KeyPurpose/sessionStorage`` key.
     init(id: SessionID, storageKey: SymmetricKey) {
-        rawValue = Base64.encode(Primitives.hmacSHA256(key: storageKey, message: id.text.utf8), urlSafe: true)
+        self.init(id: id, storage: PreparedHMAC(key: storageKey))
+    }
+
+    /// Derives the store key of `id` under a keyed ``KeyPurpose/sessionStorage`` HMAC.
+    init(id: SessionID, storage: PreparedHMAC) {
+        rawValue = withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { mac in
+            storage.authenticate(into: mac) { hmac in id.withUTF8 { hmac.add($0) } }
+            return Base64.encode(UnsafeRawBufferPointer(mac), urlSafe: true)
+        }
     }
 
     public var description: String { rawValue }

@@ -81,28 +81,44 @@ public struct SessionConfiguration: Sendable {
 ///
 /// - The cookie is `__Host-session` with `Secure; HttpOnly; SameSite=Lax; Path=/`, carrying the
 ///   signed session id (or, statelessly, the sealed session).
-/// - A tampered, expired, unknown or timed-out cookie starts a fresh session; the reason is
-///   reported (for logging), never the value.
-/// - The cookie is written only when the session changed: created, rotated or destroyed.
-/// - Rotation (login, logout, privilege change) gives a new id and CSRF secret and deletes the
-///   old row, so an id planted before login is never the id after it (session fixation).
+/// - **Anonymous visitors cost no storage.** A session gets an id when it first needs one (a CSRF
+///   token is issued); its cookie then says "anonymous", and its CSRF secret is derived from the
+///   id (``CSRFSecrets``). A row is written only when something is stored: a login, or a value.
+///   A crawler that fetches a form page a million times leaves the store as it was.
+/// - **Loading is in two steps.** ``identify(_:)`` verifies the cookie (one MAC, no store
+///   access), which is all a CSRF check needs; ``load(_:)`` reads the row, and only for a cookie
+///   that names a stored session.
+/// - A tampered, expired or refused cookie starts a fresh session; a cookie whose row is gone
+///   (timed out, logged out elsewhere) is cleared. The reason is reported (for logging), never
+///   the value.
+/// - The cookie is written only when it changes: an id drawn, a row created, a rotation, a
+///   deletion.
+/// - Rotation (login, logout, privilege change) gives a new id, and so a new CSRF secret, and
+///   deletes the old row, so an id planted before login is never the id after it (session
+///   fixation).
 ///
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
 public struct SessionManager: Sendable {
     /// The configuration.
     public let configuration: SessionConfiguration
-    /// The session-storage sub-key of every master key, current first, derived once.
-    let storageKeys: [SymmetricKey]
+    /// The session-storage HMAC of every master key, current first, keyed once.
+    let storageKeys: [PreparedHMAC]
     let signer: SignedCookieCodec
     let sealer: SealedCookieCodec
+    /// Derives each session's CSRF secret from its id.
+    public let csrfSecrets: CSRFSecrets
     let clock: WallClock
+
+    /// The payload prefix of a cookie whose session has no stored row.
+    static let anonymousPrefix: [UInt8] = Array("a.".utf8)
 
     /// Creates a manager.
     public init(configuration: SessionConfiguration, keyRing: KeyRing, clock: WallClock = .system) {
         self.configuration = configuration
-        self.storageKeys = keyRing.all.map { $0.derivedKey(for: .sessionStorage) }
+        self.storageKeys = keyRing.all.map { PreparedHMAC(key: $0.derivedKey(for: .sessionStorage)) }
         self.signer = SignedCookieCodec(keyRing: keyRing, clock: clock)
         self.sealer = SealedCookieCodec(keyRing: keyRing, clock: clock)
+        self.csrfSecrets = CSRFSecrets(keyRing: keyRing)
         self.clock = clock
     }
 
@@ -110,56 +126,138 @@ public struct SessionManager: Sendable {
     public enum LoadOutcome: Hashable, Sendable {
         /// No session cookie: a fresh session.
         case noCookie
-        /// A valid session.
+        /// A valid session with a stored row (or a sealed session).
         case loaded
+        /// A valid cookie of an anonymous session: it has an id, and nothing stored.
+        case anonymous
         /// The cookie was refused (tampered, wrong key, malformed); a fresh session.
         case refused(CookieRefusal)
-        /// The cookie was valid but its session is gone (deleted or purged); a fresh session.
+        /// The cookie was valid but its session is gone (deleted or purged); a fresh session,
+        /// and the cookie is cleared.
         case unknown
         /// The session timed out (idle or absolute); it was deleted and a fresh one started.
         case timedOut
     }
 
-    /// Loads the session of a request.
-    public func load(from fields: HTTPFields) async throws -> (Session, LoadOutcome) {
+    /// What a request's session cookie says, found without the store.
+    public struct Identification: Sendable {
+        /// The id the cookie carries, when it verified.
+        public let id: SessionID?
+        /// Whether the cookie names a stored row (which ``load(_:keepingID:)`` will read).
+        public let namesStoredSession: Bool
+        /// `noCookie`, `refused`, `anonymous`, or `loaded` (for a sealed session, or a stored
+        /// one still to be read).
+        public let outcome: LoadOutcome
+        /// The session itself, when the cookie holds it (the sealed back-end) or names nothing
+        /// stored.
+        let session: Session?
+    }
+
+    /// Verifies the session cookie (one MAC, or one AEAD open for sealed sessions) without
+    /// touching the store.
+    public func identify(_ fields: HTTPFields) -> Identification {
         let now = clock.now()
-        guard let cookie = RequestCookies(fields)[configuration.cookieName] else {
-            return (.fresh(now: now), .noCookie)
+        func fresh(_ outcome: LoadOutcome, stale: Bool = false) -> Identification {
+            var session = Session(id: nil, record: SessionRecord(userID: nil, values: [:], createdAt: now, lastSeenAt: now), secrets: csrfSecrets)
+            session.cookieIsStale = stale
+            return Identification(id: nil, namesStoredSession: false, outcome: outcome, session: session)
         }
+        guard let cookie = RequestCookies(fields)[configuration.cookieName] else { return fresh(.noCookie) }
         switch configuration.backend.base {
         case .sealedCookie:
             switch sealer.open(cookie, name: configuration.cookieName) {
             case .failure(let refusal):
-                return (.fresh(now: now), refusal == .expired ? .timedOut : .refused(refusal))
+                return fresh(refusal == .expired ? .timedOut : .refused(refusal))
             case .success(let bytes):
-                guard let stored = try? JSONDecoder().decode(SealedSession.self, from: Data(bytes)), stored.csrfSecret.count == 32 else {
-                    return (.fresh(now: now), .refused(.malformed))
+                guard let stored = try? JSONDecoder().decode(SealedSession.self, from: Data(bytes)) else {
+                    return fresh(.refused(.malformed))
                 }
                 let record = stored.record
-                if isTimedOut(record, now: now) { return (.fresh(now: now), .timedOut) }
-                return (Session(id: SessionID(), record: record, storeKey: nil), .loaded)
+                if isTimedOut(record, now: now) { return fresh(.timedOut, stale: true) }
+                var session = Session(id: stored.i.flatMap(SessionID.init), record: record, secrets: csrfSecrets)
+                session.isStored = true
+                if session.id == nil {
+                    // Sealed before ids were kept in it: draw one, and re-seal.
+                    _ = session.ensureID()
+                }
+                return Identification(id: session.id, namesStoredSession: false, outcome: .loaded, session: session)
             }
-        case .store(let store):
-            let text: String
-            switch signer.verifyString(cookie, name: configuration.cookieName) {
+        case .store:
+            let verified = signer.verify(cookie, name: configuration.cookieName) { value -> (SessionID, Bool)? in
+                let anonymous = value.starts(with: Self.anonymousPrefix)
+                let idText = anonymous ? UnsafeRawBufferPointer(rebasing: value[Self.anonymousPrefix.count...]) : value
+                return SessionID(utf8: idText).map { ($0, !anonymous) }
+            }
+            switch verified {
             case .failure(let refusal):
-                return (.fresh(now: now), refusal == .expired ? .timedOut : .refused(refusal))
-            case .success(let value):
-                text = value
+                return fresh(refusal == .expired ? .timedOut : .refused(refusal))
+            case .success(nil):
+                return fresh(.refused(.malformed))
+            case .success(let (id, isStored)?):
+                guard isStored else {
+                    let session = Session(id: id, record: SessionRecord(userID: nil, values: [:], createdAt: now, lastSeenAt: now), secrets: csrfSecrets)
+                    return Identification(id: id, namesStoredSession: false, outcome: .anonymous, session: session)
+                }
+                return Identification(id: id, namesStoredSession: true, outcome: .loaded, session: nil)
             }
-            guard let id = SessionID(text) else { return (.fresh(now: now), .refused(.malformed)) }
+        }
+    }
+
+    /// Loads the session of a request: ``identify(_:)``, then the stored row if the cookie names one.
+    public func load(from fields: HTTPFields) async throws -> (Session, LoadOutcome) {
+        try await load(identify(fields))
+    }
+
+    /// Reads the stored row of an identified session, enforcing the timeouts (a timed-out row
+    /// is deleted).
+    ///
+    /// - Parameter keepingID: When the row is gone, keep the cookie's id as an anonymous session
+    ///   instead of starting over (because tokens for it were already issued in this request).
+    public func load(_ identification: Identification, keepingID: Bool = false) async throws -> (Session, LoadOutcome) {
+        if let session = identification.session { return (session, identification.outcome) }
+        guard let id = identification.id else {
+            return (fresh(now: clock.now()), identification.outcome)
+        }
+        let now = clock.now()
+        var outcome = LoadOutcome.unknown
+        if case .store(let store) = configuration.backend.base {
             // Try the current key first, then older ones, so sessions survive key rotation.
             for key in storageKeys {
-                let storeKey = SessionStoreKey(id: id, storageKey: key)
+                let storeKey = SessionStoreKey(id: id, storage: key)
                 guard let record = try await store.load(storeKey) else { continue }
                 if isTimedOut(record, now: now) {
                     try await store.delete(storeKey)
-                    return (.fresh(now: now), .timedOut)
+                    outcome = .timedOut
+                    break
                 }
-                return (Session(id: id, record: record, storeKey: storeKey), .loaded)
+                var session = Session(id: id, record: record, secrets: csrfSecrets)
+                session.isStored = true
+                session.loadedStoreKey = storeKey
+                return (session, .loaded)
             }
-            return (.fresh(now: now), .unknown)
         }
+        var session = fresh(now: now)
+        if keepingID {
+            session.id = id
+            session.idIsNew = true
+        } else {
+            session.cookieIsStale = true
+        }
+        return (session, outcome)
+    }
+
+    /// The session a request has before anything is read: its cookie's id and nothing else.
+    /// For a cookie that names a stored session, ``load(_:keepingID:)`` fills in the rest.
+    public func unloadedSession(_ identification: Identification) -> Session {
+        if let session = identification.session { return session }
+        var session = fresh(now: clock.now())
+        session.id = identification.id
+        session.loadedID = identification.id
+        return session
+    }
+
+    func fresh(now: Int64) -> Session {
+        Session(id: nil, record: SessionRecord(userID: nil, values: [:], createdAt: now, lastSeenAt: now), secrets: csrfSecrets)
     }
 
     func isTimedOut(_ record: SessionRecord, now: Int64) -> Bool {
@@ -175,13 +273,17 @@ public struct SessionManager: Sendable {
         let now = clock.now()
         switch configuration.backend.base {
         case .sealedCookie(let maximumBytes):
-            if session.isDestroyed { return session.loadedID == nil ? nil : try deletionCookie() }
-            let touchDue = session.loadedID != nil && now - session.record.lastSeenAt >= configuration.touchInterval
-            guard session.hasChanges || touchDue else { return nil }
+            if session.isDestroyed { return session.loadedID == nil && !session.cookieIsStale ? nil : try deletionCookie() }
+            let touchDue = session.isStored && now - session.record.lastSeenAt >= configuration.touchInterval
+            guard !session.changedKeys.isEmpty || session.needsRotation || session.idIsNew || touchDue else {
+                return session.cookieIsStale ? try deletionCookie() : nil
+            }
             var record = session.record
             record.lastSeenAt = now
-            if session.needsRotation { record.createdAt = now }
-            let bytes = try JSONEncoder().encode(SealedSession(record))
+            if session.needsRotation || !session.isStored { record.createdAt = now }
+            var sealed = SealedSession(record)
+            sealed.i = session.id?.text ?? SessionID().text
+            let bytes = try JSONEncoder().encode(sealed)
             let value = try sealer.seal(Array(bytes), name: configuration.cookieName, expiresAt: record.createdAt + configuration.absoluteTimeout)
             let cookie = try sessionCookie(value: value)
             guard cookie.description.utf8.count <= maximumBytes else {
@@ -190,23 +292,27 @@ public struct SessionManager: Sendable {
             return cookie
 
         case .store(let store):
-            let currentKey = storageKeys[0]
             if session.isDestroyed {
                 if let key = session.loadedStoreKey { try await store.delete(key) }
-                return session.loadedID == nil ? nil : try deletionCookie()
+                return session.loadedID == nil && !session.cookieIsStale ? nil : try deletionCookie()
             }
-            if session.needsRotation || session.id == nil {
-                guard session.hasChanges else { return nil }
-                if session.needsRotation, let old = session.loadedStoreKey { try await store.delete(old) }
-                let id = SessionID()
-                var record = session.record
-                record.lastSeenAt = now
-                if session.needsRotation { record.createdAt = now }
-                try await store.save(SessionStoreKey(id: id, storageKey: currentKey), .create(record, expiresAt: expiresAt(record)))
-                return try sessionCookie(value: signer.sign(id.text, name: configuration.cookieName, expiresAt: record.createdAt + configuration.absoluteTimeout))
+            if session.needsRotation {
+                if let old = session.loadedStoreKey { try await store.delete(old) }
+                guard let id = session.id else { return nil }
+                return try await create(session.record, id: id, in: store, now: now)
             }
-            guard let id = session.id, let loadedKey = session.loadedStoreKey else { return nil }
-            let storeKey = SessionStoreKey(id: id, storageKey: currentKey)
+            guard session.isStored, let id = session.id, let loadedKey = session.loadedStoreKey else {
+                // Nothing stored yet: a row only once something is stored, else at most the
+                // anonymous cookie for a new id.
+                if !session.changedKeys.isEmpty && session.hasContent {
+                    var record = session.record
+                    record.createdAt = now
+                    return try await create(record, id: session.id ?? SessionID(), in: store, now: now)
+                }
+                if session.idIsNew, let id = session.id { return try anonymousCookie(id, now: now) }
+                return session.cookieIsStale ? try deletionCookie() : nil
+            }
+            let storeKey = SessionStoreKey(id: id, storage: storageKeys[0])
             if storeKey != loadedKey {
                 // Loaded under an older master key: move the row to the current key.
                 var record = session.record
@@ -225,6 +331,26 @@ public struct SessionManager: Sendable {
             // Deleted meanwhile (logged out elsewhere): drop the write and clear the cookie.
             return stillThere ? nil : try deletionCookie()
         }
+    }
+
+    /// Writes a new row (a login, or an anonymous session's first value) and returns its cookie;
+    /// a session with nothing to store gets the anonymous cookie instead.
+    func create(_ record: SessionRecord, id: SessionID, in store: any SessionStore, now: Int64) async throws -> SetCookie {
+        guard record.userID != nil || !record.values.isEmpty else { return try anonymousCookie(id, now: now) }
+        var record = record
+        record.lastSeenAt = now
+        if record.createdAt > now { record.createdAt = now }
+        try await store.save(SessionStoreKey(id: id, storage: storageKeys[0]), .create(record, expiresAt: expiresAt(record)))
+        return try sessionCookie(value: signer.sign(id.withUTF8 { Array($0) }, name: configuration.cookieName,
+                                                    expiresAt: record.createdAt + configuration.absoluteTimeout))
+    }
+
+    /// The cookie of a session with nothing stored: `a.` and the id, signed, valid for the
+    /// absolute timeout.
+    func anonymousCookie(_ id: SessionID, now: Int64) throws -> SetCookie {
+        let value = signer.sign(Self.anonymousPrefix + id.withUTF8 { Array($0) }, name: configuration.cookieName,
+                                expiresAt: now + configuration.absoluteTimeout)
+        return try sessionCookie(value: value)
     }
 
     func sessionCookie(value: String) throws -> SetCookie {
@@ -249,23 +375,23 @@ public enum SessionError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The JSON form of a stateless session.
+/// The JSON form of a stateless session. `i` is the session id, from which the CSRF secret is
+/// derived; cookies sealed before it was kept lack it and get a new one.
 struct SealedSession: Codable {
+    var i: String?
     var u: String?
-    var csrfSecret: [UInt8]
     var v: [String: [UInt8]]
     var c: Int64
     var l: Int64
 
     init(_ record: SessionRecord) {
         u = record.userID
-        csrfSecret = record.csrfSecret
         v = record.values
         c = record.createdAt
         l = record.lastSeenAt
     }
 
     var record: SessionRecord {
-        SessionRecord(userID: u, csrfSecret: csrfSecret, values: v, createdAt: c, lastSeenAt: l)
+        SessionRecord(userID: u, values: v, createdAt: c, lastSeenAt: l)
     }
 }

@@ -35,7 +35,10 @@ public protocol PurgeableStore: Sendable {
 
 /// One write to a ``SessionStore``.
 public enum SessionWrite: Sendable, Equatable {
-    /// Inserts a new session (or replaces one with the same key).
+    /// Inserts a new session. If a row already exists under the key (two requests of one
+    /// anonymous session storing their first values at once), the record's values are applied
+    /// on top of it, last write wins per key, its user is set to the record's, and its deadlines
+    /// only move later.
     case create(SessionRecord, expiresAt: Int64)
     /// Applies changed values (`nil` removes the key) to an existing session, and moves its idle
     /// deadline. Other keys keep their stored values.
@@ -43,6 +46,14 @@ public enum SessionWrite: Sendable, Equatable {
 }
 
 extension SessionRecord {
+    /// Applies a ``SessionWrite/create(_:expiresAt:)`` that found a row already there: the new
+    /// record's values on top, its user, the later last-seen time.
+    public mutating func merge(created record: SessionRecord) {
+        values.merge(record.values) { _, new in new }
+        userID = record.userID
+        lastSeenAt = max(lastSeenAt, record.lastSeenAt)
+    }
+
     /// Applies an update's values, last write wins per key.
     public mutating func apply(values changes: [String: [UInt8]?], lastSeenAt: Int64) {
         for (key, value) in changes {

@@ -44,18 +44,19 @@ struct Board: Sendable {
     // MARK: Rendering
 
     func currentUser(_ context: AppRequestContext) async throws -> User? {
-        guard let id = context.session.userID else { return nil }
+        guard let id = try await context.session.userID else { return nil }
         return try await repository.user(id: id)
     }
 
     func page(_ name: String, title: String, _ values: [String: any Sendable] = [:], status: HTTPResponse.Status = .ok,
-              user: User?, context: AppRequestContext) throws -> HTMLResponse {
+              user: User?, context: AppRequestContext) async throws -> HTMLResponse {
         var values = values
         values["title"] = title
         if let user { values["currentUser"] = ["username": user.username, "isAdmin": user.isAdmin] as [String: any Sendable] }
-        if let flash = context.session[.flash] {
+        let session = try await context.session
+        if let flash = session[.flash] {
             values["flash"] = flash
-            context.session[.flash] = nil
+            session[.flash] = nil
         }
         var response = try templates.render(name, values, context: context)
         response.status = status
@@ -103,24 +104,24 @@ struct Board: Sendable {
 
     func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await Self.form(Credentials.self, request)
-        func refuse(_ problem: String, _ status: HTTPResponse.Status) throws -> Response {
-            try page("register", title: "Register", ["problem": problem, "username": form.username], status: status, user: nil, context: context)
+        func refuse(_ problem: String, _ status: HTTPResponse.Status) async throws -> Response {
+            try await page("register", title: "Register", ["problem": problem, "username": form.username], status: status, user: nil, context: context)
                 .response(from: request, context: context)
         }
         guard let username = Self.normalisedUsername(form.username) else {
-            return try refuse("User names are 3 to 32 of a–z, 0–9, _ . and -.", .badRequest)
+            return try await refuse("User names are 3 to 32 of a–z, 0–9, _ . and -.", .badRequest)
         }
         guard (8...72).contains(form.password.utf8.count) else {
-            return try refuse("Passwords are 8 to 72 bytes (bcrypt reads no further).", .badRequest)
+            return try await refuse("Passwords are 8 to 72 bytes (bcrypt reads no further).", .badRequest)
         }
         let cost = configuration.passwordHashCost
         let password = form.password
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: UInt8(cost)) }
         guard let user = try await repository.createUser(username: username, passwordHash: hash, now: Self.now()) else {
-            return try refuse("That name is taken.", .conflict)
+            return try await refuse("That name is taken.", .conflict)
         }
-        context.session.logIn(userID: user.id)
-        context.session[.flash] = "Welcome, \(user.username)." + (user.isAdmin ? " As the first user, you are the admin." : "")
+        try await context.session.logIn(userID: user.id)
+        try await context.session[.flash] = "Welcome, \(user.username)." + (user.isAdmin ? " As the first user, you are the admin." : "")
         context.logger.info("Rampart board: user registered", metadata: ["user.id": .string(user.id)])
         return Self.redirect("/")
     }
@@ -147,23 +148,23 @@ struct Board: Sendable {
         let verified = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         guard let user, verified else {
             try await repository.recordLoginFailure(keys: keys, now: now)
-            return try page("login", title: "Log in", ["problem": "Wrong user name or password.", "username": form.username],
+            return try await page("login", title: "Log in", ["problem": "Wrong user name or password.", "username": form.username],
                             status: .unauthorized, user: nil, context: context).response(from: request, context: context)
         }
         try await repository.clearLoginFailures(key: keys[0])
-        context.session.logIn(userID: user.id)
+        try await context.session.logIn(userID: user.id)
         return Self.redirect("/")
     }
 
     func logOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        context.session.logOut()
+        try await context.session.logOut()
         return Self.redirect("/")
     }
 
     func revokeAll(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let user = try await requireUser(context)
         let count = try await services.sessionStore.deleteAll(forUser: user.id)
-        context.session.logOut()
+        try await context.session.logOut()
         context.logger.info("Rampart board: sessions revoked", metadata: ["user.id": .string(user.id), "sessions": "\(count)"])
         return Self.redirect("/login")
     }
@@ -174,7 +175,7 @@ struct Board: Sendable {
         let user = try await currentUser(context)
         let query = request.formQueryValue("q").map { String($0.prefix(200)) } ?? ""
         let comments = try await repository.comments(containing: query.isEmpty ? nil : query, limit: 50)
-        return try page("home", title: query.isEmpty ? "Home" : "Search: \(query)", [
+        return try await page("home", title: query.isEmpty ? "Home" : "Search: \(query)", [
             "q": query,
             "hasQuery": !query.isEmpty,
             "resultCount": comments.count,
@@ -213,7 +214,7 @@ struct Board: Sendable {
 
     func profile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let user = try await currentUser(context) else { return Self.redirect("/login") }
-        return try page("profile", title: user.username, [
+        return try await page("profile", title: user.username, [
             "username": user.username,
             "isAdmin": user.isAdmin,
             "avatarID": user.avatarUploadID ?? "",
@@ -236,7 +237,7 @@ struct Board: Sendable {
                                   bytes: Array(file.bytes.readableBytesView), createdAt: Self.now())
         try await repository.saveUpload(upload)
         try await repository.setAvatar(userID: user.id, uploadID: upload.id)
-        context.session[.flash] = "Avatar updated (\(file.type.mediaType), \(upload.bytes.count) bytes)."
+        try await context.session[.flash] = "Avatar updated (\(file.type.mediaType), \(upload.bytes.count) bytes)."
         return Self.redirect("/profile")
     }
 
@@ -282,7 +283,7 @@ struct Board: Sendable {
         let user = try await requireUser(context)
         try await repository.deleteUser(id: user.id)
         _ = try await services.sessionStore.deleteAll(forUser: user.id)
-        context.session.logOut()
+        try await context.session.logOut()
         context.logger.notice("Rampart board: account deleted", metadata: ["user.id": .string(user.id)])
         return Self.redirect("/")
     }
@@ -338,7 +339,7 @@ struct Board: Sendable {
             ["directive": group.directive, "blockedURI": group.blockedURI, "count": group.count, "documentURI": group.documentURI,
              "lastSeen": Date(timeIntervalSince1970: TimeInterval(group.lastSeen)).formatted(.iso8601)]
         }
-        return try page("cspReports", title: "CSP reports", ["groups": groups], user: user, context: context)
+        return try await page("cspReports", title: "CSP reports", ["groups": groups], user: user, context: context)
             .response(from: request, context: context)
     }
 
@@ -347,11 +348,11 @@ struct Board: Sendable {
     func register(on recorder: RouteRecorder) {
         recorder.get("/", "Latest comments, the comment form and the search box (echoes q)", use: home)
         recorder.get("/login", "The login form") { _, context in
-            try page("login", title: "Log in", user: try await currentUser(context), context: context)
+            try await page("login", title: "Log in", user: try await currentUser(context), context: context)
         }
         recorder.post("/login", "Log in (bcrypt; 429 after 10 failures in 15 min per account or client)", use: logIn)
         recorder.get("/register", "The registration form") { _, context in
-            try page("register", title: "Register", user: try await currentUser(context), context: context)
+            try await page("register", title: "Register", user: try await currentUser(context), context: context)
         }
         recorder.post("/register", "Create an account (bcrypt cost 12); the first is the admin", use: register)
         recorder.post("/logout", "Log out (the session is deleted)", use: logOut)

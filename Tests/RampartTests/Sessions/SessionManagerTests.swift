@@ -74,43 +74,98 @@ struct SessionManagerTests {
         #expect(store.count == 1)
     }
 
-    @Test("reading the CSRF secret stores the session")
-    func csrfSecretPersists() async throws {
-        let manager = try Self.manager(clock: TestClock())
+    @Test("an anonymous visitor shown a token gets an id and a cookie, and no row; the secret stays the same")
+    func anonymousCSRFSecret() async throws {
+        let store = InMemorySessionStore()
+        let manager = try Self.manager(store: store, clock: TestClock())
         var browser = Browser()
         var (session, _) = try await manager.load(from: [:])
         let secret = session.csrfSecret
         #expect(secret.count == 32)
-        browser.receive(try await manager.commit(session))
-        var (again, _) = try await manager.load(from: browser.fields())
+        let cookie = try #require(try await manager.commit(session))
+        #expect(cookie.description.hasPrefix("__Host-session=v1."))
+        #expect(store.count == 0)
+        browser.receive(cookie)
+        var (again, outcome) = try await manager.load(from: browser.fields())
+        #expect(outcome == .anonymous)
         #expect(again.csrfSecret == secret)
+        #expect(again.userID == nil)
+        // Nothing changed: no cookie again, still no row.
+        #expect(try await manager.commit(again) == nil)
+        #expect(store.count == 0)
+        // The secret is HMAC(csrf key, id), never stored anywhere.
+        #expect(secret == CSRFSecrets(keyRing: try KeyRing(current: Self.key)).secret(for: try #require(again.id)))
     }
 
-    @Test("session fixation: an id set before login is never the id after it; the old row is gone")
-    func fixation() async throws {
+    @Test("a crawler fetching a form page 1,000 times leaves the store empty")
+    func crawlerLeavesNoRows() async throws {
         let store = InMemorySessionStore()
         let manager = try Self.manager(store: store, clock: TestClock())
-        var attacker = Browser()
-        var (planted, _) = try await manager.load(from: [:])
-        let oldSecret = planted.csrfSecret
-        attacker.receive(try await manager.commit(planted))
-        let plantedCookie = try #require(attacker.cookie)
+        for _ in 0..<1000 {
+            var (session, _) = try await manager.load(from: [:])
+            _ = session.csrfSecret
+            #expect(try await manager.commit(session) != nil)
+        }
+        #expect(store.count == 0)
+    }
 
-        // The victim uses the planted cookie, then logs in.
-        var victim = Browser(cookie: plantedCookie)
-        var (session, _) = try await manager.load(from: victim.fields())
-        session.logIn(userID: "victim")
-        let rotated = try #require(try await manager.commit(session))
-        victim.receive(rotated)
-        #expect(victim.cookie != plantedCookie)
-        let (after, _) = try await manager.load(from: victim.fields())
-        #expect(after.userID == "victim")
-        #expect(after.record.csrfSecret != oldSecret)
+    @Test("an anonymous session's first value creates its row under the same id, and the cookie now names it")
+    func anonymousFirstValue() async throws {
+        let store = InMemorySessionStore()
+        let manager = try Self.manager(store: store, clock: TestClock())
+        var browser = Browser()
+        var (session, _) = try await manager.load(from: [:])
+        let secret = session.csrfSecret
+        browser.receive(try await manager.commit(session))
+        var (anonymous, _) = try await manager.load(from: browser.fields())
+        anonymous[.name] = "Ada"
+        browser.receive(try #require(try await manager.commit(anonymous)))
         #expect(store.count == 1)
-        // The planted cookie is now worthless.
-        let (attackerView, outcome) = try await manager.load(from: Browser(cookie: plantedCookie).fields())
+        var (stored, outcome) = try await manager.load(from: browser.fields())
+        #expect(outcome == .loaded)
+        #expect(stored[.name] == "Ada")
+        // Same id, so tokens already rendered in other tabs keep working.
+        #expect(stored.csrfSecret == secret)
+    }
+
+    @Test("two requests of one anonymous session storing their first values at once keep both")
+    func anonymousConcurrentFirstValues() async throws {
+        let store = InMemorySessionStore()
+        let manager = try Self.manager(store: store, clock: TestClock())
+        var browser = Browser()
+        var (session, _) = try await manager.load(from: [:])
+        _ = session.csrfSecret
+        browser.receive(try await manager.commit(session))
+        var (first, _) = try await manager.load(from: browser.fields())
+        var (second, _) = try await manager.load(from: browser.fields())
+        first[.name] = "Ada"
+        second[.numbers] = [1, 2]
+        _ = try await manager.commit(first)
+        browser.receive(try await manager.commit(second))
+        let (loaded, _) = try await manager.load(from: browser.fields())
+        #expect(loaded[.name] == "Ada")
+        #expect(loaded[.numbers] == [1, 2])
+        #expect(store.count == 1)
+    }
+
+    @Test("identify verifies the cookie without touching the store")
+    func identifyWithoutStore() async throws {
+        let store = InMemorySessionStore()
+        let manager = try Self.manager(store: store, clock: TestClock())
+        var browser = Browser()
+        var (session, _) = try await manager.load(from: [:])
+        session.logIn(userID: "ada")
+        browser.receive(try await manager.commit(session))
+        _ = try await store.deleteAll(forUser: "ada")
+        // The cookie still verifies (one MAC) and names a stored session; only loading finds it gone.
+        let identification = manager.identify(browser.fields())
+        #expect(identification.namesStoredSession)
+        #expect(identification.id != nil)
+        let (gone, outcome) = try await manager.load(identification)
         #expect(outcome == .unknown)
-        #expect(attackerView.userID == nil)
+        #expect(gone.userID == nil)
+        // The dead cookie is cleared rather than looked up again on every request.
+        #expect(try await manager.commit(gone)?.maxAge == 0)
     }
 
     @Test("log out deletes the row and clears the cookie")
