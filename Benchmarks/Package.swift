@@ -23,8 +23,12 @@ let package = Package(
             name: "RampartBenchmarks",
             dependencies: [
                 .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartSQLite", package: "Rampart"),
+                .product(name: "RampartPostgres", package: "Rampart"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
@@ -38,6 +42,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Rampart", package: "Rampart"),
                 .product(name: "RampartHummingbird", package: "Rampart"),
+                .product(name: "RampartSQLite", package: "Rampart"),
+                .product(name: "RampartApp", package: "Rampart"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

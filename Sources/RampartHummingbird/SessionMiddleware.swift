@@ -30,6 +30,17 @@ public final class SessionHandle: Sendable {
         var isLoaded = false
         /// A CSRF token was derived from the session's id in this request.
         var tokenIssued = false
+        /// The CSRF secret of the id it was derived for, so a page with several tokens derives once.
+        var secret: (id: SessionID, bytes: [UInt8])?
+
+        /// The session's CSRF secret, drawing an id if it has none.
+        mutating func csrfSecret() -> [UInt8] {
+            let id = session!.ensureID()
+            if let secret, secret.id == id { return secret.bytes }
+            let bytes = session!.secrets.secret(for: id)
+            secret = (id, bytes)
+            return bytes
+        }
     }
 
     private let state: Mutex<State>
@@ -109,12 +120,12 @@ public final class SessionHandle: Sendable {
 
     /// A fresh masked CSRF token for this session, drawing its id if it has none.
     func maskedToken() -> String {
-        state.withLock { state in
+        let secret = state.withLock { state in
             identified(&state)
             state.tokenIssued = true
-            let id = state.session!.ensureID()
-            return state.session!.secrets.maskedToken(for: id)
+            return state.csrfSecret()
         }
+        return MaskedToken.make(secret: secret)
     }
 
     /// Verifies a masked token against this session's id (under every key of the ring).
@@ -145,7 +156,7 @@ public final class SessionHandle: Sendable {
         state.withLock { state in
             identified(&state)
             state.tokenIssued = true
-            return state.session!.csrfSecret
+            return state.csrfSecret()
         }
     }
 

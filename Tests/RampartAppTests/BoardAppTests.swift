@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -36,6 +37,32 @@ struct BoardAppTests {
             #expect(head.status == .ok)
             #expect(head.body.readableBytes == 0)
             #expect(head.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'") == true)
+        }
+    }
+
+    @Test("a crawler fetching the home page leaves the database as it was; a comment shows at once")
+    func crawlerWritesNothing() async throws {
+        let configuration = try testConfiguration()
+        let app = try await buildApplication(configuration)
+        try await app.test(.router) { client in
+            var writer = Visitor(client)
+            try await writer.register("ada")
+            try await writer.get("/")
+            #expect(try await writer.post("/comments", [("body", "first <b>post</b>")]).status == .seeOther)
+            let database = try GRDB.DatabaseQueue(path: try #require(configuration.databasePath))
+            let sessionsBefore = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rampart_sessions") }
+            for _ in 0..<200 {
+                let page = try await client.execute(uri: "/", method: .get)
+                #expect(page.status == .ok)
+                #expect(page.headers[.setCookie]?.hasPrefix("__Host-session=v1.") == true)
+            }
+            #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rampart_sessions") } == sessionsBefore)
+            // The cached comment list changes with the next comment.
+            #expect(try await writer.post("/comments", [("body", "second post")]).status == .seeOther)
+            let home = String(buffer: try await client.execute(uri: "/", method: .get).body)
+            #expect(home.contains("second post"))
+            #expect(home.contains("first &lt;b&gt;post&lt;/b&gt;"))
+            #expect(home.ranges(of: "<li class=\"comment\"").count == 2)
         }
     }
 

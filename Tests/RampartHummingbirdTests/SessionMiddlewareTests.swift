@@ -45,6 +45,10 @@ struct SessionMiddlewareTests {
             response.setCookie(Cookie(name: "theme", value: "dark"))
             return response
         }
+        router.get("/static") { _, _ in "no session here" }
+        router.get("/form") { _, context -> HTMLResponse in
+            HTMLResponse(html: "<form>\(context.csrf.hiddenField().html)</form>")
+        }
         router.get("/fail") { _, context -> String in
             try await context.session[.counter("lost")] = 1
             throw HTTPError(.badRequest)
@@ -108,6 +112,46 @@ struct SessionMiddlewareTests {
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == "anonymous")
             }
+        }
+    }
+
+    @Test("lazy: a request that never touches the session reads no row; a CSRF token needs only the cookie's id")
+    func lazyLoading() async throws {
+        let store = try SQLiteSessionStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-lazy-\(UUID().uuidString)/rampart.sqlite").path)
+        try await Self.makeApp(store: store).test(.router) { client in
+            let cookie = try #require(Self.sessionCookie(try await client.execute(uri: "/login?user=ada", method: .post)))
+            func reads() throws -> Int { let s = try #require(store.cacheStatistics); return s.hits + s.misses }
+            let before = try reads()
+            let plain = try await client.execute(uri: "/static", method: .get, headers: [.cookie: "__Host-session=\(cookie)"])
+            #expect(String(buffer: plain.body) == "no session here")
+            #expect(plain.headers[.setCookie] == nil)
+            let form = try await client.execute(uri: "/form", method: .get, headers: [.cookie: "__Host-session=\(cookie)"])
+            #expect(String(buffer: form.body).contains("name=\"_csrf\""))
+            #expect(form.headers[.setCookie] == nil)
+            #expect(try reads() == before)
+            // A handler that asks for the session reads it once.
+            #expect(String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(cookie)"]).body) == "ada")
+            #expect(try reads() == before + 1)
+        }
+    }
+
+    @Test("anonymous visitors shown a form get a cookie and no row: a crawler leaves the store empty")
+    func anonymousFormsStoreNothing() async throws {
+        let store = try SQLiteSessionStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-crawl-\(UUID().uuidString)/rampart.sqlite").path)
+        try await Self.makeApp(store: store).test(.router) { client in
+            var cookies = Set<String>()
+            for _ in 0..<50 {
+                let response = try await client.execute(uri: "/form", method: .get)
+                cookies.insert(try #require(Self.sessionCookie(response)))
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+            #expect(cookies.count == 50)
+            // Every row has expired by the end of time, so the purge counts them all: none.
+            #expect(try await store.purgeExpired(now: .max) == 0)
+            // The same visitor coming back with its cookie keeps its id: no new cookie.
+            let again = try await client.execute(uri: "/form", method: .get, headers: [.cookie: "__Host-session=\(cookies.first!)"])
+            #expect(again.headers[.setCookie] == nil)
+            #expect(try await store.purgeExpired(now: .max) == 0)
         }
     }
 

@@ -1,8 +1,9 @@
+import GRDB
 import HTTPTypes
+@testable import RampartSQLite
 import Rampart
 import Logging
 import RampartPostgres
-import RampartSQLite
 import Testing
 
 #if canImport(FoundationEssentials)
@@ -19,16 +20,17 @@ func temporaryDatabasePath() -> String {
 /// Every store must pass these same tests: in memory, SQLite, and PostgreSQL when
 /// `RAMPART_TEST_POSTGRES_URL` is set (CI sets it; see `PostgresAvailability`).
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case memory, sqlite, postgres
+    case memory, sqlite, sqliteUncached, postgres
     var testDescription: String { rawValue }
 
     /// The kinds to run here: PostgreSQL only with a server to run against.
-    static var available: [StoreKind] { TestPostgres.url == nil ? [.memory, .sqlite] : allCases }
+    static var available: [StoreKind] { TestPostgres.url == nil ? [.memory, .sqlite, .sqliteUncached] : allCases }
 
     func make() async throws -> any SessionStore {
         switch self {
         case .memory: InMemorySessionStore()
         case .sqlite: try SQLiteSessionStore(path: temporaryDatabasePath())
+        case .sqliteUncached: try SQLiteSessionStore(path: temporaryDatabasePath(), cache: .off)
         case .postgres: PostgresSessionStore(database: try await TestPostgres.freshDatabase())
         }
     }
@@ -85,6 +87,20 @@ struct SessionStoreConformanceTests {
         #expect(try await store.load(SessionStoreKey(rawValue: "4")) != nil)
     }
 
+    @Test("a create over an existing row merges its values (two first writes of one anonymous session)", arguments: StoreKind.available)
+    func createMerges(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let key = SessionStoreKey(rawValue: "anon")
+        try await store.save(key, .create(record(values: ["a": [1]], at: 1000), expiresAt: 5000))
+        try await store.save(key, .create(record(values: ["b": [2]], at: 1010), expiresAt: 4000))
+        let loaded = try #require(try await store.load(key))
+        #expect(loaded.values == ["a": [1], "b": [2]])
+        #expect(loaded.lastSeenAt == 1010)
+        // The later deadline is kept: a purge at 4500 leaves the row.
+        #expect(try await store.purgeExpired(now: 4500) == 0)
+        #expect(try await store.load(key) != nil)
+    }
+
     @Test("100 concurrent writers on one session lose no write", arguments: StoreKind.available)
     func concurrentWriters(_ kind: StoreKind) async throws {
         let store = try await kind.make()
@@ -109,6 +125,81 @@ struct SessionStoreConformanceTests {
 
 @Suite("SQLite store")
 struct SQLiteStoreTests {
+    @Test("the cache answers repeated loads; deletions, log-out-everywhere and purges are seen at once")
+    func cacheIsExact() async throws {
+        let store = try SQLiteSessionStore(path: temporaryDatabasePath())
+        let alice = SessionStoreKey(rawValue: "alice-1"), alice2 = SessionStoreKey(rawValue: "alice-2"), bob = SessionStoreKey(rawValue: "bob")
+        try await store.save(alice, .create(record(user: "alice", values: ["x": [1]]), expiresAt: 9000))
+        try await store.save(alice2, .create(record(user: "alice"), expiresAt: 9000))
+        try await store.save(bob, .create(record(user: "bob"), expiresAt: 2000))
+        for _ in 0..<10 { #expect(try await store.load(alice)?.values == ["x": [1]]) }
+        var statistics = try #require(store.cacheStatistics)
+        #expect(statistics.hits >= 10)
+        #expect(statistics.misses == 0)
+        #expect(statistics.entries == 3)
+        // An update is seen by the next load, from the cache.
+        #expect(try await store.save(alice, .update(values: ["x": [2]], lastSeenAt: 1100, expiresAt: 9000)))
+        #expect(try await store.load(alice)?.values == ["x": [2]])
+        // Log out everywhere: both of alice's sessions are gone for the next load.
+        #expect(try await store.deleteAll(forUser: "alice") == 2)
+        #expect(try await store.load(alice) == nil)
+        #expect(try await store.load(alice2) == nil)
+        // A purge drops expired rows from the cache too.
+        #expect(try await store.purgeExpired(now: 2000) == 1)
+        #expect(try await store.load(bob) == nil)
+        statistics = try #require(store.cacheStatistics)
+        #expect(statistics.entries == 0)
+        // What another connection changed is invisible to the cache, so the file must have one
+        // writer; a store without a cache reads the database every time.
+        #expect(try SQLiteSessionStore(path: temporaryDatabasePath(), cache: .off).cacheStatistics == nil)
+    }
+
+    @Test("the cache is bounded: least recently used records go first", arguments: [
+        (entries: 5, bytes: 1_000_000), (entries: 1000, bytes: 900),
+    ])
+    func cacheIsBounded(_ limits: (entries: Int, bytes: Int)) async throws {
+        let store = try SQLiteSessionStore(path: temporaryDatabasePath(), cache: try SessionCacheLimits(entries: limits.entries, bytes: limits.bytes))
+        for i in 0..<40 {
+            try await store.save(SessionStoreKey(rawValue: "k\(i)"), .create(record(values: ["v": [UInt8](repeating: 1, count: 40)]), expiresAt: 9000))
+        }
+        let statistics = try #require(store.cacheStatistics)
+        #expect(statistics.entries <= limits.entries)
+        #expect(statistics.bytes <= limits.bytes)
+        #expect(statistics.evictions > 0)
+        // Evicted rows are still in the database.
+        #expect(try await store.load(SessionStoreKey(rawValue: "k0"))?.values["v"]?.count == 40)
+    }
+
+    @Test("cache limits are validated, naming the setting", arguments: [(-1, 10, "sessionCacheEntries"), (10, -1, "sessionCacheBytes")])
+    func cacheLimits(_ entries: Int, _ bytes: Int, _ setting: String) {
+        let error = #expect(throws: SecurityConfigurationError.self) { try SessionCacheLimits(entries: entries, bytes: bytes) }
+        #expect(error?.setting == setting)
+    }
+
+    @Test("a database from before v3 migrates: the stored CSRF secret column goes, sessions stay")
+    func migratesFromV2() async throws {
+        let path = temporaryDatabasePath()
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let old = try DatabaseQueue(path: path)
+        try await old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1: sessions'), ('v2: used one-time tokens');
+                CREATE TABLE rampart_sessions (key TEXT PRIMARY KEY NOT NULL, user_id TEXT, csrf_secret BLOB NOT NULL, "values" BLOB NOT NULL,
+                    created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) STRICT;
+                CREATE INDEX rampart_sessions_user ON rampart_sessions (user_id);
+                CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at);
+                CREATE TABLE rampart_used_tokens (id TEXT PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) STRICT;
+                """)
+            try db.execute(sql: #"INSERT INTO rampart_sessions VALUES ('old', 'u', zeroblob(32), CAST('{"x":"AQI="}' AS BLOB), 1000, 1000, 9000)"#)
+        }
+        try old.close()
+        let store = try SQLiteSessionStore(path: path)
+        let loaded = try #require(try await store.load(SessionStoreKey(rawValue: "old")))
+        #expect(loaded == SessionRecord(userID: "u", values: ["x": [1, 2]], createdAt: 1000, lastSeenAt: 1000))
+        let columns = try await store.database.writer.read { db in try db.columns(in: "rampart_sessions").map(\.name) }
+        #expect(!columns.contains("csrf_secret"))
+    }
     @Test("sessions survive a restart: a new store on the same file")
     func restart() async throws {
         let path = temporaryDatabasePath()

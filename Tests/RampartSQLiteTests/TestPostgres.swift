@@ -80,6 +80,37 @@ struct PostgresAvailabilityTests {
 
 @Suite("PostgreSQL migrations and purges")
 struct PostgresMigrationTests {
+    @Test("a schema from before v3 migrates: values become jsonb, the stored CSRF secret goes, sessions stay",
+          .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
+    func migratesFromV2() async throws {
+        let url = try #require(TestPostgres.url)
+        let schema = "rampart_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        var logger = Logger(label: "rampart.test.postgres")
+        logger.logLevel = .warning
+        let admin = try RampartPostgresDatabase(url: url, maximumConnections: 1, logger: logger)
+        let adminTask = Task { try await admin.run() }
+        try await admin.client.query(.init(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
+        adminTask.cancel()
+        let database = try RampartPostgresDatabase(url: url, searchPath: schema, maximumConnections: 2, logger: logger)
+        Task { try await database.run() }
+        try await database.migrate(Array(RampartPostgresDatabase.rampartMigrations.prefix(2)))
+        let values = ByteBuffer(string: #"{"x":"AQI="}"#)
+        let secret = ByteBuffer(bytes: [UInt8](repeating: 9, count: 32))
+        try await database.client.query("""
+            INSERT INTO rampart_sessions (key, user_id, csrf_secret, "values", created_at, last_seen_at, expires_at)
+            VALUES ('old', 'u', \(secret), \(values), 1000, 1000, 9000)
+            """, logger: logger)
+        try await database.migrate()
+        let store = PostgresSessionStore(database: database, logger: logger)
+        #expect(try await store.load(SessionStoreKey(rawValue: "old")) == SessionRecord(userID: "u", values: ["x": [1, 2]], createdAt: 1000, lastSeenAt: 1000))
+        // One statement now updates it, keeping the old value.
+        #expect(try await store.save(SessionStoreKey(rawValue: "old"), .update(values: ["y": [3]], lastSeenAt: 1100, expiresAt: 9000)))
+        #expect(try await store.load(SessionStoreKey(rawValue: "old"))?.values == ["x": [1, 2], "y": [3]])
+        let columns = try await database.client.query("SELECT column_name FROM information_schema.columns WHERE table_schema = \(schema) AND table_name = 'rampart_sessions'")
+            .decode(String.self).reduce(into: [String]()) { $0.append($1) }
+        #expect(!columns.contains("csrf_secret"))
+    }
+
     @Test("two instances migrating at once apply each migration exactly once (advisory lock)",
           .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
     func concurrentMigrations() async throws {

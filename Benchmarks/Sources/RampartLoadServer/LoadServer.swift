@@ -1,37 +1,71 @@
-// A server for load tests: the same "hello" route, bare or behind Rampart's middleware.
-// ./load/headers.sh runs wrk against both in one run and prints the ratio.
+// Servers for the load tests, one per mode; ./load/compare.sh runs them side by side with the
+// Flask peer, in alternating rounds, and prints the within-round ratios.
+//
+//   bare     Hummingbird, GET / → "hello"
+//   headers  the same route behind SecurityHeadersMiddleware(.strict): every header, a fresh nonce
+//   stack    headers + SessionMiddleware (SQLite in --data-dir) + CSRFMiddleware; GET / renders an
+//            HTML page with context.csrf.hiddenField() (the first response sets the session cookie)
+//   board    the reference app, as `rampart serve` runs it (SQLite in --data-dir)
+//   static   Hummingbird's own ContentSecurityMiddleware (./load/headers.sh)
 import ArgumentParser
 import Hummingbird
 import Logging
 import Rampart
+import RampartApp
 import RampartHummingbird
+import RampartSQLite
 
 @main
 struct LoadServer: AsyncParsableCommand {
     @Option var port: Int = 8081
-    @Option(help: "bare, static (Hummingbird's ContentSecurityMiddleware), or rampart")
-    var mode: String = "rampart"
+    @Option(help: "bare, headers, stack, board or static (rampart is headers)")
+    var mode: String = "headers"
+    @Option(help: "The data directory for stack and board.")
+    var dataDir: String = ".rampart-load"
+    @Option(help: "The board's log level.")
+    var logLevel: String = "info"
 
     func run() async throws {
+        var logger = Logger(label: "load")
+        logger.logLevel = .error
+        if mode == "board" {
+            var boardLogger = Logger(label: "rampart")
+            boardLogger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            let configuration = try AppConfiguration(port: port, dataDirectory: dataDir)
+            let app = try await buildApplication(configuration, logger: boardLogger)
+            try await app.runService()
+            return
+        }
         let router = Router(context: BasicRampartRequestContext.self)
+        let transport = try TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)
         switch mode {
         case "bare":
-            break
+            router.get("/") { _, _ in "hello" }
         case "static":
             router.add(middleware: ContentSecurityMiddleware())
-        case "rampart":
-            router.add(middleware: try SecurityHeadersMiddleware(
-                headers: .strict,
-                transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)
-            ))
+            router.get("/") { _, _ in "hello" }
+        case "headers", "rampart":
+            router.add(middleware: try SecurityHeadersMiddleware(headers: .strict, transport: transport))
+            router.get("/") { _, _ in "hello" }
+        case "stack":
+            let database = try RampartDatabase(path: dataDir + "/stack.sqlite")
+            let (keys, _) = try KeyRing.load(environment: [:], keyFile: dataDir + "/keys")
+            let sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(SQLiteSessionStore(database: database))), keyRing: keys)
+            router.add(middleware: try SecurityHeadersMiddleware(headers: .strict, transport: transport))
+            router.add(middleware: SessionMiddleware(manager: sessions))
+            router.add(middleware: CSRFMiddleware(configuration: try CSRFConfiguration()))
+            router.get("/") { _, context -> HTMLResponse in
+                let page: Markup = """
+                <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stack</title></head>
+                <body><form method="post" action="/">\(context.csrf.hiddenField())<button>Send</button></form>
+                <script nonce="\(context.security.cspNonce?.value ?? "")">void 0;</script></body></html>
+                """
+                return HTMLResponse(html: page.html)
+            }
         default:
             throw ValidationError("unknown mode \(mode)")
         }
-        router.get("/") { _, _ in "hello" }
-        var logger = Logger(label: "load")
-        logger.logLevel = .error
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
         try await app.runService()
     }
 }
-

@@ -157,9 +157,11 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
 
     // MARK: Rendering
 
-    /// The header text split around the nonce slots.
+    /// The header text split around the nonce slots, kept as bytes so a response's value is two
+    /// or three copies into a new string.
     struct Template: Sendable {
         let segments: [String]
+        let bytes: [[UInt8]]
         let capacityWithoutNonce: Int
 
         init(directives: [CSPDirective], nonceDirectives: [CSPDirective.Name], isSecure: Bool) {
@@ -179,20 +181,28 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
             }
             segments.append(current)
             self.segments = segments
+            self.bytes = segments.map { Array($0.utf8) }
             self.capacityWithoutNonce = segments.reduce(0) { $0 + $1.utf8.count }
         }
 
         @inline(__always)
         func render(_ nonce: String) -> String {
             if segments.count == 1 { return segments[0] }
-            var out = ""
-            out.reserveCapacity(capacityWithoutNonce + (segments.count - 1) * nonce.utf8.count)
-            out += segments[0]
-            for segment in segments.dropFirst() {
-                out += nonce
-                out += segment
+            var nonce = nonce
+            return nonce.withUTF8 { nonceBytes in
+                String(unsafeUninitializedCapacity: capacityWithoutNonce + (bytes.count - 1) * nonceBytes.count) { out in
+                    var o = 0
+                    for (index, segment) in bytes.enumerated() {
+                        if index > 0 {
+                            UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(from: UnsafeRawBufferPointer(nonceBytes))
+                            o += nonceBytes.count
+                        }
+                        segment.withUnsafeBytes { UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(from: $0) }
+                        o += segment.count
+                    }
+                    return o
+                }
             }
-            return out
         }
     }
 

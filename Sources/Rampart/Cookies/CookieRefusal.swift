@@ -51,7 +51,7 @@ enum CookieEnvelope {
         guard let length = bytes.first.map(Int.init), bytes.count >= 1 + length + 8 else { return .failure(.malformed) }
         let name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + length)])
         let nameMatches = expectedName.utf8.withContiguousStorageIfAvailable { expected in
-            name.elementsEqual(UnsafeRawBufferPointer(expected).prefix(255))
+            bytesEqual(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(expected).prefix(255)), name)
         } ?? name.elementsEqual(expectedName.utf8.prefix(255))
         guard nameMatches else { return .failure(.wrongName) }
         var expiry: UInt64 = 0

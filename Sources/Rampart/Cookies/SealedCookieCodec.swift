@@ -31,12 +31,20 @@ public struct SealedCookieCodec: Sendable {
         var marker: String { base == .aesGCM ? "v1" : "c1" }
     }
 
-    struct Key: Sendable {
+    /// One master key's material for this codec (a class, so a lookup costs one reference).
+    final class Key: Sendable {
         let id: String
         let idBytes: [UInt8]
         /// `rampart-sealed-cookie-v1 ‖ 0 ‖ keyId`: the associated data.
         let associatedData: [UInt8]
         let key: SymmetricKey
+
+        init(id: String, idBytes: [UInt8], associatedData: [UInt8], key: SymmetricKey) {
+            self.id = id
+            self.idBytes = idBytes
+            self.associatedData = associatedData
+            self.key = key
+        }
     }
 
     let keys: [Key]
@@ -86,15 +94,18 @@ public struct SealedCookieCodec: Sendable {
     }
 
     func open(bytes text: UnsafeBufferPointer<UInt8>, name: String) -> Result<[UInt8], CookieRefusal> {
-        guard text.count <= SignedCookieCodec.maximumLength, let firstDot = text.firstIndex(of: UInt8(ascii: ".")),
-              let secondDot = text[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
-              !text[(secondDot + 1)...].contains(UInt8(ascii: "."))
-        else { return .failure(.malformed) }
+        // Exactly three dot-separated parts: the marker, the key id, the sealed bytes.
+        guard text.count <= SignedCookieCodec.maximumLength else { return .failure(.malformed) }
+        var firstDot = -1, secondDot = -1
+        for i in 0..<text.count where text[i] == UInt8(ascii: ".") {
+            if firstDot < 0 { firstDot = i } else if secondDot < 0 { secondDot = i } else { return .failure(.malformed) }
+        }
+        guard secondDot > 0 else { return .failure(.malformed) }
         let marker = algorithm.base == .aesGCM ? (UInt8(ascii: "v"), UInt8(ascii: "1")) : (UInt8(ascii: "c"), UInt8(ascii: "1"))
         guard firstDot == 2, text[0] == marker.0, text[1] == marker.1 else { return .failure(.malformed) }
         let keyID = UnsafeBufferPointer(rebasing: text[(firstDot + 1)..<secondDot])
         guard !keyID.isEmpty else { return .failure(.malformed) }
-        guard let key = keys.first(where: { $0.idBytes.elementsEqual(keyID) }) else { return .failure(.unknownKey) }
+        guard let key = keys.first(where: { bytesEqual($0.idBytes, keyID) }) else { return .failure(.unknownKey) }
         let sealedText = UnsafeBufferPointer(rebasing: text[(secondDot + 1)...])
         return withUnsafeTemporaryAllocation(byteCount: sealedText.count / 4 * 3 + 3, alignment: 8) { space in
             guard let count = Base64.decode(sealedText, into: space), count >= 12 + 16 else { return .failure(.malformed) }

@@ -17,12 +17,19 @@ import Crypto
 /// [RFC 4231](https://www.rfc-editor.org/rfc/rfc4231) and
 /// [MDN: Using HTTP cookies](https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Cookies).
 public struct SignedCookieCodec: Sendable {
-    struct Key: Sendable {
+    /// One master key's material for this codec (a class, so a lookup costs one reference).
+    final class Key: Sendable {
         let id: String
         let idBytes: [UInt8]
-        /// `rampart-signed-cookie-v1 ‖ 0 ‖ keyId ‖ 0`: what the MAC covers before the payload.
-        let macPrefix: [UInt8]
+        /// Keyed, with `rampart-signed-cookie-v1 ‖ 0 ‖ keyId ‖ 0` (what the MAC covers before the
+        /// payload) already absorbed.
         let hmac: PreparedHMAC
+
+        init(id: String, idBytes: [UInt8], hmac: PreparedHMAC) {
+            self.id = id
+            self.idBytes = idBytes
+            self.hmac = hmac
+        }
     }
 
     let keys: [Key]
@@ -35,8 +42,8 @@ public struct SignedCookieCodec: Sendable {
     /// Creates a codec whose keys are derived from the ring for ``KeyPurpose/cookieSigning``.
     public init(keyRing: KeyRing, clock: WallClock = .system) {
         self.keys = keyRing.all.map { key in
-            Key(id: key.id, idBytes: Array(key.id.utf8), macPrefix: Self.context + Array(key.id.utf8) + [0],
-                hmac: PreparedHMAC(key: key.derivedKey(for: .cookieSigning)))
+            Key(id: key.id, idBytes: Array(key.id.utf8),
+                hmac: PreparedHMAC(key: key.derivedKey(for: .cookieSigning), prefix: Self.context + Array(key.id.utf8) + [0]))
         }
         self.clock = clock
     }
@@ -67,7 +74,6 @@ public struct SignedCookieCodec: Sendable {
                 o += 1
                 withUnsafeTemporaryAllocation(byteCount: PreparedHMAC.byteCount, alignment: 8) { mac in
                     key.hmac.authenticate(into: mac) { hmac in
-                        key.macPrefix.withUnsafeBytes { hmac.add($0) }
                         hmac.add(payload)
                     }
                     o += Base64.encode(UnsafeRawBufferPointer(mac), into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])), urlSafe: true)
@@ -116,7 +122,7 @@ public struct SignedCookieCodec: Sendable {
         guard dotCount == 3, dots.0 == 2, text[0] == UInt8(ascii: "v"), text[1] == UInt8(ascii: "1") else { return .failure(.malformed) }
         let keyID = UnsafeBufferPointer(rebasing: text[(dots.0 + 1)..<dots.1])
         guard !keyID.isEmpty else { return .failure(.malformed) }
-        guard let key = keys.first(where: { $0.idBytes.elementsEqual(keyID) }) else { return .failure(.unknownKey) }
+        guard let key = keys.first(where: { bytesEqual($0.idBytes, keyID) }) else { return .failure(.unknownKey) }
         let payloadText = UnsafeBufferPointer(rebasing: text[(dots.1 + 1)..<dots.2])
         let macText = UnsafeBufferPointer(rebasing: text[(dots.2 + 1)...])
         guard macText.count == 43 else { return .failure(.malformed) }
@@ -128,11 +134,24 @@ public struct SignedCookieCodec: Sendable {
             }
             let payload = UnsafeRawBufferPointer(rebasing: payloadSpace[..<payloadLength])
             let authentic = key.hmac.isValid(UnsafeRawBufferPointer(mac)) { hmac in
-                key.macPrefix.withUnsafeBytes { hmac.add($0) }
                 hmac.add(payload)
             }
             guard authentic else { return .failure(.badSignature) }
             return CookieEnvelope.open(payload, expectedName: name, now: clock.now()).map(body)
         }
     }
+}
+
+/// Whether two byte strings are equal (not in constant time: for public values such as key ids
+/// and cookie names).
+@inline(__always)
+func bytesEqual(_ lhs: [UInt8], _ rhs: UnsafeBufferPointer<UInt8>) -> Bool {
+    lhs.withUnsafeBytes { bytesEqual($0, UnsafeRawBufferPointer(rhs)) }
+}
+
+@inline(__always)
+func bytesEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    for i in 0..<lhs.count where lhs[i] != rhs[i] { return false }
+    return true
 }

@@ -211,6 +211,8 @@ public struct RenderedSecurityHeaders: Sendable {
     /// The report-only CSP, if sent.
     public let contentSecurityPolicyReportOnly: ContentSecurityPolicy?
     let removed: [HTTPField.Name]
+    /// Every name this set writes or removes, to tell at a glance whether a handler set one.
+    let ownNames: NameFilter
 
     init(fixed: [HTTPField], hsts: HTTPField?, contentSecurityPolicy: ContentSecurityPolicy?,
          contentSecurityPolicyReportOnly: ContentSecurityPolicy?, removed: [HTTPField.Name]) {
@@ -221,6 +223,7 @@ public struct RenderedSecurityHeaders: Sendable {
         self.contentSecurityPolicy = contentSecurityPolicy
         self.contentSecurityPolicyReportOnly = contentSecurityPolicyReportOnly
         self.removed = removed
+        self.ownNames = NameFilter(fixed.map(\.name) + removed + [.contentSecurityPolicy, .contentSecurityPolicyReportOnly, .strictTransportSecurity])
     }
 
     /// Whether any header of this set takes the per-request nonce.
@@ -237,7 +240,23 @@ public struct RenderedSecurityHeaders: Sendable {
     ///     `upgrade-insecure-requests` are sent only then).
     ///   - status: The response status; a 304 gets no CSP.
     public func apply(to fields: inout HTTPFields, nonce: CSPNonce, isSecure: Bool, status: HTTPResponse.Status) {
-        // One pass over the (few) fields the handler set, instead of a lookup per header.
+        // The usual case: the handler set none of this set's headers. Start from the fixed
+        // fields (one copy of a prepared buffer) and add the handler's few fields after them,
+        // instead of appending a dozen fields one by one.
+        var touchesOwnHeader = false
+        for field in fields where ownNames.mayContain(field.name) {
+            touchesOwnHeader = true
+            break
+        }
+        guard touchesOwnHeader else {
+            var out = fixedFields
+            out.reserveCapacity(fixedFields.count + fields.count + 3)
+            out.append(contentsOf: fields)
+            appendPerResponse(to: &out, nonce: nonce, isSecure: isSecure, status: status, has: (false, false, false))
+            fields = out
+            return
+        }
+        // A handler set some of them (a download's own sandboxing CSP, say): keep what it set.
         var hasFixed = false, hasRemoved = false, hasHSTS = false, hasCSP = false, hasReportOnly = false
         for field in fields {
             let name = field.name
@@ -256,6 +275,7 @@ public struct RenderedSecurityHeaders: Sendable {
         if hasRemoved {
             for name in removed { fields[name] = nil }
         }
+        fields.reserveCapacity(fields.count + fixedFields.count + 3)
         if hasFixed {
             for field in fixedFields where fields[field.name] == nil {
                 fields.append(field)
@@ -263,15 +283,42 @@ public struct RenderedSecurityHeaders: Sendable {
         } else {
             fields.append(contentsOf: fixedFields)
         }
-        if isSecure, let hsts, !hasHSTS {
+        appendPerResponse(to: &fields, nonce: nonce, isSecure: isSecure, status: status, has: (hasHSTS, hasCSP, hasReportOnly))
+    }
+
+    @inline(__always)
+    private func appendPerResponse(to fields: inout HTTPFields, nonce: CSPNonce, isSecure: Bool, status: HTTPResponse.Status,
+                                   has: (hsts: Bool, csp: Bool, reportOnly: Bool)) {
+        if isSecure, let hsts, !has.hsts {
             fields.append(hsts)
         }
         guard status != .notModified else { return }
-        if let csp = contentSecurityPolicy, !hasCSP {
+        if let csp = contentSecurityPolicy, !has.csp {
             fields.append(HTTPField(name: .contentSecurityPolicy, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
         }
-        if let csp = contentSecurityPolicyReportOnly, !hasReportOnly {
+        if let csp = contentSecurityPolicyReportOnly, !has.reportOnly {
             fields.append(HTTPField(name: .contentSecurityPolicyReportOnly, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
         }
+    }
+}
+
+/// A quick membership test for a few header names: a bit per name length rules most names out
+/// with no string comparison, and the rest are compared with the names of that length.
+struct NameFilter: Sendable {
+    let lengths: UInt64
+    let names: [String]
+
+    init(_ names: [HTTPField.Name]) {
+        let canonical = Array(Set(names.map(\.canonicalName)))
+        self.names = canonical
+        self.lengths = canonical.reduce(0) { $0 | (1 << UInt64(min($1.utf8.count, 63))) }
+    }
+
+    @inline(__always)
+    func mayContain(_ name: HTTPField.Name) -> Bool {
+        let canonical = name.canonicalName
+        let length = canonical.utf8.count
+        guard lengths & (1 << UInt64(min(length, 63))) != 0 else { return false }
+        return names.contains(canonical)
     }
 }

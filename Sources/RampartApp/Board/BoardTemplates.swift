@@ -85,9 +85,9 @@ enum BoardTemplates {
     <section class="comments">
     <h2>Latest comments</h2>
     <ol class="comment-list">
-    {{#comments}}{{> comment}}{{/comments}}
+    {{commentList}}
     </ol>
-    {{^comments}}<p>No comments yet.</p>{{/comments}}
+    {{^hasComments}}<p>No comments yet.</p>{{/hasComments}}
     </section>
     {{> footer}}
     """

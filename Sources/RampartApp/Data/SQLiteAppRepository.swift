@@ -7,6 +7,9 @@ import RampartSQLite
 /// The message board's data on embedded SQLite, through GRDB, in the same database file as
 /// Rampart's sessions and used tokens. Every statement is prepared with bound arguments.
 ///
+/// Users by id and the latest comments are cached in this process (``ReadCache``): every page
+/// needs them, and one process owns the file, so a write here clears exactly what it changed.
+///
 /// See [GRDB](https://github.com/groue/GRDB.swift) and [SQLite WAL](https://www.sqlite.org/wal.html).
 public final class SQLiteAppRepository: AppRepository {
     let database: RampartDatabase
@@ -68,13 +71,18 @@ public final class SQLiteAppRepository: AppRepository {
     /// How long login failures are remembered: the throttling window.
     public static let loginFailureWindow: Int64 = 15 * 60
 
+    /// Users by id (`nil` when there is no such user).
+    let usersByID = ReadCache<String, User?>(capacity: 10_000)
+    /// The latest comments (no search), by limit.
+    let latestComments = ReadCache<Int, [Comment]>(capacity: 16)
+
     /// Uses an open database (opened with ``migrations``).
     public init(database: RampartDatabase) {
         self.database = database
     }
 
     public func createUser(username: String, passwordHash: String, now: Int64) async throws -> User? {
-        try await database.writer.write { db in
+        let user = try await database.writer.write { db -> User? in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM app_users WHERE username = ?", arguments: [username]) == true { return nil }
             let isAdmin = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_users") == 0
             let user = User(id: UploadPolicy.storedName(), username: username, passwordHash: passwordHash, isAdmin: isAdmin, avatarUploadID: nil, createdAt: now)
@@ -84,6 +92,8 @@ public final class SQLiteAppRepository: AppRepository {
             )
             return user
         }
+        if let user { usersByID.invalidate(user.id) }
+        return user
     }
 
     public func user(named username: String) async throws -> User? {
@@ -93,8 +103,10 @@ public final class SQLiteAppRepository: AppRepository {
     }
 
     public func user(id: String) async throws -> User? {
-        try await database.writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM app_users WHERE id = ?", arguments: [id]).map(Self.user)
+        try await usersByID.value(id) {
+            try await database.writer.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM app_users WHERE id = ?", arguments: [id]).map(Self.user)
+            }
         }
     }
 
@@ -104,6 +116,10 @@ public final class SQLiteAppRepository: AppRepository {
     }
 
     public func deleteUser(id: String) async throws {
+        defer {
+            usersByID.invalidate(id)
+            latestComments.invalidate()
+        }
         try await database.writer.write { db in
             try db.execute(sql: "DELETE FROM app_comments WHERE user_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM app_uploads WHERE owner_id = ?", arguments: [id])
@@ -112,6 +128,7 @@ public final class SQLiteAppRepository: AppRepository {
     }
 
     public func setAvatar(userID: String, uploadID: String) async throws {
+        defer { usersByID.invalidate(userID) }
         try await database.writer.write { db in
             let previous = try String.fetchOne(db, sql: "SELECT avatar_upload_id FROM app_users WHERE id = ?", arguments: [userID])
             try db.execute(sql: "UPDATE app_users SET avatar_upload_id = ? WHERE id = ?", arguments: [uploadID, userID])
@@ -122,7 +139,8 @@ public final class SQLiteAppRepository: AppRepository {
     }
 
     public func addComment(userID: String, body: String, now: Int64) async throws -> Comment {
-        try await database.writer.write { db in
+        defer { latestComments.invalidate() }
+        return try await database.writer.write { db in
             try db.execute(sql: "INSERT INTO app_comments (user_id, body, created_at) VALUES (?, ?, ?)", arguments: [userID, body, now])
             let id = db.lastInsertedRowID
             let username = try String.fetchOne(db, sql: "SELECT username FROM app_users WHERE id = ?", arguments: [userID]) ?? ""
@@ -131,6 +149,13 @@ public final class SQLiteAppRepository: AppRepository {
     }
 
     public func comments(containing query: String?, limit: Int) async throws -> [Comment] {
+        guard let query, !query.isEmpty else {
+            return try await latestComments.value(limit) { try await readComments(containing: nil, limit: limit) }
+        }
+        return try await readComments(containing: query, limit: limit)
+    }
+
+    func readComments(containing query: String?, limit: Int) async throws -> [Comment] {
         try await database.writer.read { db in
             let rows: [Row]
             if let query, !query.isEmpty {
