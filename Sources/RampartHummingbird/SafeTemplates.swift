@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Hummingbird
 import Logging
 import Mustache
@@ -96,32 +103,99 @@ enum MarkupSentinel {
     static let key = SecureRandom.bytes(16).map { String($0, radix: 16) }.joined()
     static let open = "\u{E000}" + key + "\u{E001}"
     static let close = "\u{E002}" + key + "\u{E003}"
+    static let openBytes = Array(open.utf8)
+    static let closeBytes = Array(close.utf8)
+    /// U+E000 to U+E003 are `EE 80 80` to `EE 80 83` in UTF-8; ordinary text rarely holds `EE`.
+    static let markerLead: UInt8 = 0xEE
 
     static func wrap(_ html: String) -> String { open + html + close }
 
+    /// Escapes `text` except the spans wrapped by ``wrap(_:)``, which pass through as they are.
+    /// Works on the UTF-8 bytes: a page's worth of trusted markup is one scan, not a search by
+    /// `Character`.
     static func render(_ text: String, escape: (String) -> String) -> String {
-        guard text.contains("\u{E000}") else { return escape(text) }
-        var out = ""
-        var rest = Substring(text)
-        while let start = rest.firstRange(of: open) {
-            out += escape(removeMarkerCharacters(rest[..<start.lowerBound]))
-            let afterOpen = rest[start.upperBound...]
-            guard let end = afterOpen.firstRange(of: close) else {
-                rest = afterOpen
-                break
+        var text = text
+        // Find the trusted spans as byte ranges, then copy them out of the string as substrings
+        // (no second UTF-8 validation of a page's worth of markup).
+        let spans: [(plain: Range<Int>, trusted: Range<Int>?)]? = text.withUTF8 { bytes in
+            guard bytes.contains(markerLead) else { return nil }
+            var spans: [(plain: Range<Int>, trusted: Range<Int>?)] = []
+            var rest = bytes[...]
+            while let start = firstRange(of: openBytes, in: rest) {
+                let afterOpen = rest[start.upperBound...]
+                guard let end = firstRange(of: closeBytes, in: afterOpen) else {
+                    spans.append((rest.startIndex..<start.lowerBound, nil))
+                    rest = afterOpen
+                    break
+                }
+                spans.append((rest.startIndex..<start.lowerBound, afterOpen.startIndex..<end.lowerBound))
+                rest = afterOpen[end.upperBound...]
             }
-            out += afterOpen[..<end.lowerBound]
-            rest = afterOpen[end.upperBound...]
+            spans.append((rest.startIndex..<rest.endIndex, nil))
+            return spans
         }
-        return out + escape(removeMarkerCharacters(rest))
+        guard let spans else { return escape(text) }
+        let utf8 = text.utf8
+        func piece(_ range: Range<Int>) -> Substring {
+            Substring(utf8[utf8.index(utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: range.upperBound)])
+        }
+        var out = ""
+        for span in spans {
+            if !span.plain.isEmpty { out += escape(removeMarkerCharacters(piece(span.plain))) }
+            if let trusted = span.trusted { out += piece(trusted) }
+        }
+        return out
+    }
+
+    /// The text without U+E000 to U+E003, so stray markers can never pair up later.
+    static func removeMarkerCharacters(_ text: Substring) -> String {
+        guard text.utf8.contains(markerLead) else { return String(text) }
+        return String(String.UnicodeScalarView(text.unicodeScalars.filter { !(0xE000...0xE003).contains($0.value) }))
     }
 
     static func strip(_ text: String) -> String {
-        removeMarkerCharacters(Substring(text.replacing(open, with: "").replacing(close, with: "")))
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.contains(markerLead) else { return String(decoding: bytes, as: UTF8.self) }
+            var out = ""
+            var rest = bytes[...]
+            while let marker = [firstRange(of: openBytes, in: rest), firstRange(of: closeBytes, in: rest)].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) {
+                out += removeMarkerCharacters(rest[..<marker.lowerBound])
+                rest = rest[marker.upperBound...]
+            }
+            return out + removeMarkerCharacters(rest)
+        }
     }
 
-    static func removeMarkerCharacters(_ text: Substring) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter { !(0xE000...0xE003).contains($0.value) }))
+    /// The text without U+E000 to U+E003, so stray markers can never pair up later.
+    static func removeMarkerCharacters(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+        guard bytes.contains(markerLead) else { return String(decoding: bytes, as: UTF8.self) }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == markerLead, i + 2 < bytes.endIndex, bytes[i + 1] == 0x80, (0x80...0x83).contains(bytes[i + 2]) {
+                i += 3
+                continue
+            }
+            kept.append(bytes[i])
+            i += 1
+        }
+        return String(decoding: kept, as: UTF8.self)
+    }
+
+    static func firstRange(of needle: [UInt8], in haystack: Slice<UnsafeBufferPointer<UInt8>>) -> Range<Int>? {
+        guard let first = needle.first, haystack.count >= needle.count, let base = haystack.base.baseAddress else { return nil }
+        var i = haystack.startIndex
+        let last = haystack.endIndex - needle.count
+        while i <= last {
+            // memchr finds the marker's lead byte, which ordinary text rarely holds.
+            guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return nil }
+            i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return i..<(i + needle.count) }
+            i += 1
+        }
+        return nil
     }
 }
 

@@ -44,14 +44,15 @@ public final class SessionHandle: Sendable {
     }
 
     private let state: Mutex<State>
-    private let manager: SessionManager?
+    private let shared: SharedSessionManager?
+    private var manager: SessionManager? { shared?.manager }
     private let requestFields: HTTPFields
     private let logger: Logger?
     /// Whether this handle belongs to no middleware (its changes are never saved).
     public let isDetached: Bool
 
-    init(manager: SessionManager, requestFields: HTTPFields, logger: Logger) {
-        self.manager = manager
+    init(manager: SharedSessionManager, requestFields: HTTPFields, logger: Logger) {
+        self.shared = manager
         self.requestFields = requestFields
         self.logger = logger
         self.state = Mutex(State())
@@ -59,7 +60,7 @@ public final class SessionHandle: Sendable {
     }
 
     init(detached session: Session) {
-        self.manager = nil
+        self.shared = nil
         self.requestFields = [:]
         self.logger = nil
         self.state = Mutex(State(identification: nil, session: session, isLoaded: true))
@@ -213,15 +214,16 @@ extension RampartRequestContext {
 ///
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
 public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddleware {
-    let manager: SessionManager
+    let shared: SharedSessionManager
+    var manager: SessionManager { shared.manager }
 
     /// Creates the middleware.
     public init(manager: SessionManager) {
-        self.manager = manager
+        self.shared = SharedSessionManager(manager)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let handle = SessionHandle(manager: manager, requestFields: request.headers, logger: context.logger)
+        let handle = SessionHandle(manager: shared, requestFields: request.headers, logger: context.logger)
         var context = context
         context.security.sessionHandle = handle
         var response = try await next(request, context)
@@ -243,6 +245,12 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
         }
         return response
     }
+}
+
+/// The manager behind one reference, so each request's handle costs one retain to make.
+final class SharedSessionManager: Sendable {
+    let manager: SessionManager
+    init(_ manager: SessionManager) { self.manager = manager }
 }
 
 extension SessionMiddleware {
@@ -284,11 +292,29 @@ extension StoreUnavailable: HTTPResponseError {
 }
 
 extension HTTPFields {
-    /// Adds a token to `Vary` unless it is already listed.
+    /// Adds a token to `Vary` unless it, or `*`, is already listed (compared as bytes, ignoring
+    /// ASCII case and spaces around commas).
     mutating func appendVary(_ token: String) {
-        guard self[.vary] != nil else { return append(HTTPField(name: .vary, value: token)) }
-        let existing = self[values: .vary].flatMap { $0.split(separator: ",").map { $0.trimmingASCIISpaces.lowercased() } }
-        if existing.contains("*") || existing.contains(token.lowercased()) { return }
+        let wanted = Array(token.utf8)
+        for field in self where field.name == .vary {
+            let listed = field.withUnsafeBytesOfValue { value -> Bool in
+                var start = 0
+                while start <= value.count {
+                    var end = start
+                    while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
+                    var lower = start, upper = end
+                    while lower < upper, value[lower] == 0x20 || value[lower] == 0x09 { lower += 1 }
+                    while upper > lower, value[upper - 1] == 0x20 || value[upper - 1] == 0x09 { upper -= 1 }
+                    if upper - lower == 1, value[lower] == UInt8(ascii: "*") { return true }
+                    if upper - lower == wanted.count, zip(value[lower..<upper], wanted).allSatisfy({ HeaderGrammar.asciiLower($0) == HeaderGrammar.asciiLower($1) }) {
+                        return true
+                    }
+                    start = end + 1
+                }
+                return false
+            }
+            if listed { return }
+        }
         append(HTTPField(name: .vary, value: token))
     }
 }

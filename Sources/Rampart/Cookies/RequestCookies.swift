@@ -70,4 +70,55 @@ public struct RequestCookies: Sendable {
     public subscript(name: String) -> String? {
         pairs.first { $0.name == name }?.value
     }
+
+    /// The value of the first cookie named `name`, with the same rules as parsing them all but
+    /// without building the list: the session cookie is read this way on every request.
+    public static func value(named name: String, in fields: HTTPFields) -> String? {
+        var found: String?
+        var pieces = 0
+        var total = 0
+        var simple = true
+        let nameBytes = Array(name.utf8)
+        for field in fields where field.name == .cookie {
+            field.withUnsafeBytesOfValue { header in
+                total += header.count
+                var start = 0
+                while start <= header.count {
+                    var end = start
+                    while end < header.count, header[end] != UInt8(ascii: ";") { end += 1 }
+                    if end > start { pieces += 1 }
+                    if found == nil, let value = Self.value(of: nameBytes, in: UnsafeBufferPointer(rebasing: header[start..<end])) {
+                        found = value
+                    }
+                    start = end + 1
+                }
+            }
+            // Past the bounds, only the full parse knows which pairs count.
+            if total > maximumTotalBytes || pieces > maximumCount {
+                simple = false
+                break
+            }
+        }
+        return simple ? found : RequestCookies(fields)[name]
+    }
+
+    /// The value of one `name=value` piece if its name is `name` and both parts are valid.
+    private static func value(of name: [UInt8], in piece: UnsafeBufferPointer<UInt8>) -> String? {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        var lower = 0, upper = piece.count
+        while lower < upper, isSpace(piece[lower]) { lower += 1 }
+        while upper > lower, isSpace(piece[upper - 1]) { upper -= 1 }
+        guard let equals = piece[lower..<upper].firstIndex(of: UInt8(ascii: "=")) else { return nil }
+        var nameEnd = equals
+        while nameEnd > lower, isSpace(piece[nameEnd - 1]) { nameEnd -= 1 }
+        guard nameEnd - lower == name.count, name.withUnsafeBufferPointer({ $0.elementsEqual(piece[lower..<nameEnd]) }) else { return nil }
+        var valueStart = equals + 1
+        while valueStart < upper, isSpace(piece[valueStart]) { valueStart += 1 }
+        var value = UnsafeBufferPointer(rebasing: piece[valueStart..<upper])
+        if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+            value = UnsafeBufferPointer(rebasing: value[1..<(value.count - 1)])
+        }
+        guard value.allSatisfy(SetCookie.isCookieOctet) else { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: piece[valueStart..<upper]), as: UTF8.self)
+    }
 }

@@ -201,29 +201,50 @@ public struct SecurityHeaders: Sendable {
 /// fingerprinting headers. A header the handler already set is left as the handler set it:
 /// the handler has chosen that response's policy (a download sets its own sandboxing CSP).
 public struct RenderedSecurityHeaders: Sendable {
+    /// Everything, behind one reference: the set is copied into every request's context and
+    /// error, and a copy should cost one retain, not one per field.
+    final class Storage: Sendable {
+        let fixedFields: HTTPFields
+        let fixedNames: Set<HTTPField.Name>
+        let removedNames: Set<HTTPField.Name>
+        let hsts: HTTPField?
+        let contentSecurityPolicy: ContentSecurityPolicy?
+        let contentSecurityPolicyReportOnly: ContentSecurityPolicy?
+        let removed: [HTTPField.Name]
+        /// Every name this set writes or removes, to tell at a glance whether a handler set one.
+        let ownNames: NameFilter
+
+        init(fixed: [HTTPField], hsts: HTTPField?, contentSecurityPolicy: ContentSecurityPolicy?,
+             contentSecurityPolicyReportOnly: ContentSecurityPolicy?, removed: [HTTPField.Name]) {
+            self.fixedFields = HTTPFields(fixed)
+            self.fixedNames = Set(fixed.map(\.name))
+            self.removedNames = Set(removed)
+            self.hsts = hsts
+            self.contentSecurityPolicy = contentSecurityPolicy
+            self.contentSecurityPolicyReportOnly = contentSecurityPolicyReportOnly
+            self.removed = removed
+            self.ownNames = NameFilter(fixed.map(\.name) + removed + [.contentSecurityPolicy, .contentSecurityPolicyReportOnly, .strictTransportSecurity])
+        }
+    }
+
+    let storage: Storage
+
     /// The headers that never change, in the order they are sent.
-    public let fixedFields: HTTPFields
-    let fixedNames: Set<HTTPField.Name>
-    let removedNames: Set<HTTPField.Name>
-    let hsts: HTTPField?
+    public var fixedFields: HTTPFields { storage.fixedFields }
     /// The enforced CSP, if sent.
-    public let contentSecurityPolicy: ContentSecurityPolicy?
+    public var contentSecurityPolicy: ContentSecurityPolicy? { storage.contentSecurityPolicy }
     /// The report-only CSP, if sent.
-    public let contentSecurityPolicyReportOnly: ContentSecurityPolicy?
-    let removed: [HTTPField.Name]
-    /// Every name this set writes or removes, to tell at a glance whether a handler set one.
-    let ownNames: NameFilter
+    public var contentSecurityPolicyReportOnly: ContentSecurityPolicy? { storage.contentSecurityPolicyReportOnly }
+    var fixedNames: Set<HTTPField.Name> { storage.fixedNames }
+    var removedNames: Set<HTTPField.Name> { storage.removedNames }
+    var hsts: HTTPField? { storage.hsts }
+    var removed: [HTTPField.Name] { storage.removed }
+    var ownNames: NameFilter { storage.ownNames }
 
     init(fixed: [HTTPField], hsts: HTTPField?, contentSecurityPolicy: ContentSecurityPolicy?,
          contentSecurityPolicyReportOnly: ContentSecurityPolicy?, removed: [HTTPField.Name]) {
-        self.fixedFields = HTTPFields(fixed)
-        self.fixedNames = Set(fixed.map(\.name))
-        self.removedNames = Set(removed)
-        self.hsts = hsts
-        self.contentSecurityPolicy = contentSecurityPolicy
-        self.contentSecurityPolicyReportOnly = contentSecurityPolicyReportOnly
-        self.removed = removed
-        self.ownNames = NameFilter(fixed.map(\.name) + removed + [.contentSecurityPolicy, .contentSecurityPolicyReportOnly, .strictTransportSecurity])
+        storage = Storage(fixed: fixed, hsts: hsts, contentSecurityPolicy: contentSecurityPolicy,
+                          contentSecurityPolicyReportOnly: contentSecurityPolicyReportOnly, removed: removed)
     }
 
     /// Whether any header of this set takes the per-request nonce.
@@ -244,13 +265,13 @@ public struct RenderedSecurityHeaders: Sendable {
         // fields (one copy of a prepared buffer) and add the handler's few fields after them,
         // instead of appending a dozen fields one by one.
         var touchesOwnHeader = false
-        for field in fields where ownNames.mayContain(field.name) {
+        for field in fields where storage.ownNames.mayContain(field.name) {
             touchesOwnHeader = true
             break
         }
         guard touchesOwnHeader else {
-            var out = fixedFields
-            out.reserveCapacity(fixedFields.count + fields.count + 3)
+            var out = storage.fixedFields
+            out.reserveCapacity(storage.fixedFields.count + fields.count + 3)
             out.append(contentsOf: fields)
             appendPerResponse(to: &out, nonce: nonce, isSecure: isSecure, status: status, has: (false, false, false))
             fields = out
@@ -260,9 +281,9 @@ public struct RenderedSecurityHeaders: Sendable {
         var hasFixed = false, hasRemoved = false, hasHSTS = false, hasCSP = false, hasReportOnly = false
         for field in fields {
             let name = field.name
-            if fixedNames.contains(name) {
+            if storage.fixedNames.contains(name) {
                 hasFixed = true
-            } else if removedNames.contains(name) {
+            } else if storage.removedNames.contains(name) {
                 hasRemoved = true
             } else if name == .contentSecurityPolicy {
                 hasCSP = true
@@ -273,15 +294,15 @@ public struct RenderedSecurityHeaders: Sendable {
             }
         }
         if hasRemoved {
-            for name in removed { fields[name] = nil }
+            for name in storage.removed { fields[name] = nil }
         }
-        fields.reserveCapacity(fields.count + fixedFields.count + 3)
+        fields.reserveCapacity(fields.count + storage.fixedFields.count + 3)
         if hasFixed {
-            for field in fixedFields where fields[field.name] == nil {
+            for field in storage.fixedFields where fields[field.name] == nil {
                 fields.append(field)
             }
         } else {
-            fields.append(contentsOf: fixedFields)
+            fields.append(contentsOf: storage.fixedFields)
         }
         appendPerResponse(to: &fields, nonce: nonce, isSecure: isSecure, status: status, has: (hasHSTS, hasCSP, hasReportOnly))
     }
@@ -289,14 +310,14 @@ public struct RenderedSecurityHeaders: Sendable {
     @inline(__always)
     private func appendPerResponse(to fields: inout HTTPFields, nonce: CSPNonce, isSecure: Bool, status: HTTPResponse.Status,
                                    has: (hsts: Bool, csp: Bool, reportOnly: Bool)) {
-        if isSecure, let hsts, !has.hsts {
+        if isSecure, let hsts = storage.hsts, !has.hsts {
             fields.append(hsts)
         }
         guard status != .notModified else { return }
-        if let csp = contentSecurityPolicy, !has.csp {
+        if let csp = storage.contentSecurityPolicy, !has.csp {
             fields.append(HTTPField(name: .contentSecurityPolicy, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
         }
-        if let csp = contentSecurityPolicyReportOnly, !has.reportOnly {
+        if let csp = storage.contentSecurityPolicyReportOnly, !has.reportOnly {
             fields.append(HTTPField(name: .contentSecurityPolicyReportOnly, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
         }
     }

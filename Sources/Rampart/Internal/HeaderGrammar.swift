@@ -35,6 +35,10 @@ package enum HeaderGrammar {
     package static func isAlpha(_ b: UInt8) -> Bool { isLowerAlpha(b | 0x20) }
     package static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
+    /// ASCII-lowercases one byte.
+    @inline(__always)
+    package static func asciiLower(_ b: UInt8) -> UInt8 { b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b }
+
     /// ASCII-lowercases a string byte by byte; non-ASCII bytes are kept as they are.
     package static func asciiLowercased(_ s: some StringProtocol) -> String {
         String(decoding: s.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)

@@ -162,7 +162,7 @@ public struct SessionManager: Sendable {
             session.cookieIsStale = stale
             return Identification(id: nil, namesStoredSession: false, outcome: outcome, session: session)
         }
-        guard let cookie = RequestCookies(fields)[configuration.cookieName] else { return fresh(.noCookie) }
+        guard let cookie = RequestCookies.value(named: configuration.cookieName, in: fields) else { return fresh(.noCookie) }
         switch configuration.backend.base {
         case .sealedCookie:
             switch sealer.open(cookie, name: configuration.cookieName) {

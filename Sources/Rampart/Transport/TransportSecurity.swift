@@ -1,4 +1,5 @@
 import HTTPTypes
+import Synchronization
 
 /// The first check on every request: is the `Host` one of ours, is the request HTTPS, and if
 /// not, should it be redirected?
@@ -83,6 +84,8 @@ public struct TransportSecurity: Sendable {
     public let httpsPolicy: HTTPSPolicy
     /// Whether this server terminates TLS itself, so that every direct connection is HTTPS.
     public let serverTerminatesTLS: Bool
+    /// Hosts already checked, so a request for a known host costs one lookup, not a parse.
+    let checkedHosts = CheckedHosts()
 
     /// Creates the transport policy.
     /// - Parameters:
@@ -128,10 +131,14 @@ public struct TransportSecurity: Sendable {
         case .failure(let rejection): return .reject(rejection)
         case .success(let h): host = h
         }
-        guard let (hostName, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(host)[...]) else {
-            return .reject(.malformedHost)
+        let hostName: String
+        switch checkedHosts.verdict(for: host, compute: { host in
+            guard let (name, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(host)[...]) else { return .failure(.malformedHost) }
+            return allowedHosts.allows(host: name, port: port) ? .success(name) : .failure(.hostNotAllowed)
+        }) {
+        case .failure(let rejection): return .reject(rejection)
+        case .success(let name): hostName = name
         }
-        guard allowedHosts.allows(host: hostName, port: port) else { return .reject(.hostNotAllowed) }
         let secure = isSecure(request, peer: peer)
         guard !secure, case .redirect(let httpsPort, let exemptPaths) = httpsPolicy.base else {
             return .proceed(isSecure: secure)
@@ -144,5 +151,25 @@ public struct TransportSecurity: Sendable {
         let location = "https://" + hostName + (httpsPort.map { ":\($0)" } ?? "") + target
         let status: HTTPResponse.Status = request.method == .get || request.method == .head ? .movedPermanently : .permanentRedirect
         return .redirect(location: location, status: status)
+    }
+}
+
+/// A bounded memo of `Host` values already judged, with their verdicts: the same few hosts come
+/// on every request. Client-chosen values cannot grow it past ``capacity``; when full it starts
+/// over.
+final class CheckedHosts: Sendable {
+    static let capacity = 64
+    private let verdicts = Mutex<[String: Result<String, TransportSecurity.Rejection>]>([:])
+
+    func verdict(for host: Substring, compute: (Substring) -> Result<String, TransportSecurity.Rejection>) -> Result<String, TransportSecurity.Rejection> {
+        // Hosts of up to 15 bytes (most, with the port) make a String without allocating.
+        let key = String(host)
+        if let known = verdicts.withLock({ $0[key] }) { return known }
+        let verdict = compute(host)
+        verdicts.withLock { verdicts in
+            if verdicts.count >= Self.capacity { verdicts.removeAll(keepingCapacity: true) }
+            verdicts[key] = verdict
+        }
+        return verdict
     }
 }
