@@ -13,7 +13,7 @@
 # wrk shares the 2 cores with the server, so absolute numbers mean little; the ratios do.
 #
 # Knobs (environment):
-#   ROUNDS=5        rounds (fewer than 5 only with ALLOW_FEWER_ROUNDS=1)
+#   ROUNDS=7        rounds (fewer than 5 only with ALLOW_FEWER_ROUNDS=1); even rounds run in reverse order
 #   DURATION=8      seconds per wrk run
 #   CONNECTIONS=32  wrk connections (one wrk thread)
 #   COMMENTS=20     comments seeded into the board and the peer
@@ -28,7 +28,7 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
-ROUNDS="${ROUNDS:-5}"
+ROUNDS="${ROUNDS:-7}"
 DURATION="${DURATION:-8}"; DURATION="${DURATION%s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 COMMENTS="${COMMENTS:-20}"
@@ -123,7 +123,14 @@ RESULTS="$WORK/results.tsv"
 BAD=0
 bench_log "$ROUNDS rounds × ${#TARGET_NAMES[@]} runs × ${DURATION} s, $CONNECTIONS connections…"
 for round in $(seq "$ROUNDS"); do
-    for name in "${TARGET_NAMES[@]}"; do
+    # Even rounds run the targets in reverse order, so that no target always runs first or
+    # right after the same neighbour (the machine's speed drifts within a round).
+    order=("${TARGET_NAMES[@]}")
+    if (( round % 2 == 0 )); then
+        order=()
+        for (( i = ${#TARGET_NAMES[@]} - 1; i >= 0; i-- )); do order+=("${TARGET_NAMES[$i]}"); done
+    fi
+    for name in "${order[@]}"; do
         out="$WORK/wrk-r$round-$name.txt"
         bench_wrk "$out" "${TARGET_URL[$name]}" "${TARGET_COOKIE[$name]}"
         parsed="$(python3 "$SUMMARIZE" parse "$out")"

@@ -9,6 +9,7 @@ import Hummingbird
 import Logging
 import Mustache
 import Rampart
+import Synchronization
 
 /// Mustache templates that escape safely and refuse dangerous contexts at load time.
 ///
@@ -22,12 +23,17 @@ import Rampart
 ///   through ``SafeURL``;
 /// - renders ``Markup`` values as they are, in `{{x}}` or `{{{x}}}`; any other value in a
 ///   triple mustache is escaped like `{{x}}`. Mark trusted HTML by passing a `Markup`.
-/// - gets `cspNonce`, `csrfField` and `csrfMeta` with no work in the handler.
+/// - gets `cspNonce`, `csrfField` and `csrfMeta` with no work in the handler;
+/// - can keep a page's rendering for reuse (``render(_:_:context:cacheKey:)``): the template work
+///   is done once per distinct content, and each response only gets its own nonce and fresh
+///   masked CSRF tokens filled into the kept text.
 ///
 /// See [OWASP XSS Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross_Site_Scripting_Prevention_Cheat_Sheet.html)
 /// and [swift-mustache](https://github.com/hummingbird-project/swift-mustache).
 public struct SafeTemplates: Sendable {
     let library: MustacheLibrary
+    /// Pages kept by ``render(_:_:context:cacheKey:)``.
+    let renderings = RenderingCache(capacity: 1024)
 
     static let htmlType = "RAMPART_HTML"
     static let urlType = "RAMPART_URL"
@@ -63,16 +69,55 @@ public struct SafeTemplates: Sendable {
             data["csrfField"] = context.csrf.hiddenField()
             data["csrfMeta"] = context.csrf.metaTag()
         }
-        guard let html = library.render(data, withTemplate: name) else {
+        guard let html = library.render(TemplateValues(data), withTemplate: name) else {
             context.logger.error("Rampart template not found", metadata: ["rampart.template": .string(name)])
             throw HTTPError(.internalServerError)
         }
         return HTMLResponse(html: html)
     }
 
+    /// Renders like ``render(_:_:context:)``, keeping the result for the next request with the
+    /// same `cacheKey`: the template runs once, and each response gets the kept text with its
+    /// own `cspNonce` and fresh masked tokens in `csrfField` and `csrfMeta` filled in (no two
+    /// responses share a token or a nonce).
+    ///
+    /// **`cacheKey` must change whenever anything in `values` changes**: the user it shows, any
+    /// message, the data listed. Two requests with one key get the same page apart from the
+    /// per-request values. Keep request-specific secrets out of `values` (use `csrfField`,
+    /// `csrfMeta` and `cspNonce`, which are filled in per response). At most 1,024 pages are
+    /// kept; past that the cache starts over.
+    /// - Throws: `HTTPError(.internalServerError)` for an unknown template name.
+    public func render(_ name: String, _ values: [String: any Sendable], context: some RampartRequestContext, cacheKey: String) throws -> HTMLResponse {
+        let key = name + "\u{0}" + cacheKey
+        let kept: KeptRendering
+        if let found = renderings.lookup(key) {
+            kept = found
+        } else {
+            var data: [String: Any] = values
+            data["cspNonce"] = KeptRendering.Slot.nonce.markup
+            data["csrfField"] = KeptRendering.Slot.csrfField.markup
+            data["csrfMeta"] = KeptRendering.Slot.csrfMeta.markup
+            guard let html = library.render(TemplateValues(data), withTemplate: name) else {
+                context.logger.error("Rampart template not found", metadata: ["rampart.template": .string(name)])
+                throw HTTPError(.internalServerError)
+            }
+            kept = KeptRendering(html)
+            renderings.insert(key, kept)
+        }
+        let nonce = context.security.cspNonce?.value ?? ""
+        let hasCSRF = context.security.csrfState != nil
+        return HTMLResponse(html: kept.fill { slot in
+            switch slot {
+            case .nonce: nonce
+            case .csrfField: hasCSRF ? context.csrf.hiddenField().html : ""
+            case .csrfMeta: hasCSRF ? context.csrf.metaTag().html : ""
+            }
+        })
+    }
+
     /// Renders without a request (tests, e-mails); no nonce or CSRF values are added.
     public func render(_ name: String, _ values: [String: any Sendable]) -> String? {
-        library.render(values as [String: Any], withTemplate: name)
+        library.render(TemplateValues(values), withTemplate: name)
     }
 
     static func registerContentTypes() {
@@ -95,6 +140,90 @@ public struct SafeTemplates: Sendable {
     }
 }
 
+/// A rendered page kept for reuse: its text split around the per-request slots.
+///
+/// A slot is written into the page as private-use characters around the per-process random
+/// key of ``MarkupSentinel`` and the slot's number; untrusted text can never contain them,
+/// because the escaper removes U+E000 to U+E007 from it.
+struct KeptRendering: Sendable {
+    enum Slot: UInt8, Sendable {
+        case nonce = 0x30, csrfField = 0x31, csrfMeta = 0x32
+
+        var marker: String { "\u{E004}" + MarkupSentinel.key + String(UnicodeScalar(rawValue)) + "\u{E005}" }
+        var markup: Markup { Markup(unsafeRaw: marker) }
+    }
+
+    let segments: [[UInt8]]
+    let slots: [Slot]
+
+    init(_ html: String) {
+        var segments: [[UInt8]] = []
+        var slots: [Slot] = []
+        let bytes = Array(html.utf8)
+        let prefix = Array(("\u{E004}" + MarkupSentinel.key).utf8)
+        let suffix = Array("\u{E005}".utf8)
+        var start = 0, i = 0
+        while i < bytes.count {
+            if bytes[i] == MarkupSentinel.markerLead, bytes[i...].starts(with: prefix), i + prefix.count + 1 + suffix.count <= bytes.count,
+               let slot = Slot(rawValue: bytes[i + prefix.count]), bytes[(i + prefix.count + 1)...].starts(with: suffix) {
+                segments.append(Array(bytes[start..<i]))
+                slots.append(slot)
+                i += prefix.count + 1 + suffix.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        segments.append(Array(bytes[start...]))
+        self.segments = segments
+        self.slots = slots
+    }
+
+    /// The page with each slot's value for this response.
+    func fill(_ value: (Slot) -> String) -> String {
+        var values = slots.map(value)
+        let length = segments.reduce(0) { $0 + $1.count } + values.reduce(0) { $0 + $1.utf8.count }
+        return String(unsafeUninitializedCapacity: length) { out in
+            var o = 0
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(from: bytes)
+                o += bytes.count
+            }
+            for (index, segment) in segments.enumerated() {
+                segment.withUnsafeBytes(put)
+                if index < values.count { values[index].withUTF8 { put(UnsafeRawBufferPointer($0)) } }
+            }
+            return o
+        }
+    }
+}
+
+/// Kept renderings by page and key, bounded.
+final class RenderingCache: Sendable {
+    let capacity: Int
+    private let pages = Mutex<[String: KeptRendering]>([:])
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func lookup(_ key: String) -> KeptRendering? { pages.withLock { $0[key] } }
+
+    func insert(_ key: String, _ page: KeptRendering) {
+        pages.withLock { pages in
+            if pages.count >= capacity { pages.removeAll(keepingCapacity: true) }
+            pages[key] = page
+        }
+    }
+}
+
+/// A page's top-level values. swift-mustache finds a name by casting each object on its context
+/// stack to `MustacheParent`; for a `Dictionary` that is a conditional conformance, resolved at
+/// run time on every lookup, and for this class a cached one.
+final class TemplateValues: MustacheParent {
+    let values: [String: Any]
+    init(_ values: [String: Any]) { self.values = values }
+    func child(named name: String) -> Any? { values[name] }
+}
+
 /// How `Markup` crosses swift-mustache, whose escaping hook sees only text: a `Markup` value
 /// renders wrapped in private-use characters and a per-process random key, and the escaper passes exactly
 /// those spans through. Input cannot forge a span without the 128-bit key, and stray
@@ -105,7 +234,8 @@ enum MarkupSentinel {
     static let close = "\u{E002}" + key + "\u{E003}"
     static let openBytes = Array(open.utf8)
     static let closeBytes = Array(close.utf8)
-    /// U+E000 to U+E003 are `EE 80 80` to `EE 80 83` in UTF-8; ordinary text rarely holds `EE`.
+    /// U+E000 to U+E007 (spans and slots) are `EE 80 80` to `EE 80 87` in UTF-8; ordinary text
+    /// rarely holds `EE`.
     static let markerLead: UInt8 = 0xEE
 
     static func wrap(_ html: String) -> String { open + html + close }
@@ -147,10 +277,10 @@ enum MarkupSentinel {
         return out
     }
 
-    /// The text without U+E000 to U+E003, so stray markers can never pair up later.
+    /// The text without U+E000 to U+E007, so stray span or slot markers can never pair up later.
     static func removeMarkerCharacters(_ text: Substring) -> String {
         guard text.utf8.contains(markerLead) else { return String(text) }
-        return String(String.UnicodeScalarView(text.unicodeScalars.filter { !(0xE000...0xE003).contains($0.value) }))
+        return String(String.UnicodeScalarView(text.unicodeScalars.filter { !(0xE000...0xE007).contains($0.value) }))
     }
 
     static func strip(_ text: String) -> String {
@@ -167,14 +297,14 @@ enum MarkupSentinel {
         }
     }
 
-    /// The text without U+E000 to U+E003, so stray markers can never pair up later.
+    /// The text without U+E000 to U+E007, so stray span or slot markers can never pair up later.
     static func removeMarkerCharacters(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
         guard bytes.contains(markerLead) else { return String(decoding: bytes, as: UTF8.self) }
         var kept: [UInt8] = []
         kept.reserveCapacity(bytes.count)
         var i = bytes.startIndex
         while i < bytes.endIndex {
-            if bytes[i] == markerLead, i + 2 < bytes.endIndex, bytes[i + 1] == 0x80, (0x80...0x83).contains(bytes[i + 2]) {
+            if bytes[i] == markerLead, i + 2 < bytes.endIndex, bytes[i + 1] == 0x80, (0x80...0x87).contains(bytes[i + 2]) {
                 i += 3
                 continue
             }

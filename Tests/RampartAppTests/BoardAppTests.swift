@@ -63,6 +63,18 @@ struct BoardAppTests {
             #expect(home.contains("second post"))
             #expect(home.contains("first &lt;b&gt;post&lt;/b&gt;"))
             #expect(home.ranges(of: "<li class=\"comment\"").count == 2)
+            // The kept home page is per user: another user sees their own name, never ada's.
+            var bob = Visitor(client)
+            try await bob.register("bob")
+            try await bob.get("/")
+            #expect(bob.lastPage.contains("id=\"nav-profile\">bob</a>"))
+            #expect(!bob.lastPage.contains(">ada</a>"))
+            try await writer.get("/")
+            #expect(writer.lastPage.contains("id=\"nav-profile\">ada</a>"))
+            // A flash message is shown once, then the kept page comes back.
+            #expect(try await bob.post("/comments", [("body", "from bob")]).status == .seeOther)
+            try await bob.get("/")
+            #expect(bob.lastPage.contains("from bob"))
         }
     }
 

@@ -35,6 +35,7 @@ struct SafeTemplatesTests {
         """,
         "footer": "<footer>{{body}}</footer>",
         "form": "<script nonce=\"{{cspNonce}}\">1</script><form method=\"post\">{{csrfField}}</form>{{csrfMeta}}",
+        "kept": "<p>{{name}}</p><script nonce=\"{{cspNonce}}\">1</script><form>{{csrfField}}</form><form>{{csrfField}}</form>{{csrfMeta}}",
     ])
 
     @Test("values are escaped by bytes, URLs filtered, Markup passed through, triple-mustache text escaped")
@@ -58,6 +59,44 @@ struct SafeTemplatesTests {
     func forgedMarker() throws {
         let html = try #require(Self.templates.render("footer", ["body": "\u{E000}x\u{E001}<script>\u{E002}x\u{E003}"]))
         #expect(html == "<footer>x&lt;script&gt;x</footer>")
+    }
+
+    @Test("slot markers in input are removed too: no value can become a per-request slot")
+    func forgedSlot() throws {
+        let html = try #require(Self.templates.render("footer", ["body": "a\u{E004}b\u{E005}c\u{E006}\u{E007}<"]))
+        #expect(html == "<footer>abc&lt;</footer>")
+    }
+
+    @Test("a kept rendering is reused with a fresh nonce and fresh tokens in every response; the key decides the content")
+    func keptRendering() async throws {
+        let router = Router(context: BasicRampartRequestContext.self)
+        router.add(middleware: try SecurityHeadersMiddleware(transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)))
+        router.add(middleware: SessionMiddleware(manager: SessionManager(configuration: try SessionConfiguration(backend: .store(InMemorySessionStore())), keyRing: try KeyRing(current: .generate()))))
+        router.add(middleware: CSRFMiddleware(configuration: try CSRFConfiguration()))
+        router.get("/kept") { request, context in
+            let name = request.uri.queryParameters["name"].map(String.init) ?? "?"
+            return try Self.templates.render("kept", ["name": name], context: context, cacheKey: name)
+        }
+        try await Application(router: router).test(.router) { client in
+            var nonces = Set<String>(), tokens = Set<String>()
+            for _ in 0..<3 {
+                let response = try await client.execute(uri: "/kept?name=%3Cb%3Eada", method: .get)
+                let body = String(buffer: response.body)
+                let csp = try #require(response.headers[.contentSecurityPolicy])
+                let nonce = String(csp[try #require(csp.firstRange(of: "'nonce-")).upperBound...].prefix { $0 != "'" })
+                nonces.insert(nonce)
+                #expect(body.hasPrefix("<p>&lt;b&gt;ada</p><script nonce=\"\(nonce)\">1</script><form><input type=\"hidden\" name=\"_csrf\" value=\""))
+                #expect(!body.unicodeScalars.contains { (0xE000...0xE007).contains($0.value) })
+                for range in body.ranges(of: "value=\"") { tokens.insert(String(body[range.upperBound...].prefix { $0 != "\"" })) }
+                for range in body.ranges(of: "content=\"") { tokens.insert(String(body[range.upperBound...].prefix { $0 != "\"" })) }
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
+            #expect(nonces.count == 3)
+            // Two fields and a meta tag per page, each token fresh.
+            #expect(tokens.count == 9)
+            let other = String(buffer: try await client.execute(uri: "/kept?name=bob", method: .get).body)
+            #expect(other.hasPrefix("<p>bob</p>"))
+        }
     }
 
     @Test("every render gets the nonce and the CSRF field and meta tag")

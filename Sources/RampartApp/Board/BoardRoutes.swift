@@ -52,60 +52,28 @@ struct Board: Sendable {
 
     /// Renders a page: its template inside the header and footer partials.
     ///
-    /// The parts every page shares and that depend on who is asking (the navigation with its
-    /// log-out form, the flash and problem notices) are built as ``Markup`` in code, which
-    /// escapes every interpolated value; the templates then look up a handful of variables per
-    /// page instead of twenty (swift-mustache resolves each lookup with run-time casts).
+    /// - Parameter cacheKey: Set when the page is a function of this key alone (apart from the
+    ///   nonce and CSRF tokens, filled in per response); it is ignored while a flash message
+    ///   is shown.
     func page(_ name: String, title: String, _ values: [String: any Sendable] = [:], status: HTTPResponse.Status = .ok,
-              user: User?, context: AppRequestContext) async throws -> HTMLResponse {
+              user: User?, context: AppRequestContext, cacheKey: String? = nil) async throws -> HTMLResponse {
         var values = values
         values["title"] = title
-        values["nav"] = Self.navigation(user, csrf: context.csrf)
+        if let user { values["currentUser"] = ["username": user.username, "isAdmin": user.isAdmin] as [String: any Sendable] }
         let session = try await context.session
         let flash = session[.flash]
-        if flash != nil { session[.flash] = nil }
-        values["notices"] = Self.notices(flash: flash, problem: values["problem"] as? String)
-        if name == "home" { values["compose"] = Self.composeForm(user, csrf: context.csrf) }
-        var response = try templates.render(name, values, context: context)
+        if let flash {
+            values["flash"] = flash
+            session[.flash] = nil
+        }
+        var response: HTMLResponse
+        if let cacheKey, flash == nil {
+            response = try templates.render(name, values, context: context, cacheKey: cacheKey)
+        } else {
+            response = try templates.render(name, values, context: context)
+        }
         response.status = status
         return response
-    }
-
-    /// The navigation of a visitor who is not logged in (error pages use it too).
-    static let anonymousNavigation: Markup = """
-        <a href="/login" id="nav-login">Log in</a>
-        <a href="/register" id="nav-register">Register</a>
-        """
-
-    static func navigation(_ user: User?, csrf: CSRFHelpers) -> Markup {
-        guard let user else { return anonymousNavigation }
-        let admin: Markup = user.isAdmin ? "<a href=\"/admin/csp-reports\">CSP reports</a>" : ""
-        return """
-        <a href="/profile" id="nav-profile">\(user.username)</a>
-        \(admin)
-        <form class="inline" method="post" action="/logout">\(csrf.hiddenField())<button type="submit" id="logout">Log out</button></form>
-        """
-    }
-
-    static func notices(flash: String?, problem: String?) -> Markup {
-        var out: Markup = ""
-        if let flash { out = out + "<p class=\"flash\" role=\"status\">\(flash)</p>" }
-        if let problem { out = out + "<p class=\"problem\" role=\"alert\">\(problem)</p>" }
-        return out
-    }
-
-    static func composeForm(_ user: User?, csrf: CSRFHelpers) -> Markup {
-        guard user != nil else { return "<p><a href=\"/login\">Log in</a> or <a href=\"/register\">register</a> to comment.</p>" }
-        return """
-        <section class="compose">
-        <form method="post" action="/comments">
-        \(csrf.hiddenField())
-        <label for="body">Say something (links welcome)</label>
-        <textarea id="body" name="body" rows="3" maxlength="2000" required></textarea>
-        <button type="submit" id="post-comment">Post</button>
-        </form>
-        </section>
-        """
     }
 
     static func redirect(_ location: String) -> Response {
@@ -220,13 +188,29 @@ struct Board: Sendable {
         let user = try await currentUser(context)
         let query = request.formQueryValue("q").map { String($0.prefix(200)) } ?? ""
         let comments = try await repository.comments(containing: query.isEmpty ? nil : query, limit: 50)
+        // Without a search, the page is a function of who is asking and which comments exist:
+        // it is rendered once per such state and reused (each response gets its own nonce and
+        // tokens). A search is rendered every time.
+        let cacheKey = query.isEmpty ? Self.homeCacheKey(user: user, comments: comments) : nil
         return try await page("home", title: query.isEmpty ? "Home" : "Search: \(query)", [
             "q": query,
             "hasQuery": !query.isEmpty,
             "resultCount": comments.count,
             "hasComments": !comments.isEmpty,
             "commentList": renderedComments(comments),
-        ], user: user, context: context)
+        ], user: user, context: context, cacheKey: cacheKey)
+    }
+
+    /// What the home page without a search shows: the user (id, name, admin flag) and the ids of
+    /// the comments listed (a comment never changes, and a deleted one drops out of the list).
+    static func homeCacheKey(user: User?, comments: [Comment]) -> String {
+        var key = user.map { "u:\($0.id):\($0.username):\($0.isAdmin)" } ?? "anonymous"
+        key.reserveCapacity(key.utf8.count + comments.count * 8)
+        for comment in comments {
+            key += ","
+            key += String(comment.id)
+        }
+        return key
     }
 
     /// The comments as HTML, each rendered once through the `comment` template and kept: a

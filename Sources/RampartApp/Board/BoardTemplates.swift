@@ -1,8 +1,8 @@
 /// The message board's Mustache templates, checked and loaded by `SafeTemplates` at startup.
 ///
 /// Every `{{value}}` is escaped as UTF-8 bytes; values in URL attributes go through `SafeURL`;
-/// `csrfField`, `csrfMeta`, `oneTimeField`, `nav`, `notices`, `compose` and `commentList` are
-/// `Markup` (built by escaping interpolation or by the `comment` template). Scripts carry the request's nonce;
+/// `csrfField`, `csrfMeta`, `oneTimeField` and `commentList` (each comment rendered once through
+/// the `comment` template) are `Markup`. Scripts carry the request's nonce;
 /// there are no inline event handlers or style attributes, and every form works without
 /// JavaScript.
 enum BoardTemplates {
@@ -32,11 +32,20 @@ enum BoardTemplates {
     <header class="top">
     <a class="brand" href="/">Rampart board</a>
     <nav>
-    {{nav}}
+    {{#currentUser}}
+    <a href="/profile" id="nav-profile">{{username}}</a>
+    {{#isAdmin}}<a href="/admin/csp-reports">CSP reports</a>{{/isAdmin}}
+    <form class="inline" method="post" action="/logout">{{csrfField}}<button type="submit" id="logout">Log out</button></form>
+    {{/currentUser}}
+    {{^currentUser}}
+    <a href="/login" id="nav-login">Log in</a>
+    <a href="/register" id="nav-register">Register</a>
+    {{/currentUser}}
     </nav>
     </header>
     <main>
-    {{notices}}
+    {{#flash}}<p class="flash" role="status">{{flash}}</p>{{/flash}}
+    {{#problem}}<p class="problem" role="alert">{{problem}}</p>{{/problem}}
 
     """
 
@@ -63,7 +72,17 @@ enum BoardTemplates {
     </form>
     {{#hasQuery}}<p class="results" id="search-echo">Results for “{{q}}”: {{resultCount}}</p>{{/hasQuery}}
     </section>
-    {{compose}}
+    {{#currentUser}}
+    <section class="compose">
+    <form method="post" action="/comments">
+    {{csrfField}}
+    <label for="body">Say something (links welcome)</label>
+    <textarea id="body" name="body" rows="3" maxlength="2000" required></textarea>
+    <button type="submit" id="post-comment">Post</button>
+    </form>
+    </section>
+    {{/currentUser}}
+    {{^currentUser}}<p><a href="/login">Log in</a> or <a href="/register">register</a> to comment.</p>{{/currentUser}}
     <section class="comments">
     <h2>Latest comments</h2>
     <ol class="comment-list">

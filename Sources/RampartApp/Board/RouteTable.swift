@@ -170,7 +170,6 @@ struct ErrorPagesMiddleware: RouterMiddleware {
                 "title": "\(status.code) \(status.reasonPhrase)",
                 "status": "\(status.code) \(status.reasonPhrase)",
                 "message": message,
-                "nav": Board.anonymousNavigation,
                 "cspNonce": context.security.cspNonce?.value ?? "",
             ]) ?? "\(status.code) \(status.reasonPhrase)"
         }
