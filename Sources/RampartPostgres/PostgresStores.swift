@@ -28,14 +28,53 @@ public final class PostgresSessionStore: SessionStore {
 
     public func load(_ key: SessionStoreKey) async throws -> SessionRecord? {
         try await database.perform { [logger] client in
-            let rows = try await client.query("""
-                SELECT user_id, "values"::text, created_at, last_seen_at FROM rampart_sessions WHERE key = \(key.rawValue)
-                """, logger: logger)
-            for try await (user, values, createdAt, lastSeenAt) in rows.decode((String?, String, Int64, Int64).self) {
+            for try await (user, values, createdAt, lastSeenAt) in try await client.execute(LoadSession(key: key.rawValue), logger: logger) {
                 return SessionRecord(userID: user, values: try SessionValueCoding.decode(Data(values.utf8)), createdAt: createdAt, lastSeenAt: lastSeenAt)
             }
             return nil
         }
+    }
+
+    /// The two statements of every logged-in request, prepared once per connection (no parse or
+    /// plan per request).
+    struct LoadSession: PostgresPreparedStatement {
+        static let sql = #"SELECT user_id, "values"::text, created_at, last_seen_at FROM rampart_sessions WHERE key = $1"#
+        typealias Row = (String?, String, Int64, Int64)
+        let key: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            bindings.append(key)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    struct UpdateSession: PostgresPreparedStatement {
+        static let sql = #"""
+            UPDATE rampart_sessions SET "values" = ("values" - $1::text[]) || $2::jsonb,
+                last_seen_at = GREATEST(last_seen_at, $3), expires_at = GREATEST(expires_at, $4)
+            WHERE key = $5 RETURNING 1
+            """#
+        typealias Row = Int32
+        let removed: [String]
+        let changes: String
+        let lastSeenAt: Int64
+        let expiresAt: Int64
+        let key: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 5)
+            bindings.append(removed)
+            bindings.append(changes)
+            bindings.append(lastSeenAt)
+            bindings.append(expiresAt)
+            bindings.append(key)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int32.self) }
     }
 
     @discardableResult
@@ -56,12 +95,11 @@ public final class PostgresSessionStore: SessionStore {
         case .update(let changes, let lastSeenAt, let expiresAt):
             let removed = changes.filter { $0.value == nil }.map(\.key).sorted()
             let set = String(decoding: try SessionValueCoding.encode(changes.compactMapValues { $0 }), as: UTF8.self)
+            let statement = UpdateSession(removed: removed, changes: set, lastSeenAt: lastSeenAt, expiresAt: expiresAt, key: key.rawValue)
             return try await database.perform { [logger] client in
-                try await count(client.query("""
-                    UPDATE rampart_sessions SET "values" = ("values" - \(removed)::text[]) || \(set)::jsonb,
-                        last_seen_at = GREATEST(last_seen_at, \(lastSeenAt)), expires_at = GREATEST(expires_at, \(expiresAt))
-                    WHERE key = \(key.rawValue) RETURNING 1
-                    """, logger: logger)) == 1
+                var updated = 0
+                for try await _ in try await client.execute(statement, logger: logger) { updated += 1 }
+                return updated == 1
             }
         }
     }

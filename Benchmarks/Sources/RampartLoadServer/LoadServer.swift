@@ -7,7 +7,10 @@
 //            context.csrf.hiddenField() as its HTML (the first response sets the session cookie)
 //   board    the reference app, as `rampart serve` runs it (SQLite in --data-dir)
 //   static   Hummingbird's own ContentSecurityMiddleware (./load/headers.sh)
+//   static-set  Rampart's header set prepared once and appended with no per-request work: the
+//            floor for sending these headers
 import ArgumentParser
+import HTTPTypes
 import Hummingbird
 import Logging
 import Rampart
@@ -44,6 +47,11 @@ struct LoadServer: AsyncParsableCommand {
         case "static":
             router.add(middleware: ContentSecurityMiddleware())
             router.get("/") { _, _ in "hello" }
+        case "static-set":
+            // The floor for sending Rampart's header set: the same fields, prepared once and
+            // appended, with a fixed CSP of the same length and no per-request work at all.
+            router.add(middleware: StaticFieldsMiddleware(fields: try Self.staticSet()))
+            router.get("/") { _, _ in "hello" }
         case "headers", "rampart":
             router.add(middleware: try SecurityHeadersMiddleware(headers: .strict, transport: transport))
             router.get("/") { _, _ in "hello" }
@@ -61,5 +69,22 @@ struct LoadServer: AsyncParsableCommand {
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
         try await app.runService()
+    }
+
+    static func staticSet() throws -> HTTPFields {
+        let rendered = try SecurityHeaders.strict.rendered()
+        var fields = rendered.fixedFields
+        fields.append(HTTPField(name: .contentSecurityPolicy, value: SecurityHeaders.strictContentSecurityPolicy.headerValue(nonce: CSPNonce(), isSecure: false)))
+        return fields
+    }
+}
+
+/// Appends prepared fields to every response, as Hummingbird's own ContentSecurityMiddleware does.
+struct StaticFieldsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let fields: HTTPFields
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers.append(contentsOf: fields)
+        return response
     }
 }

@@ -1,6 +1,8 @@
 // What one logged-in request costs the session store: load the row, then save an update (the
 // SessionMiddleware's work), plus marking a one-time token used. Memory (the floor), embedded
-// SQLite and PostgreSQL on loopback, measured in the same run; figures are ratios to SQLite.
+// SQLite without and with its in-process cache, and PostgreSQL on loopback, measured in the same
+// run; figures are ratios to the uncached SQLite store. Set ROUNDS (default 3) to repeat the
+// whole table; each round's ratios are printed, then the medians.
 //
 //   RAMPART_TEST_POSTGRES_URL='postgres://rampart:rampart@127.0.0.1:5432/rampart_test?sslmode=disable' \
 //     swift run -c release StoreBenchmark
@@ -64,9 +66,11 @@ var logger = Logger(label: "rampart.bench")
 logger.logLevel = .error
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-store-bench-\(UUID().uuidString)").path
 let sqlite = try RampartDatabase(path: folder + "/bench.sqlite")
+let cachedSQLite = SQLiteSessionStore(database: sqlite)
 var backends: [(String, any SessionStore, any UsedTokenStore)] = [
     ("memory", InMemorySessionStore(), InMemoryUsedTokenStore()),
-    ("SQLite (WAL, file)", SQLiteSessionStore(database: sqlite), SQLiteUsedTokenStore(database: sqlite)),
+    ("SQLite, uncached", SQLiteSessionStore(database: sqlite, cache: .off), SQLiteUsedTokenStore(database: sqlite)),
+    ("SQLite, cached", cachedSQLite, SQLiteUsedTokenStore(database: sqlite)),
 ]
 if let url = ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_URL"] {
     let admin = try RampartPostgresDatabase(url: url, maximumConnections: 1, logger: logger)
@@ -78,24 +82,61 @@ if let url = ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_URL"] {
     Task { try? await postgres.run() }
     try await postgres.migrate()
     backends.append(("PostgreSQL (loopback)", PostgresSessionStore(database: postgres, logger: logger), PostgresUsedTokenStore(database: postgres, logger: logger)))
+    // The floor under the PostgreSQL figures: one round trip of SELECT 1, bare and under the
+    // store's deadline (what every store operation pays).
+    for (label, viaDeadline) in [("SELECT 1, bare", false), ("SELECT 1, under the deadline", true)] {
+        let started = ContinuousClock.now
+        for _ in 0..<2000 {
+            if viaDeadline {
+                _ = try await postgres.perform { client in try await client.query("SELECT 1", logger: logger).collect() }
+            } else {
+                _ = try await postgres.client.query("SELECT 1", logger: logger).collect()
+            }
+        }
+        print("PostgreSQL \(label): \(Int(2000 / (ContinuousClock.now - started).seconds)) per s (1 task)")
+    }
 } else {
     print("RAMPART_TEST_POSTGRES_URL is unset: PostgreSQL is skipped")
 }
 
-print("\(iterations) operations per row; ratios are to SQLite in this run")
-print("store                    session req/s (1 task)  session req/s (\(concurrency) tasks)  tokens/s (1)  tokens/s (\(concurrency))")
-var results: [(String, [Double])] = []
-for (name, sessions, tokens) in backends {
-    let figures = [
-        try await sessionRequests(sessions, tasks: 1),
-        try await sessionRequests(sessions, tasks: concurrency),
-        try await tokenUses(tokens, tasks: 1),
-        try await tokenUses(tokens, tasks: concurrency),
-    ]
-    results.append((name, figures))
+let rounds = Int(ProcessInfo.processInfo.environment["ROUNDS"] ?? "") ?? 3
+print("\(iterations) operations per figure, \(rounds) rounds; ratios are to the uncached SQLite store in the same round")
+print("store                 session req/s (1 task)   session req/s (\(concurrency) tasks)   tokens/s (1)        tokens/s (\(concurrency))")
+var ratios: [String: [[Double]]] = [:]
+var absolute: [String: [[Double]]] = [:]
+for round in 1...rounds {
+    var results: [(String, [Double])] = []
+    for (name, sessions, tokens) in backends {
+        let figures = [
+            try await sessionRequests(sessions, tasks: 1),
+            try await sessionRequests(sessions, tasks: concurrency),
+            try await tokenUses(tokens, tasks: 1),
+            try await tokenUses(tokens, tasks: concurrency),
+        ]
+        results.append((name, figures))
+    }
+    let baseline = results.first { $0.0 == "SQLite, uncached" }!.1
+    print("round \(round)")
+    for (name, figures) in results {
+        let cells = zip(figures, baseline).map { String(format: "%9.0f (%5.2f×)", $0, $0 / $1) }
+        print("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0) + cells.joined(separator: "   "))
+        ratios[name, default: []].append(zip(figures, baseline).map { $0 / $1 })
+        absolute[name, default: []].append(figures)
+    }
 }
-let baseline = results.first { $0.0.hasPrefix("SQLite") }!.1
-for (name, figures) in results {
-    let cells = zip(figures, baseline).map { String(format: "%9.0f (%5.2f×)", $0, $0 / $1) }
-    print(name.padding(toLength: 25, withPad: " ", startingAt: 0) + cells.joined(separator: "   "))
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+print("median over \(rounds) rounds (range of the ratio)")
+for (name, _, _) in backends {
+    let perRound = ratios[name]!
+    let cells = (0..<4).map { column -> String in
+        let r = perRound.map { $0[column] }
+        return String(format: "%9.0f (%5.2f×, %4.2f–%4.2f)", median(absolute[name]!.map { $0[column] }), median(r), r.min()!, r.max()!)
+    }
+    print("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0) + cells.joined(separator: "  "))
+}
+if let statistics = cachedSQLite.cacheStatistics {
+    print("SQLite session cache at the end: \(statistics.entries) records, \(statistics.bytes) bytes, \(statistics.hits) hits, \(statistics.misses) misses, \(statistics.evictions) evictions (limits: \(SessionCacheLimits.standard.entries) records, \(SessionCacheLimits.standard.bytes) bytes)")
 }
