@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Load comparison in ONE invocation, alternating rounds:
 #   bare         Hummingbird GET / -> "hello"                         (RampartLoadServer --mode bare)
+#   static floor the same with Rampart's header set prepared once and    (--mode static-set)
+#                appended: what sending these bytes costs, with no per-request work (context)
 #   headers      the same behind SecurityHeadersMiddleware(.strict)    (--mode headers)
 #   stack        headers + sessions (SQLite) + CSRF, an HTML page      (--mode stack), with its cookie
 #   board        the reference board's home page, seeded               (--mode board), without and with
@@ -52,14 +54,15 @@ bench_build
 bench_flask_venv
 
 declare -A PORT
-for name in bare headers stack board flask; do
+for name in bare static_set headers stack board flask; do
     while :; do
         port="$(bench_free_port)"
-        [[ " ${PORT[*]:-} " == *" $port "* ]] || break   # five different ports
+        [[ " ${PORT[*]:-} " == *" $port "* ]] || break   # all different ports
     done
     PORT[$name]="$port"
 done
 URL_bare="http://127.0.0.1:${PORT[bare]}/"
+URL_static_set="http://127.0.0.1:${PORT[static_set]}/"
 URL_headers="http://127.0.0.1:${PORT[headers]}/"
 URL_stack="http://127.0.0.1:${PORT[stack]}/"
 URL_board="http://127.0.0.1:${PORT[board]}/"
@@ -67,17 +70,19 @@ URL_flask="http://127.0.0.1:${PORT[flask]}/"
 
 mkdir -p "$WORK/stack-data" "$WORK/board-data"
 bench_start bare "$LOAD_SERVER_BIN" --mode bare --port "${PORT[bare]}"
+bench_start static_set "$LOAD_SERVER_BIN" --mode static-set --port "${PORT[static_set]}"
 bench_start headers "$LOAD_SERVER_BIN" --mode headers --port "${PORT[headers]}"
 bench_start stack "$LOAD_SERVER_BIN" --mode stack --port "${PORT[stack]}" --data-dir "$WORK/stack-data"
 bench_start board "$LOAD_SERVER_BIN" --mode board --port "${PORT[board]}" --data-dir "$WORK/board-data"
 bench_start_flask flask "${PORT[flask]}"
 
 bench_wait_ready bare "$URL_bare"
+bench_wait_ready static_set "$URL_static_set"
 bench_wait_ready headers "$URL_headers"
 bench_wait_ready stack "$URL_stack"
 bench_wait_ready board "${URL_board}healthz"
 bench_wait_ready flask "$URL_flask"
-bench_log "servers up: bare :${PORT[bare]}, headers :${PORT[headers]}, stack :${PORT[stack]}, board :${PORT[board]}, flask :${PORT[flask]}"
+bench_log "servers up: bare :${PORT[bare]}, static :${PORT[static_set]}, headers :${PORT[headers]}, stack :${PORT[stack]}, board :${PORT[board]}, flask :${PORT[flask]}"
 
 # --- Cookies and seeding ----------------------------------------------------------------------
 COOKIE_stack="$(python3 "$SEED" cookie --base "${URL_stack%/}")"
@@ -87,13 +92,13 @@ bench_log "seeding the Flask peer with $COMMENTS comments…"
 COOKIE_flask="$(python3 "$SEED" flask --base "${URL_flask%/}" --comments "$COMMENTS")"
 
 # What each target is: name, URL, cookie.
-TARGET_NAMES=(bare headers stack board board_cookie flask flask_cookie)
+TARGET_NAMES=(bare static_set headers stack board board_cookie flask flask_cookie)
 declare -A TARGET_URL=(
-    [bare]="$URL_bare" [headers]="$URL_headers" [stack]="$URL_stack"
+    [bare]="$URL_bare" [static_set]="$URL_static_set" [headers]="$URL_headers" [stack]="$URL_stack"
     [board]="$URL_board" [board_cookie]="$URL_board" [flask]="$URL_flask" [flask_cookie]="$URL_flask"
 )
 declare -A TARGET_COOKIE=(
-    [bare]="" [headers]="" [stack]="$COOKIE_stack"
+    [bare]="" [static_set]="" [headers]="" [stack]="$COOKIE_stack"
     [board]="" [board_cookie]="$COOKIE_board" [flask]="" [flask_cookie]="$COOKIE_flask"
 )
 
@@ -101,7 +106,7 @@ declare -A TARGET_COOKIE=(
 # cookies sign in and the anonymous runs are anonymous.
 check_targets() {
     local name
-    for name in bare headers stack; do bench_page_check "$name" "${TARGET_URL[$name]}" "${TARGET_COOKIE[$name]}" 0 ""; done
+    for name in bare static_set headers stack; do bench_page_check "$name" "${TARGET_URL[$name]}" "${TARGET_COOKIE[$name]}" 0 ""; done
     bench_page_check board "$URL_board" "" "$MIN_SHOWN" 0
     bench_page_check board+cookie "$URL_board" "$COOKIE_board" "$MIN_SHOWN" 1
     bench_page_check flask "$URL_flask" "" "$MIN_SHOWN" 0

@@ -15,6 +15,7 @@ import sys
 
 TARGETS = [
     ("bare", "bare"),
+    ("static_set", "static floor"),
     ("headers", "headers"),
     ("stack", "stack"),
     ("board", "board"),
@@ -23,6 +24,14 @@ TARGETS = [
     ("flask_cookie", "flask+cookie"),
 ]
 LABELS = dict(TARGETS)
+
+# Context, not goals: what merely sending the header set costs (the same fields prepared once
+# and appended, no per-request work), and Rampart's per-request work on top of that floor.
+CONTEXT = [
+    ("static floor / bare (req/s)", "static_set", "bare", "rps"),
+    ("headers / static floor (req/s)", "headers", "static_set", "rps"),
+    ("stack / static floor (req/s)", "stack", "static_set", "rps"),
+]
 
 # (label, numerator, denominator, metric, comparison, goal)
 RATIOS = [
@@ -107,6 +116,14 @@ def summary(path):
         failed += not ok
         symbol = "≥" if comparison == ">=" else "≤"
         print(f"{label:<34} {median:>8.3f} {'(' + f'{low:.3f}–{high:.3f}' + ')':<18} {symbol} {goal:<6g} {'PASS' if ok else 'FAIL'}")
+
+    print(f"\n{'context (no goal)':<34} {'median':>8} {'(range)':<18}")
+    for label, top, bottom, metric in CONTEXT:
+        values = [rounds[n][top][metric] / rounds[n][bottom][metric]
+                  for n in numbers if top in rounds[n] and bottom in rounds[n] and rounds[n][bottom][metric] > 0]
+        if values:
+            median, low, high = spread(values)
+            print(f"{label:<34} {median:>8.3f} {'(' + f'{low:.3f}–{high:.3f}' + ')':<18}")
 
     bad = [(n, key, rounds[n][key]) for n in numbers for key, _ in TARGETS
            if key in rounds[n] and rounds[n][key]["non2xx"] > 0]

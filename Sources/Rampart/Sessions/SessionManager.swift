@@ -158,7 +158,7 @@ public struct SessionManager: Sendable {
     public func identify(_ fields: HTTPFields) -> Identification {
         let now = clock.now()
         func fresh(_ outcome: LoadOutcome, stale: Bool = false) -> Identification {
-            var session = Session(id: nil, record: SessionRecord(userID: nil, values: [:], createdAt: now, lastSeenAt: now), secrets: csrfSecrets)
+            var session = self.fresh(now: now)
             session.cookieIsStale = stale
             return Identification(id: nil, namesStoredSession: false, outcome: outcome, session: session)
         }
@@ -195,7 +195,7 @@ public struct SessionManager: Sendable {
                 return fresh(.refused(.malformed))
             case .success(let (id, isStored)?):
                 guard isStored else {
-                    let session = Session(id: id, record: SessionRecord(userID: nil, values: [:], createdAt: now, lastSeenAt: now), secrets: csrfSecrets)
+                    let session = Session(id: id, record: self.fresh(now: now).record, secrets: csrfSecrets)
                     return Identification(id: id, namesStoredSession: false, outcome: .anonymous, session: session)
                 }
                 return Identification(id: id, namesStoredSession: true, outcome: .loaded, session: nil)
