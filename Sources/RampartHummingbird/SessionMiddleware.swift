@@ -45,7 +45,6 @@ public final class SessionHandle: Sendable {
 
     private let state: Mutex<State>
     private let shared: SharedSessionManager?
-    private var manager: SessionManager? { shared?.manager }
     private let requestFields: HTTPFields
     private let logger: Logger?
     /// Whether this handle belongs to no middleware (its changes are never saved).
@@ -69,10 +68,10 @@ public final class SessionHandle: Sendable {
 
     /// Reads the cookie (one MAC, no store access) if that has not happened yet.
     private func identified(_ state: inout State) {
-        guard state.session == nil, let manager else { return }
-        let identification = manager.identify(requestFields)
+        guard state.session == nil, let shared else { return }
+        let identification = shared.manager.identify(requestFields)
         state.identification = identification
-        state.session = manager.unloadedSession(identification)
+        state.session = shared.manager.unloadedSession(identification)
         state.isLoaded = !identification.namesStoredSession
         log(identification.outcome)
     }
@@ -97,8 +96,8 @@ public final class SessionHandle: Sendable {
             guard !state.isLoaded, let identification = state.identification else { return nil }
             return (identification, state.tokenIssued)
         }
-        guard let (identification, keepingID) = pending, let manager else { return }
-        let (session, outcome) = try await manager.load(identification, keepingID: keepingID)
+        guard let (identification, keepingID) = pending, let shared else { return }
+        let (session, outcome) = try await shared.manager.load(identification, keepingID: keepingID)
         state.withLock { state in
             guard !state.isLoaded else { return }
             state.session = session
@@ -215,7 +214,6 @@ extension RampartRequestContext {
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
 public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddleware {
     let shared: SharedSessionManager
-    var manager: SessionManager { shared.manager }
 
     /// Creates the middleware.
     public init(manager: SessionManager) {
@@ -231,7 +229,7 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
         guard let session = handle.sessionToCommit else { return response }
         let cookie: SetCookie?
         do {
-            cookie = try await manager.commit(session)
+            cookie = try await shared.manager.commit(session)
         } catch let error as SessionError {
             context.logger.error("Rampart could not save the session", metadata: ["rampart.error": .string(error.description)])
             throw HTTPError(.internalServerError)

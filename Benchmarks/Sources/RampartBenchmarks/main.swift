@@ -225,57 +225,62 @@ group("CSRF tokens (one core; goal: masked verify ≥ 5M/s):", perSecond: true, 
     ("one-time token: issue", pieces["one-time-issue"]!),
 ])
 
-let redeemStore = InMemoryUsedTokenStore()
-let redeemer = try OneTimeTokens(keyRing: ring, actions: ["profile.delete"], store: redeemStore)
-try await groupAsync("One-time tokens (one core, in-memory used-token store):", [
-    ("baseline: issue", 20_000, { blackHole(try redeemer.issue(action: "profile.delete", sessionSecret: csrfSecret)) }),
-    ("issue + redeem", 20_000, {
-        let token = try redeemer.issue(action: "profile.delete", sessionSecret: csrfSecret)
-        guard try await redeemer.redeem(token, action: "profile.delete", sessionSecret: csrfSecret) == nil else { fatalError("refused") }
-    }),
-])
+// The async groups run in a nonisolated function: closures written in top-level code belong to
+// the main actor, and calling them from the benchmark loop would hop executors on every call.
+func asyncGroups() async throws {
+    let redeemStore = InMemoryUsedTokenStore()
+    let redeemer = try OneTimeTokens(keyRing: ring, actions: ["profile.delete"], store: redeemStore)
+    try await groupAsync("One-time tokens (one core, in-memory used-token store):", [
+        ("baseline: issue", 20_000, { blackHole(try redeemer.issue(action: "profile.delete", sessionSecret: csrfSecret)) }),
+        ("issue + redeem", 20_000, {
+            let token = try redeemer.issue(action: "profile.delete", sessionSecret: csrfSecret)
+            guard try await redeemer.redeem(token, action: "profile.delete", sessionSecret: csrfSecret) == nil else { fatalError("refused") }
+        }),
+    ])
 
 
-var logger = Logger(label: "rampart.bench")
-logger.logLevel = .error
-let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-micro-\(UUID().uuidString)").path
-let database = try RampartDatabase(path: folder + "/bench.sqlite")
-let cachedStore = SQLiteSessionStore(database: database)
-var stores: [(String, any SessionStore)] = [
-    ("memory", InMemorySessionStore()),
-    ("SQLite, cached", cachedStore),
-    ("SQLite, uncached", SQLiteSessionStore(database: database, cache: .off)),
-]
-if let url = ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_URL"] {
-    let admin = try RampartPostgresDatabase(url: url, maximumConnections: 1, logger: logger)
-    let adminPool = Task { try? await admin.run() }
-    let schema = "rampart_micro_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
-    adminPool.cancel()
-    let postgres = try RampartPostgresDatabase(url: url, searchPath: schema, maximumConnections: 4, logger: logger)
-    Task { try? await postgres.run() }
-    try await postgres.migrate()
-    stores.append(("PostgreSQL (loopback)", PostgresSessionStore(database: postgres, logger: logger)))
-} else {
-    print("  (RAMPART_TEST_POSTGRES_URL is unset: PostgreSQL is skipped)")
-}
-var sessionPieces: [(String, Int, () async throws -> Void)] = []
-for (name, store) in stores {
-    let manager = SessionManager(configuration: try SessionConfiguration(backend: .store(store)), keyRing: ring)
-    var session = try await manager.load(from: [:]).0
-    session.logIn(userID: "ada")
-    let cookie = try await manager.commit(session)!
-    let fields: HTTPFields = [.cookie: "__Host-session=\(cookie.value)"]
-    if sessionPieces.isEmpty {
-        sessionPieces.append(("baseline: identify only (cookie verify, no store)", 20_000, { blackHole(manager.identify(fields)) }))
+    var logger = Logger(label: "rampart.bench")
+    logger.logLevel = .error
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-micro-\(UUID().uuidString)").path
+    let database = try RampartDatabase(path: folder + "/bench.sqlite")
+    let cachedStore = SQLiteSessionStore(database: database)
+    var stores: [(String, any SessionStore)] = [
+        ("memory", InMemorySessionStore()),
+        ("SQLite, cached", cachedStore),
+        ("SQLite, uncached", SQLiteSessionStore(database: database, cache: .off)),
+    ]
+    if let url = ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_URL"] {
+        let admin = try RampartPostgresDatabase(url: url, maximumConnections: 1, logger: logger)
+        let adminPool = Task { try? await admin.run() }
+        let schema = "rampart_micro_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
+        adminPool.cancel()
+        let postgres = try RampartPostgresDatabase(url: url, searchPath: schema, maximumConnections: 4, logger: logger)
+        Task { try? await postgres.run() }
+        try await postgres.migrate()
+        stores.append(("PostgreSQL (loopback)", PostgresSessionStore(database: postgres, logger: logger)))
+    } else {
+        print("  (RAMPART_TEST_POSTGRES_URL is unset: PostgreSQL is skipped)")
     }
-    let slow = name.hasPrefix("Postgre") || name.hasSuffix("uncached")
-    sessionPieces.append(("\(name): identify + load", slow ? 1_000 : 20_000, {
-        let (loaded, outcome) = try await manager.load(from: fields)
-        guard outcome == .loaded, loaded.userID == "ada" else { fatalError("\(outcome)") }
-    }))
+    var sessionPieces: [(String, Int, () async throws -> Void)] = []
+    for (name, store) in stores {
+        let manager = SessionManager(configuration: try SessionConfiguration(backend: .store(store)), keyRing: ring)
+        var session = try await manager.load(from: [:]).0
+        session.logIn(userID: "ada")
+        let cookie = try await manager.commit(session)!
+        let fields: HTTPFields = [.cookie: "__Host-session=\(cookie.value)"]
+        if sessionPieces.isEmpty {
+            sessionPieces.append(("baseline: identify only (cookie verify, no store)", 20_000, { blackHole(manager.identify(fields)) }))
+        }
+        let slow = name.hasPrefix("Postgre") || name.hasSuffix("uncached")
+        sessionPieces.append(("\(name): identify + load", slow ? 1_000 : 20_000, {
+            let (loaded, outcome) = try await manager.load(from: fields)
+            guard outcome == .loaded, loaded.userID == "ada" else { fatalError("\(outcome)") }
+        }))
+    }
+    try await groupAsync("Session: verify the cookie, then load the row (one task):", sessionPieces)
+    if let statistics = cachedStore.cacheStatistics {
+        print("  SQLite cache after the run: \(statistics.entries) entries, \(statistics.bytes) bytes, \(statistics.hits) hits, \(statistics.misses) misses")
+    }
 }
-try await groupAsync("Session: verify the cookie, then load the row (one task):", sessionPieces)
-if let statistics = cachedStore.cacheStatistics {
-    print("  SQLite cache after the run: \(statistics.entries) entries, \(statistics.bytes) bytes, \(statistics.hits) hits, \(statistics.misses) misses")
-}
+try await asyncGroups()
