@@ -10,8 +10,9 @@ import Testing
 enum TestPostgres {
     static let url: String? = ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    /// A fresh schema with Rampart's tables, its pool running for the rest of the test process.
-    static func freshDatabase() async throws -> RampartPostgresDatabase {
+    /// A fresh schema with Rampart's tables (the given migrations), its pool running for the rest
+    /// of the test process.
+    static func freshDatabase(migrations: [RampartPostgresDatabase.Migration] = RampartPostgresDatabase.rampartMigrations) async throws -> RampartPostgresDatabase {
         let url = try #require(url)
         let schema = "rampart_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         var logger = Logger(label: "rampart.test.postgres")
@@ -24,7 +25,7 @@ enum TestPostgres {
         // Small pools: the whole suite runs in parallel against one server (max_connections).
         let database = try RampartPostgresDatabase(url: url, searchPath: schema, maximumConnections: 4, logger: logger)
         Task { try await database.run() }
-        try await database.migrate()
+        try await database.migrate(migrations)
         return database
     }
 }
@@ -83,17 +84,10 @@ struct PostgresMigrationTests {
     @Test("a schema from before v3 migrates: values become jsonb, the stored CSRF secret goes, sessions stay",
           .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
     func migratesFromV2() async throws {
-        let url = try #require(TestPostgres.url)
-        let schema = "rampart_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let database = try await TestPostgres.freshDatabase(migrations: Array(RampartPostgresDatabase.rampartMigrations.prefix(2)))
         var logger = Logger(label: "rampart.test.postgres")
         logger.logLevel = .warning
-        let admin = try RampartPostgresDatabase(url: url, maximumConnections: 1, logger: logger)
-        let adminTask = Task { try await admin.run() }
-        try await admin.client.query(.init(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
-        adminTask.cancel()
-        let database = try RampartPostgresDatabase(url: url, searchPath: schema, maximumConnections: 2, logger: logger)
-        Task { try await database.run() }
-        try await database.migrate(Array(RampartPostgresDatabase.rampartMigrations.prefix(2)))
+        let schema = try await database.client.query("SELECT current_schema()").decode(String.self).reduce(into: [String]()) { $0.append($1) }.first ?? ""
         let values = ByteBuffer(string: #"{"x":"AQI="}"#)
         let secret = ByteBuffer(bytes: [UInt8](repeating: 9, count: 32))
         try await database.client.query("""
