@@ -95,6 +95,16 @@ if let url = ProcessInfo.processInfo.environment["RAMPART_TEST_POSTGRES_URL"] {
         }
         print("PostgreSQL \(label): \(Int(2000 / (ContinuousClock.now - started).seconds)) per s (1 task)")
     }
+    // The two halves of a session request, each alone.
+    let store = PostgresSessionStore(database: postgres, logger: logger)
+    let key = SessionStoreKey(rawValue: "halves")
+    try await store.save(key, .create(record(), expiresAt: 1 << 40))
+    var started = ContinuousClock.now
+    for _ in 0..<2000 { _ = try await store.load(key) }
+    print("PostgreSQL session load alone: \(Int(2000 / (ContinuousClock.now - started).seconds)) per s (1 task)")
+    started = ContinuousClock.now
+    for index in 0..<2000 { try await store.save(key, .update(values: ["n": Array(String(index).utf8)], lastSeenAt: Int64(index), expiresAt: 1 << 40)) }
+    print("PostgreSQL session update alone: \(Int(2000 / (ContinuousClock.now - started).seconds)) per s (1 task)")
 } else {
     print("RAMPART_TEST_POSTGRES_URL is unset: PostgreSQL is skipped")
 }
