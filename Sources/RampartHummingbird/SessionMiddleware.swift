@@ -296,20 +296,13 @@ extension HTTPFields {
         let wanted = Array(token.utf8)
         for field in self where field.name == .vary {
             let listed = field.withUnsafeBytesOfValue { value -> Bool in
-                var start = 0
-                while start <= value.count {
-                    var end = start
-                    while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
-                    var lower = start, upper = end
-                    while lower < upper, value[lower] == 0x20 || value[lower] == 0x09 { lower += 1 }
-                    while upper > lower, value[upper - 1] == 0x20 || value[upper - 1] == 0x09 { upper -= 1 }
-                    if upper - lower == 1, value[lower] == UInt8(ascii: "*") { return true }
-                    if upper - lower == wanted.count, zip(value[lower..<upper], wanted).allSatisfy({ HeaderGrammar.asciiLower($0) == HeaderGrammar.asciiLower($1) }) {
-                        return true
-                    }
-                    start = end + 1
+                var found = false
+                HeaderGrammar.forEachPiece(of: value, separatedBy: UInt8(ascii: ",")) { piece in
+                    let token = value[piece]
+                    found = (token.count == 1 && token.first == UInt8(ascii: "*")) || HeaderGrammar.equalsIgnoringASCIICase(token, wanted)
+                    return !found
                 }
-                return false
+                return found
             }
             if listed { return }
         }

@@ -29,26 +29,27 @@ public struct CookieHardening: Sendable, Hashable {
         let scan = value.withUTF8 { bytes -> (secure: Bool, httpOnly: Bool, sameSite: Bool, name: Range<Int>)? in
             var secure = false, httpOnly = false, sameSite = false
             var name: Range<Int>?
-            var start = 0
-            while start <= bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: ";") { end += 1 }
-                var lower = start, upper = end
-                while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
-                if let equals = bytes[lower..<end].firstIndex(of: UInt8(ascii: "=")) { upper = equals }
-                while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+            var parsed = true
+            HeaderGrammar.forEachPiece(of: bytes, separatedBy: UInt8(ascii: ";")) { piece in
+                // The part before `=` (all of it for a bare attribute), trimmed.
+                let equals = bytes[piece].firstIndex(of: UInt8(ascii: "="))
+                var upper = equals ?? piece.upperBound
+                while upper > piece.lowerBound, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+                let key = bytes[piece.lowerBound..<upper]
                 if name == nil {
-                    guard bytes[lower..<end].contains(UInt8(ascii: "=")) else { return nil }
-                    name = lower..<upper
-                } else {
-                    let key = bytes[lower..<upper]
-                    if Self.equalsIgnoringCase(key, "secure") { secure = true }
-                    else if Self.equalsIgnoringCase(key, "httponly") { httpOnly = true }
-                    else if Self.equalsIgnoringCase(key, "samesite") { sameSite = true }
+                    guard equals != nil else { parsed = false; return false }
+                    name = key.startIndex..<key.endIndex
+                } else if HeaderGrammar.equalsIgnoringASCIICase(key, "secure".utf8) {
+                    secure = true
+                } else if HeaderGrammar.equalsIgnoringASCIICase(key, "httponly".utf8) {
+                    httpOnly = true
+                } else if HeaderGrammar.equalsIgnoringASCIICase(key, "samesite".utf8) {
+                    sameSite = true
                 }
-                start = end + 1
+                return true
             }
-            return name.map { (secure, httpOnly, sameSite, $0) }
+            guard parsed, let name else { return nil }
+            return (secure, httpOnly, sameSite, name)
         }
         guard let scan else { return value }
         let exempt = !scriptReadableCookies.isEmpty && scriptReadableCookies.contains(value.withUTF8 { String(decoding: $0[scan.name], as: UTF8.self) })
@@ -57,11 +58,5 @@ public struct CookieHardening: Sendable, Hashable {
         if !scan.httpOnly && !exempt { value += "; HttpOnly" }
         if !scan.sameSite { value += "; SameSite=Lax" }
         return value
-    }
-
-    static func equalsIgnoringCase(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        let expected = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        return zip(bytes, expected).allSatisfy { HeaderGrammar.asciiLower($0) == $1 }
     }
 }

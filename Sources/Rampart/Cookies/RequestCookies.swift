@@ -82,15 +82,12 @@ public struct RequestCookies: Sendable {
         for field in fields where field.name == .cookie {
             field.withUnsafeBytesOfValue { header in
                 total += header.count
-                var start = 0
-                while start <= header.count {
-                    var end = start
-                    while end < header.count, header[end] != UInt8(ascii: ";") { end += 1 }
-                    if end > start { pieces += 1 }
-                    if found == nil, let value = Self.value(of: nameBytes, in: UnsafeBufferPointer(rebasing: header[start..<end])) {
+                HeaderGrammar.forEachPiece(of: header, separatedBy: UInt8(ascii: ";")) { piece in
+                    if !piece.isEmpty { pieces += 1 }
+                    if found == nil, let value = Self.value(of: nameBytes, in: UnsafeBufferPointer(rebasing: header[piece])) {
                         found = value
                     }
-                    start = end + 1
+                    return true
                 }
             }
             // Past the bounds, only the full parse knows which pairs count.

@@ -95,18 +95,11 @@ public struct SealedCookieCodec: Sendable {
 
     func open(bytes text: UnsafeBufferPointer<UInt8>, name: String) -> Result<[UInt8], CookieRefusal> {
         // Exactly three dot-separated parts: the marker, the key id, the sealed bytes.
-        guard text.count <= SignedCookieCodec.maximumLength else { return .failure(.malformed) }
-        var firstDot = -1, secondDot = -1
-        for i in 0..<text.count where text[i] == UInt8(ascii: ".") {
-            if firstDot < 0 { firstDot = i } else if secondDot < 0 { secondDot = i } else { return .failure(.malformed) }
-        }
-        guard secondDot > 0 else { return .failure(.malformed) }
         let marker = algorithm.base == .aesGCM ? (UInt8(ascii: "v"), UInt8(ascii: "1")) : (UInt8(ascii: "c"), UInt8(ascii: "1"))
-        guard firstDot == 2, text[0] == marker.0, text[1] == marker.1 else { return .failure(.malformed) }
-        let keyID = UnsafeBufferPointer(rebasing: text[(firstDot + 1)..<secondDot])
-        guard !keyID.isEmpty else { return .failure(.malformed) }
+        guard let parts = CookieText.parts(of: text, marker: marker, count: 3) else { return .failure(.malformed) }
+        let keyID = UnsafeBufferPointer(rebasing: text[parts.keyID])
         guard let key = keys.first(where: { bytesEqual($0.idBytes, keyID) }) else { return .failure(.unknownKey) }
-        let sealedText = UnsafeBufferPointer(rebasing: text[(secondDot + 1)...])
+        let sealedText = UnsafeBufferPointer(rebasing: text[parts.second])
         return withUnsafeTemporaryAllocation(byteCount: sealedText.count / 4 * 3 + 3, alignment: 8) { space in
             guard let count = Base64.decode(sealedText, into: space), count >= 12 + 16 else { return .failure(.malformed) }
             let combined = UnsafeRawBufferPointer(rebasing: space[..<count])

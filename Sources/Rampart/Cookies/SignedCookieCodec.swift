@@ -106,25 +106,14 @@ public struct SignedCookieCodec: Sendable {
     }
 
     func verify<Value>(bytes text: UnsafeBufferPointer<UInt8>, name: String, _ body: (UnsafeRawBufferPointer) -> Value) -> Result<Value, CookieRefusal> {
-        guard text.count <= Self.maximumLength else { return .failure(.malformed) }
         // Exactly four dot-separated parts: v1, the key id, the payload, the MAC.
-        var dots = (0, 0, 0)
-        var dotCount = 0
-        for i in 0..<text.count where text[i] == UInt8(ascii: ".") {
-            switch dotCount {
-            case 0: dots.0 = i
-            case 1: dots.1 = i
-            case 2: dots.2 = i
-            default: return .failure(.malformed)
-            }
-            dotCount += 1
+        guard let parts = CookieText.parts(of: text, marker: (UInt8(ascii: "v"), UInt8(ascii: "1")), count: 4), let macRange = parts.third else {
+            return .failure(.malformed)
         }
-        guard dotCount == 3, dots.0 == 2, text[0] == UInt8(ascii: "v"), text[1] == UInt8(ascii: "1") else { return .failure(.malformed) }
-        let keyID = UnsafeBufferPointer(rebasing: text[(dots.0 + 1)..<dots.1])
-        guard !keyID.isEmpty else { return .failure(.malformed) }
+        let keyID = UnsafeBufferPointer(rebasing: text[parts.keyID])
         guard let key = keys.first(where: { bytesEqual($0.idBytes, keyID) }) else { return .failure(.unknownKey) }
-        let payloadText = UnsafeBufferPointer(rebasing: text[(dots.1 + 1)..<dots.2])
-        let macText = UnsafeBufferPointer(rebasing: text[(dots.2 + 1)...])
+        let payloadText = UnsafeBufferPointer(rebasing: text[parts.second])
+        let macText = UnsafeBufferPointer(rebasing: text[macRange])
         guard macText.count == 43 else { return .failure(.malformed) }
         return withUnsafeTemporaryAllocation(byteCount: 32 + payloadText.count / 4 * 3 + 3, alignment: 8) { scratch in
             let mac = UnsafeMutableRawBufferPointer(rebasing: scratch[..<32])
@@ -154,4 +143,28 @@ func bytesEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) ->
     guard lhs.count == rhs.count else { return false }
     for i in 0..<lhs.count where lhs[i] != rhs[i] { return false }
     return true
+}
+
+/// The `marker.keyId.…` text shared by signed and sealed cookies.
+enum CookieText {
+    /// Splits `text` into exactly `count` (3 or 4) dot-separated parts, the first being the
+    /// two-byte `marker` and the key id not empty; `nil` for anything else, including text longer
+    /// than browsers keep.
+    static func parts(of text: UnsafeBufferPointer<UInt8>, marker: (UInt8, UInt8), count: Int) -> (keyID: Range<Int>, second: Range<Int>, third: Range<Int>?)? {
+        guard text.count <= SignedCookieCodec.maximumLength, text.count > 2, text[0] == marker.0, text[1] == marker.1 else { return nil }
+        var dots = (0, 0, 0)
+        var found = 0
+        for i in 0..<text.count where text[i] == UInt8(ascii: ".") {
+            switch found {
+            case 0: dots.0 = i
+            case 1: dots.1 = i
+            case 2: dots.2 = i
+            default: return nil
+            }
+            found += 1
+        }
+        guard found == count - 1, dots.0 == 2, dots.1 > dots.0 + 1 else { return nil }
+        if count == 3 { return (3..<dots.1, (dots.1 + 1)..<text.count, nil) }
+        return (3..<dots.1, (dots.1 + 1)..<dots.2, (dots.2 + 1)..<text.count)
+    }
 }

@@ -35,6 +35,27 @@ package enum HeaderGrammar {
     package static func isAlpha(_ b: UInt8) -> Bool { isLowerAlpha(b | 0x20) }
     package static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
+    /// Calls `body` with each `separator`-delimited piece of `bytes` (a list header such as
+    /// `Vary`, or the `;` attributes of a cookie), as a range with spaces and tabs trimmed from
+    /// both ends, empty pieces included; stops early when `body` returns `false`.
+    package static func forEachPiece(of bytes: UnsafeBufferPointer<UInt8>, separatedBy separator: UInt8, _ body: (Range<Int>) -> Bool) {
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != separator { end += 1 }
+            var lower = start, upper = end
+            while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+            while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+            guard body(lower..<upper) else { return }
+            start = end + 1
+        }
+    }
+
+    /// Whether two byte strings are equal ignoring ASCII case (for header tokens, not secrets).
+    package static func equalsIgnoringASCIICase(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
+        lhs.count == rhs.count && zip(lhs, rhs).allSatisfy { asciiLower($0) == asciiLower($1) }
+    }
+
     /// ASCII-lowercases one byte.
     @inline(__always)
     package static func asciiLower(_ b: UInt8) -> UInt8 { b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b }

@@ -49,6 +49,9 @@ public struct SessionRecord: Sendable, Equatable {
         self.init(userID: userID, values: values, createdAt: createdAt, lastSeenAt: lastSeenAt)
     }
 
+    /// Whether the record holds anything worth a row: a user or a value.
+    var hasContent: Bool { userID != nil || !values.isEmpty }
+
     /// The approximate memory the record takes, for cache accounting.
     package var approximateByteCount: Int {
         64 + (userID?.utf8.count ?? 0) + values.reduce(0) { $0 + 32 + $1.key.utf8.count + $1.value.count }
@@ -158,7 +161,4 @@ public struct Session: Sendable {
         id = SessionID()
         idIsNew = true
     }
-
-    /// Whether the record has anything worth a row: a user or a value.
-    var hasContent: Bool { record.userID != nil || !record.values.isEmpty }
 }

@@ -304,7 +304,7 @@ public struct SessionManager: Sendable {
             guard session.isStored, let id = session.id, let loadedKey = session.loadedStoreKey else {
                 // Nothing stored yet: a row only once something is stored, else at most the
                 // anonymous cookie for a new id.
-                if !session.changedKeys.isEmpty && session.hasContent {
+                if !session.changedKeys.isEmpty && session.record.hasContent {
                     var record = session.record
                     record.createdAt = now
                     return try await create(record, id: session.id ?? SessionID(), in: store, now: now)
@@ -336,7 +336,7 @@ public struct SessionManager: Sendable {
     /// Writes a new row (a login, or an anonymous session's first value) and returns its cookie;
     /// a session with nothing to store gets the anonymous cookie instead.
     func create(_ record: SessionRecord, id: SessionID, in store: any SessionStore, now: Int64) async throws -> SetCookie {
-        guard record.userID != nil || !record.values.isEmpty else { return try anonymousCookie(id, now: now) }
+        guard record.hasContent else { return try anonymousCookie(id, now: now) }
         var record = record
         record.lastSeenAt = now
         if record.createdAt > now { record.createdAt = now }
