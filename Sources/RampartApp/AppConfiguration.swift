@@ -55,6 +55,9 @@ public struct AppConfiguration: Sendable {
     public var cspReportsPerMinute: Int
     /// A PEM certificate chain and private key to serve HTTPS directly.
     public var tls: TLSFiles?
+    /// Header-section and target size limits, and the header, body and keep-alive timeouts
+    /// (``HTTPLimits/standard`` unless set).
+    public var limits: HTTPLimits
 
     /// The certificate and key files for HTTPS.
     public struct TLSFiles: Sendable, Hashable {
@@ -91,6 +94,7 @@ public struct AppConfiguration: Sendable {
     ///     backoff) before giving up: 10.
     ///   - databasePoolSize: The most PostgreSQL connections this instance opens: 20. Keep
     ///     instances × pool size under the server's `max_connections`.
+    ///   - limits: Connection limits and timeouts; checked here, so a bad value refuses to start.
     ///   - environment: Where `RAMPART_KEYS` is read; the process environment by default.
     public init(
         hostname: String = "127.0.0.1",
@@ -106,8 +110,10 @@ public struct AppConfiguration: Sendable {
         tls: TLSFiles? = nil,
         passwordHashCost: Int = 12,
         cspReportsPerMinute: Int = 100,
+        limits: HTTPLimits = .standard,
         environment: [String: String] = KeyRing.processEnvironment
     ) throws {
+        self.limits = try limits.validated()
         guard (10...16).contains(passwordHashCost) else {
             throw SecurityConfigurationError(setting: "passwordHashCost", value: String(passwordHashCost), reason: .invalidValue, message: "bcrypt cost must be 10 to 16 (12 recommended)")
         }

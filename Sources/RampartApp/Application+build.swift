@@ -164,9 +164,10 @@ public func buildApplication(
     let (router, _) = try await buildRouter(configuration, services: services)
     let server: HTTPServerBuilder
     if let tls = configuration.tls {
-        server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(tls))
+        server = try .tls(.rampartHTTP1(limits: configuration.limits, headers: configuration.headers, isSecure: true),
+                          tlsConfiguration: try tlsConfiguration(tls))
     } else {
-        server = .http1()
+        server = try .rampartHTTP1(limits: configuration.limits, headers: configuration.headers)
     }
     return Application(
         router: router,

@@ -37,6 +37,27 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("database-pool-size"), help: "The most PostgreSQL connections this instance opens; keep instances × size under the server's max_connections (RAMPART_DATABASE_POOL_SIZE; default 20).")
     var databasePoolSize: Int?
 
+    @Option(name: .customLong("max-header-bytes"), help: "The most bytes of request header fields, else 431 (RAMPART_MAX_HEADER_BYTES; default 16384; 4096 to 1048576).")
+    var maxHeaderBytes: Int?
+
+    @Option(name: .customLong("max-header-fields"), help: "The most request header fields, else 431 (RAMPART_MAX_HEADER_FIELDS; default 100; 16 to 10000).")
+    var maxHeaderFields: Int?
+
+    @Option(name: .customLong("max-target-bytes"), help: "The longest request target (path and query), else 414 (RAMPART_MAX_TARGET_BYTES; default 8192; 1024 to 1048576).")
+    var maxTargetBytes: Int?
+
+    @Option(name: .customLong("header-timeout"), help: "Seconds a request's header section may take from its first byte, else 408 (RAMPART_HEADER_TIMEOUT; default 30; 1 to 600).")
+    var headerTimeout: Int?
+
+    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may stall, else 408 (RAMPART_BODY_TIMEOUT; default 30; 1 to 600).")
+    var bodyTimeout: Int?
+
+    @Option(name: .customLong("min-body-rate"), help: "Bytes per second a request body must average after a 5 s grace period, else 408 (RAMPART_MIN_BODY_RATE; default 240).")
+    var minBodyRate: Int?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection stays open (RAMPART_IDLE_TIMEOUT; default 30; 1 to 600).")
+    var idleTimeout: Int?
+
     @Option(name: .customLong("tls-cert"), help: "A PEM certificate chain to serve HTTPS directly (RAMPART_TLS_CERT); needs --tls-key. Try `rampart dev-cert`.")
     var tlsCertificate: String?
 
@@ -86,6 +107,14 @@ struct ServeOptions: ParsableArguments {
         case (nil, _): throw ValidationError("--tls-key needs --tls-cert (or RAMPART_TLS_CERT)")
         case (_, nil): throw ValidationError("--tls-cert needs --tls-key (or RAMPART_TLS_KEY)")
         }
+        var limits = HTTPLimits.standard
+        if let value = try number(maxHeaderBytes, "RAMPART_MAX_HEADER_BYTES", "number of bytes") { limits.maxHeaderBytes = value }
+        if let value = try number(maxHeaderFields, "RAMPART_MAX_HEADER_FIELDS", "number of fields") { limits.maxHeaderFields = value }
+        if let value = try number(maxTargetBytes, "RAMPART_MAX_TARGET_BYTES", "number of bytes") { limits.maxTargetBytes = value }
+        if let value = try number(headerTimeout, "RAMPART_HEADER_TIMEOUT", "number of seconds") { limits.headerTimeout = .seconds(value) }
+        if let value = try number(bodyTimeout, "RAMPART_BODY_TIMEOUT", "number of seconds") { limits.bodyIdleTimeout = .seconds(value) }
+        if let value = try number(minBodyRate, "RAMPART_MIN_BODY_RATE", "number of bytes per second") { limits.minimumBodyRate = value }
+        if let value = try number(idleTimeout, "RAMPART_IDLE_TIMEOUT", "number of seconds") { limits.idleTimeout = .seconds(value) }
         do {
             return try AppConfiguration(
                 hostname: host ?? env("RAMPART_HOST") ?? "127.0.0.1",
@@ -99,6 +128,7 @@ struct ServeOptions: ParsableArguments {
                 databaseConnectAttempts: try number(databaseConnectAttempts, "RAMPART_DATABASE_CONNECT_ATTEMPTS", "number") ?? 10,
                 databasePoolSize: try number(databasePoolSize, "RAMPART_DATABASE_POOL_SIZE", "number") ?? 20,
                 tls: tls,
+                limits: limits,
                 environment: environment
             )
         } catch let error as SecurityConfigurationError {
