@@ -183,14 +183,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             let now = NIODeadline.now()
             inbound = .awaitingHead(firstByte: now)
             arm(now + settings.header)
-        case .dropping:
-            return
+            // A read that begins with a method and a space begins the head: look for the end of
+            // its request line. Otherwise the head began in an earlier read, behind a pipelined
+            // request, where it could not be told apart: a parser overflow is then answered 431.
+            sawLineEnd = Self.beginsRequestLine(buffer) ? buffer.readableBytesView.contains(UInt8(ascii: "\n")) : true
+        case .awaitingHead(.some) where !sawLineEnd:
+            sawLineEnd = buffer.readableBytesView.contains(UInt8(ascii: "\n"))
         default:
             break
         }
-        if !sawLineEnd, case .awaitingHead = inbound {
-            sawLineEnd = buffer.readableBytesView.contains(UInt8(ascii: "\n"))
-        }
+    }
+
+    /// Whether a buffer starts like a request line: an upper-case method token and a space.
+    static func beginsRequestLine(_ buffer: ByteBuffer) -> Bool {
+        let view = buffer.readableBytesView.prefix(24)
+        guard let space = view.firstIndex(of: UInt8(ascii: " ")), space > view.startIndex else { return false }
+        return view[..<space].allSatisfy { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
     }
 
     // MARK: inbound parts
@@ -206,7 +214,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             responsesPending += 1
-            sawLineEnd = false
             if Self.hasBody(head) {
                 let now = NIODeadline.now()
                 inbound = .request(Body(lastProgress: now, rateStart: now, bytes: 0))
