@@ -58,6 +58,13 @@ public struct AppConfiguration: Sendable {
     /// Header-section and target size limits, and the header, body and keep-alive timeouts
     /// (``HTTPLimits/standard`` unless set).
     public var limits: HTTPLimits
+    /// The account that is the admin (`RAMPART_ADMIN`): granted at startup if it exists, and on
+    /// registration if it does not yet.
+    public var bootstrapAdmin: String?
+    /// Whether the first account to register becomes the admin: only on a loopback address
+    /// (the demo) and only without `RAMPART_ADMIN`. Anywhere else a stranger could take the
+    /// dashboard of a fresh deployment; grant admin with `rampart admin grant USER`.
+    public var firstUserBecomesAdmin: Bool { bootstrapAdmin == nil && IPAddress.isLoopback(host: hostname) }
 
     /// The certificate and key files for HTTPS.
     public struct TLSFiles: Sendable, Hashable {
@@ -114,6 +121,15 @@ public struct AppConfiguration: Sendable {
         environment: [String: String] = KeyRing.processEnvironment
     ) throws {
         self.limits = try limits.validated()
+        if let admin = environment["RAMPART_ADMIN"], !admin.isEmpty {
+            guard let name = Board.normalisedUsername(admin) else {
+                throw SecurityConfigurationError(setting: "RAMPART_ADMIN", value: admin, reason: .invalidValue,
+                                                 message: "is not a user name (3 to 32 of a–z, 0–9, _ . and -)")
+            }
+            self.bootstrapAdmin = name
+        } else {
+            self.bootstrapAdmin = nil
+        }
         guard (10...16).contains(passwordHashCost) else {
             throw SecurityConfigurationError(setting: "passwordHashCost", value: String(passwordHashCost), reason: .invalidValue, message: "bcrypt cost must be 10 to 16 (12 recommended)")
         }

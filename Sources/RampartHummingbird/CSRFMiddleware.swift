@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -23,9 +24,15 @@ public struct CSRFConfiguration: Sendable {
         /// Every path under a prefix (a route group), such as `/webhooks/`.
         public static func prefix(_ prefix: String, reason: String) -> Exemption { Exemption(path: prefix, isPrefix: true, reason: reason) }
 
-        /// Whether a request path is exempt.
+        /// Whether a request path is exempt. Paths are compared segment by segment, the way
+        /// Hummingbird's router reads them (empty segments skipped, case kept, no decoding), so
+        /// `.prefix("/webhooks")` covers `/webhooks/github` and `//webhooks/` but never
+        /// `/webhooks-admin/…`. A path the router would reach some other way (a case-insensitive
+        /// router, say) is not exempt: the checks then run, which fails closed.
         public func matches(_ requestPath: Substring) -> Bool {
-            isPrefix ? requestPath.utf8.starts(with: path.utf8) : requestPath == path
+            let want = RoutePath.segments(path[...])
+            let have = RoutePath.segments(requestPath)
+            return isPrefix ? have.starts(with: want) : have == want
         }
     }
 
@@ -53,6 +60,14 @@ public struct CSRFConfiguration: Sendable {
             self.method = method
             self.path = path
             self.action = action
+        }
+
+        /// Whether a request is for this route. Every spelling a router could send to the same
+        /// handler matches: empty segments (`//`, a trailing `/`) are skipped, `%XX` escapes are
+        /// decoded and case is ignored. Matching more than the router does only ever asks for a
+        /// one-time token where a masked one would have done, never the other way round.
+        public func matches(method: HTTPRequest.Method, path requestPath: Substring) -> Bool {
+            method == self.method && RoutePath.looseSegments(requestPath) == RoutePath.looseSegments(path[...])
         }
     }
 
@@ -186,7 +201,7 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
         // The session's id is all either token needs: its CSRF secret is derived from the id, so
         // no stored row is read here.
         let handle = context.security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now()))
-        if let route = configuration.oneTimeRoutes.first(where: { $0.method == request.method && $0.path == request.uri.path }),
+        if let route = configuration.oneTimeRoutes.first(where: { $0.matches(method: request.method, path: request.uri.path[...]) }),
             let tokens = configuration.oneTimeTokens {
             guard let secret = handle.verificationSecret() else { return .badToken }
             return try await tokens.redeem(token, action: route.action, sessionSecret: secret)
@@ -474,5 +489,23 @@ public struct RequireJSONMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         return try await next(request, context)
+    }
+}
+
+
+/// Request paths split the way Hummingbird's router splits them.
+enum RoutePath {
+    /// The non-empty segments, exactly as sent.
+    static func segments(_ path: Substring) -> [Substring] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+    }
+
+    /// The non-empty segments, percent-decoded and ASCII-lowercased, for requirements that must
+    /// cover every spelling of a route.
+    static func looseSegments(_ path: Substring) -> [String] {
+        segments(path).map { segment in
+            let decoded = String(segment).removingPercentEncoding ?? String(segment)
+            return HeaderGrammar.asciiLowercased(decoded[...])
+        }.filter { !$0.isEmpty }
     }
 }

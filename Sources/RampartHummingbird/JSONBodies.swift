@@ -97,10 +97,19 @@ extension Request {
         try await collectBody(limit: limit, what: what, inspect: { _ in nil })
     }
 
-    /// A short reason for a decoding failure: field names from the app's type, never request bytes.
+    /// A short reason for a decoding failure: the path and the kind of error, with field names
+    /// from the app's own `CodingKeys` only. A key the decoder made up from the request (a
+    /// dictionary key, Foundation's internal `_CodingKey`/`_JSONKey` types) is shown as `*`, and
+    /// array indices as `[n]`, so no request bytes are echoed.
     static func explain(_ error: DecodingError) -> String {
         func path(_ keys: [any CodingKey]) -> String {
-            keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            keys.isEmpty ? "the top level" : keys.map { key in
+                if let index = key.intValue { return "[\(index)]" }
+                let fromRequest = String(describing: type(of: key)).hasPrefix("_")
+                    || !key.stringValue.utf8.allSatisfy { HeaderGrammar.isAlpha($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") }
+                    || key.stringValue.utf8.count > 64
+                return fromRequest ? "*" : key.stringValue
+            }.joined(separator: ".")
         }
         switch error {
         case .keyNotFound(let key, let context): return "missing field \(path(context.codingPath + [key]))"

@@ -117,6 +117,21 @@ public final class PostgresSessionStore: SessionStore {
         }
     }
 
+    /// One `UPDATE` of the row's key. A concurrent "log out everywhere" that waits on the row
+    /// follows it to its new key (PostgreSQL re-checks an updated row) and deletes it there; one
+    /// that deleted it first leaves nothing to move.
+    @discardableResult
+    public func move(_ old: SessionStoreKey, to new: SessionStoreKey, lastSeenAt: Int64, expiresAt: Int64) async throws -> Bool {
+        try await database.perform { [logger] client in
+            try await count(client.query("""
+                UPDATE rampart_sessions SET key = \(new.rawValue), last_seen_at = GREATEST(last_seen_at, \(lastSeenAt)),
+                    expires_at = GREATEST(expires_at, \(expiresAt))
+                WHERE key = \(old.rawValue)
+                RETURNING key
+                """, logger: logger)) > 0
+        }
+    }
+
     @discardableResult
     public func purgeExpired(now: Int64) async throws -> Int {
         try await database.purge(table: "rampart_sessions", "DELETE FROM rampart_sessions WHERE expires_at <= \(now) RETURNING key")

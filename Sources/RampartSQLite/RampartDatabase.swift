@@ -1,4 +1,8 @@
 import GRDB
+import Rampart
+#if canImport(Glibc)
+import Glibc
+#endif
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -36,11 +40,15 @@ public final class RampartDatabase: Sendable {
         }
     }
 
-    /// Opens the database at `path`, creating its folder (mode 0700) and file if needed, and
-    /// migrates the schema.
+    /// Opens the database at `path`, creating its folder (mode 0700) and file (mode 0600; SQLite
+    /// gives its `-wal` and `-shm` files the same mode) if needed, and migrates the schema.
+    /// - Throws: ``SecurityConfigurationError`` naming `database` when the file, or its `-wal`
+    ///   or `-shm` file, can be read or written by group or others (sessions and password hashes
+    ///   live there): `chmod 600` fixes it.
     public init(path: String, migrations: [Migration] = []) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Self.preparePrivateFile(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -52,6 +60,27 @@ public final class RampartDatabase: Sendable {
             migrator.registerMigration(migration.identifier, migrate: migration.migrate)
         }
         try migrator.migrate(pool)
+    }
+
+    /// Creates the file with mode 0600 if it is missing; refuses an existing file (or its WAL
+    /// and shared-memory files) that group or others can access.
+    static func preparePrivateFile(_ path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+            return
+        }
+        guard errno == EEXIST else {
+            throw SecurityConfigurationError(setting: "database", value: path, reason: .invalidValue, message: "cannot be created (errno \(errno))")
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard stat(file, &info) == 0 else { continue }
+            if info.st_mode & 0o077 != 0 {
+                throw SecurityConfigurationError(setting: "database", value: file, reason: .invalidValue,
+                                                 message: "is readable or writable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 on it")
+            }
+        }
     }
 
     /// The journal mode in force, `wal` for a pool.

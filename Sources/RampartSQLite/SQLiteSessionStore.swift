@@ -103,6 +103,31 @@ public final class SQLiteSessionStore: SessionStore {
     }
 
     @discardableResult
+    public func move(_ old: SessionStoreKey, to new: SessionStoreKey, lastSeenAt: Int64, expiresAt: Int64) async throws -> Bool {
+        try await database.pool.writeWithoutTransaction { db in
+            var moved: (record: SessionRecord, expiresAt: Int64)?
+            try db.inTransaction(.immediate) {
+                guard let (stored, storedExpiry) = try Self.select(db, old) else { return .commit }
+                var record = stored
+                record.lastSeenAt = max(record.lastSeenAt, lastSeenAt)
+                let expiry = max(storedExpiry, expiresAt)
+                try db.cachedStatement(sql: "DELETE FROM rampart_sessions WHERE key = ?").execute(arguments: [old.rawValue])
+                try db.cachedStatement(sql: """
+                    INSERT INTO rampart_sessions (key, user_id, "values", created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(key) DO NOTHING
+                    """).execute(arguments: [new.rawValue, record.userID, try SessionValueCoding.encode(record.values),
+                                             record.createdAt, record.lastSeenAt, expiry])
+                moved = (record, expiry)
+                return .commit
+            }
+            guard let moved else { return false }
+            cache?.wrote(old, nil, expiresAt: 0)
+            cache?.wrote(new, moved.record, expiresAt: moved.expiresAt)
+            return true
+        }
+    }
+
+    @discardableResult
     public func deleteAll(forUser userID: String) async throws -> Int {
         try await database.pool.writeWithoutTransaction { db in
             try db.execute(sql: "DELETE FROM rampart_sessions WHERE user_id = ?", arguments: [userID])

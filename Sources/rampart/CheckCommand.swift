@@ -56,7 +56,13 @@ struct CheckCommand: ParsableCommand {
         settings.keyFileIsOnTemporaryFilesystem = DeploymentCheck.isOnTemporaryFilesystem(settings.keyFilePath)
         settings.strictTransportSecurity = hsts ?? DeploymentSettings.defaultStrictTransportSecurity
         settings.contentSecurityPolicy = csp ?? DeploymentSettings.defaultContentSecurityPolicy
-        return findings + DeploymentCheck.run(settings)
+        var all = findings + DeploymentCheck.run(settings)
+        // The board's admin: off loopback, the first account is no longer the admin.
+        if !IPAddress.isLoopback(host: settings.hostname), (environment["RAMPART_ADMIN"] ?? "").isEmpty {
+            all.append(DeploymentFinding(severity: .warning, id: "admin.unset",
+                                         message: "no admin is set: set RAMPART_ADMIN=username or run `rampart admin grant USER` (off loopback the first account does not become admin)"))
+        }
+        return all
     }
 
     /// The flags (or their `RAMPART_*` variables) as given, unvalidated, for when the

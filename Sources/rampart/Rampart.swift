@@ -11,7 +11,7 @@ struct RampartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "Rampart: secure-by-default web security for Swift servers.",
-        subcommands: [Serve.self, Routes.self, Audit.self, CheckCommand.self, KeysCommand.self, DevCertCommand.self, PinCommand.self],
+        subcommands: [Serve.self, Routes.self, Audit.self, CheckCommand.self, KeysCommand.self, DevCertCommand.self, PinCommand.self, AdminCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -169,7 +169,10 @@ struct Serve: AsyncParsableCommand {
                 let port = channel.localAddress?.port ?? configuration.port
                 let scheme = configuration.tls == nil ? "http" : "https"
                 let host = configuration.hostname.contains(":") ? "[\(configuration.hostname)]" : configuration.hostname
-                print("Rampart board on \(scheme)://\(host):\(port)/ (\(configuration.database)); Ctrl-C stops it")
+                let admin = configuration.bootstrapAdmin.map { "admin: \($0) (RAMPART_ADMIN)" }
+                    ?? (configuration.firstUserBecomesAdmin ? "the first user to register becomes admin (loopback demo only)"
+                                                            : "admin only by `rampart admin grant USER` or RAMPART_ADMIN")
+                print("Rampart board on \(scheme)://\(host):\(port)/ (\(configuration.database)); \(admin); Ctrl-C stops it")
                 fflush(nil)  // all output streams: the banner shows at once even when stdout is a file
             }
         } catch let error as SecurityConfigurationError {

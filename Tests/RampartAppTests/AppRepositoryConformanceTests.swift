@@ -51,6 +51,23 @@ struct AppRepositoryConformanceTests {
         #expect(users.filter(\.isAdmin).count == 1)
     }
 
+    @Test("admin is explicit off loopback: never, always, granted and revoked by name", arguments: RepositoryKind.available)
+    func adminGrants(_ kind: RepositoryKind) async throws {
+        let repository = try await kind.make()
+        let first = try #require(try await repository.createUser(username: "stranger", passwordHash: "h", now: 1, admin: .never))
+        #expect(!first.isAdmin, "the first account is not the admin when admin is explicit")
+        #expect(try await repository.adminCount() == 0)
+        let owner = try #require(try await repository.createUser(username: "owner", passwordHash: "h", now: 2, admin: .always))
+        #expect(owner.isAdmin)
+        #expect(try await repository.setAdmin(username: "stranger", isAdmin: true))
+        #expect(try await repository.user(id: first.id)?.isAdmin == true, "the cached user sees the grant")
+        #expect(try await repository.adminCount() == 2)
+        #expect(try await repository.setAdmin(username: "stranger", isAdmin: false))
+        #expect(try await repository.user(id: first.id)?.isAdmin == false)
+        #expect(try await repository.setAdmin(username: "nobody", isAdmin: true) == false)
+        #expect(try await repository.adminCount() == 1)
+    }
+
     @Test("comments: newest first, search is plain text (LIKE wildcards are literal)", arguments: RepositoryKind.available)
     func comments(_ kind: RepositoryKind) async throws {
         let repository = try await kind.make()
@@ -110,21 +127,106 @@ struct AppRepositoryConformanceTests {
         #expect(try await repository.loginFailures(key: "client:1.2.3.4", since: 0) == (1, 300))
     }
 
+    @Test("100 concurrent login attempts on one account: exactly 10 are reserved, atomically", arguments: RepositoryKind.available)
+    func loginReservationRace(_ kind: RepositoryKind) async throws {
+        let repository = try await kind.make()
+        let keys = ["account:victim", "client:203.0.113.7"]
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<100 {
+                group.addTask { try await repository.reserveLoginAttempt(keys: keys, since: 0, now: 1000, limit: 10) == nil }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 10)
+        #expect(try await repository.loginFailures(key: "account:victim", since: 0) == (10, 1000))
+        #expect(try await repository.loginFailures(key: "client:203.0.113.7", since: 0) == (10, 1000))
+        // At the limit, nothing more is recorded; the refusal names the key and its oldest attempt.
+        let refused = try await repository.reserveLoginAttempt(keys: keys, since: 0, now: 1001, limit: 10)
+        #expect(refused?.key == "account:victim")
+        #expect(refused?.oldest == 1000)
+        #expect(try await repository.loginFailures(key: "client:203.0.113.7", since: 0).count == 10)
+        // A released attempt is given back under every key, once.
+        try await repository.releaseLoginAttempt(keys: keys, at: 1000)
+        #expect(try await repository.loginFailures(key: "account:victim", since: 0).count == 9)
+        #expect(try await repository.loginFailures(key: "client:203.0.113.7", since: 0).count == 9)
+        // Another key has its own budget.
+        #expect(try await repository.reserveLoginAttempt(keys: ["device:abc"], since: 0, now: 1002, limit: 10) == nil)
+    }
+
     @Test("CSP reports: stored, duplicates counted, capped per minute, grouped", arguments: RepositoryKind.available)
     func cspReports(_ kind: RepositoryKind) async throws {
         let repository = try await kind.make()
         let inline = CSPViolation(directive: "script-src-elem", blockedURI: "inline", documentURI: "https://board.example/")
         let image = CSPViolation(directive: "img-src", blockedURI: "https://evil.example/x.png", documentURI: "https://board.example/")
-        #expect(try await repository.recordCSPReport(inline, now: 600, perMinuteCap: 3) == .stored)
-        #expect(try await repository.recordCSPReport(inline, now: 601, perMinuteCap: 3) == .duplicate)
-        #expect(try await repository.recordCSPReport(image, now: 602, perMinuteCap: 3) == .stored)
-        #expect(try await repository.recordCSPReport(image, now: 603, perMinuteCap: 3) == .rateLimited)
-        #expect(try await repository.recordCSPReport(image, now: 660, perMinuteCap: 3) == .duplicate, "a new minute has room again")
+        #expect(try await repository.recordCSPReport(inline, client: "198.51.100.1", now: 600, perMinuteCap: 3) == .stored)
+        #expect(try await repository.recordCSPReport(inline, client: "198.51.100.1", now: 601, perMinuteCap: 3) == .duplicate)
+        #expect(try await repository.recordCSPReport(image, client: "198.51.100.1", now: 602, perMinuteCap: 3) == .stored)
+        #expect(try await repository.recordCSPReport(image, client: "198.51.100.1", now: 603, perMinuteCap: 3) == .rateLimited)
+        #expect(try await repository.recordCSPReport(image, client: "198.51.100.1", now: 660, perMinuteCap: 3) == .duplicate, "a new minute has room again")
         let groups = try await repository.cspReportGroups(limit: 10)
         #expect(groups.map(\.directive) == ["img-src", "script-src-elem"], "equal counts: the latest first")
         #expect(groups.map(\.count) == [2, 2])
         #expect(groups.first?.lastSeen == 660)
         let long = CSPViolation(directive: String(repeating: "d", count: 2000), blockedURI: "", documentURI: "")
         #expect(long.directive.utf8.count == 512)
+    }
+
+    @Test("CSP reports: one client's flood does not keep another client's new report out; dropped reports are counted",
+          arguments: RepositoryKind.available)
+    func cspReportBudgets(_ kind: RepositoryKind) async throws {
+        let repository = try await kind.make()
+        let real = CSPViolation(directive: "script-src-elem", blockedURI: "https://cdn.evil.example/x.js", documentURI: "https://board.example/")
+        // 101 junk reports from one address, with a cap of 100 a minute: the 101st is dropped.
+        var outcomes: [CSPReportOutcome] = []
+        for index in 0..<101 {
+            let junk = CSPViolation(directive: "img-src", blockedURI: "https://junk.example/\(index)", documentURI: "https://board.example/")
+            outcomes.append(try await repository.recordCSPReport(junk, client: "203.0.113.66", now: 6000, perMinuteCap: 100))
+        }
+        #expect(outcomes.filter { $0 == .stored }.count == 100)
+        #expect(outcomes.last == .rateLimited)
+        // Another client's real report, in the same minute, is stored.
+        #expect(try await repository.recordCSPReport(real, client: "198.51.100.7", now: 6001, perMinuteCap: 100) == .stored)
+        #expect(try await repository.cspReportGroups(limit: 200).contains { $0.blockedURI == real.blockedURI })
+        // The last fifth of a client's budget is for fingerprints not seen before.
+        for _ in 0..<80 {
+            #expect(try await repository.recordCSPReport(real, client: "192.0.2.1", now: 6002, perMinuteCap: 100) == .duplicate)
+        }
+        #expect(try await repository.recordCSPReport(real, client: "192.0.2.1", now: 6002, perMinuteCap: 100) == .rateLimited)
+        let fresh = CSPViolation(directive: "style-src-elem", blockedURI: "inline", documentURI: "https://board.example/")
+        #expect(try await repository.recordCSPReport(fresh, client: "192.0.2.1", now: 6002, perMinuteCap: 100) == .stored)
+        #expect(try await repository.cspReportsDropped() == 2)
+    }
+
+    @Test("CSP reports older than 30 days are purged", arguments: RepositoryKind.available)
+    func cspReportRetention(_ kind: RepositoryKind) async throws {
+        let repository = try await kind.make()
+        let old = CSPViolation(directive: "img-src", blockedURI: "https://old.example/", documentURI: "https://board.example/")
+        let recent = CSPViolation(directive: "img-src", blockedURI: "https://recent.example/", documentURI: "https://board.example/")
+        _ = try await repository.recordCSPReport(old, client: "a", now: 1_000, perMinuteCap: 100)
+        _ = try await repository.recordCSPReport(recent, client: "a", now: 1_000 + CSPReportRetention.seconds, perMinuteCap: 100)
+        _ = try await repository.purgeExpired(now: 1_000 + CSPReportRetention.seconds + 10)
+        #expect(try await repository.cspReportGroups(limit: 10).map(\.blockedURI) == ["https://recent.example/"])
+    }
+
+    @Test("the CSP report table is capped: the least recently seen beyond the cap are purged", arguments: RepositoryKind.available)
+    func cspReportRowCap(_ kind: RepositoryKind) async throws {
+        let repository: any AppRepository = switch kind {
+        case .sqlite:
+            SQLiteAppRepository(database: try RampartDatabase(path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-cap-\(UUID().uuidString)/board.sqlite").path,
+                                                               migrations: SQLiteAppRepository.migrations), cspReportCap: 40)
+        case .postgres:
+            PostgresAppRepository(database: try await AppTestPostgres.freshDatabase(), cspReportCap: 40)
+        }
+        for index in 0..<45 {
+            let report = CSPViolation(directive: "img-src", blockedURI: "https://x.example/\(index)", documentURI: "https://board.example/")
+            _ = try await repository.recordCSPReport(report, client: "c\(index)", now: 10_000 + Int64(index), perMinuteCap: 100)
+        }
+        _ = try await repository.purgeExpired(now: 10_100)
+        let groups = try await repository.cspReportGroups(limit: 200)
+        #expect(groups.count == 40)
+        #expect(!groups.contains { $0.blockedURI == "https://x.example/4" }, "the five least recently seen go")
+        #expect(groups.contains { $0.blockedURI == "https://x.example/5" })
+        #expect(groups.contains { $0.blockedURI == "https://x.example/44" })
+        #expect(CSPReportRetention.maximumRows == 10_000)
     }
 }

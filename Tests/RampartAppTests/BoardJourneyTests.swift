@@ -312,6 +312,105 @@ struct BoardJourneyTests {
         }
     }
 
+    @Test("100 concurrent wrong guesses against one account run bcrypt at most 10 times; the rest get 429 at once")
+    func throttleRace() async throws {
+        let app = try await buildApplication(try testConfiguration())
+        try await app.test(.router) { client in
+            var victim = Visitor(client)
+            try await victim.register("victim")
+            var attackers: [Visitor] = []
+            for _ in 0..<100 {
+                var attacker = Visitor(client)
+                try await attacker.get("/login")
+                attackers.append(attacker)
+            }
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for (index, attacker) in attackers.enumerated() {
+                    group.addTask {
+                        var attacker = attacker
+                        let password = index == 99 ? "correct horse battery" : "wrong guess \(index)"
+                        return try await attacker.post("/login", [("username", "victim"), ("password", password)]).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            let checked = statuses.filter { $0 != .tooManyRequests }
+            #expect(checked.count == 10, "bcrypt ran for \(checked.count) attempts")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 90)
+            #expect(statuses.allSatisfy { [.unauthorized, .seeOther, .tooManyRequests].contains($0) })
+        }
+    }
+
+    @Test("an attacker who spends the account's budget does not lock out the owner, who holds a device cookie")
+    func deviceCookies() async throws {
+        let app = try await buildApplication(try testConfiguration())
+        try await app.test(.router) { client in
+            var owner = Visitor(client)
+            try await owner.register("olivia")
+            #expect(owner.deviceCookie?.hasPrefix("__Host-device=") == true, "registration issues a device cookie")
+            try await owner.post("/logout", [])
+            // A device cookie is Secure, HttpOnly, SameSite=Strict, host-only.
+            var fresh = Visitor(client)
+            let login = try await fresh.logIn("olivia")
+            #expect(login.status == .seeOther)
+            let setCookie = try #require(login.headers[values: .setCookie].first { $0.hasPrefix("__Host-device=") })
+            #expect(setCookie.contains("; Path=/") && setCookie.contains("; Secure") && setCookie.contains("; HttpOnly") && setCookie.contains("; SameSite=Strict"))
+            #expect(!setCookie.contains("Domain="))
+
+            var attacker = Visitor(client)
+            for _ in 0..<10 {
+                #expect(try await attacker.logIn("olivia", password: "wrong guess").status == .unauthorized)
+            }
+            #expect(try await attacker.logIn("olivia", password: "correct horse battery").status == .tooManyRequests)
+            // An untrusted browser shares the account's budget.
+            var stranger = Visitor(client)
+            #expect(try await stranger.logIn("olivia").status == .tooManyRequests)
+            // The owner's browser, with its device cookie, is not locked out.
+            #expect(try await owner.logIn("olivia").status == .seeOther)
+            #expect(try await owner.get("/profile").status == .ok)
+            // The attacker still is.
+            #expect(try await attacker.logIn("olivia", password: "correct horse battery").status == .tooManyRequests)
+            // A device cookie for another user, or a forged one, counts as no device cookie.
+            var forger = Visitor(client)
+            forger.deviceCookie = "__Host-device=v1.forged.value"
+            #expect(try await forger.logIn("olivia").status == .tooManyRequests)
+            var other = Visitor(client)
+            try await other.register("oscar")
+            try await other.post("/logout", [])
+            #expect(try await other.logIn("olivia").status == .tooManyRequests)
+        }
+    }
+
+    @Test("RAMPART_ADMIN names the admin: the first registrant is not, that account is, and it is granted at startup if it exists")
+    func bootstrapAdmin() async throws {
+        var configuration = try testConfiguration(environment: ["RAMPART_ADMIN": "Boss"])
+        #expect(configuration.bootstrapAdmin == "boss")
+        #expect(!configuration.firstUserBecomesAdmin)
+        let app = try await buildApplication(configuration)
+        try await app.test(.router) { client in
+            var first = Visitor(client)
+            try await first.register("early")
+            #expect(try await first.get("/admin/csp-reports").status == .forbidden)
+            var boss = Visitor(client)
+            try await boss.register("boss")
+            #expect(try await boss.get("/admin/csp-reports").status == .ok)
+        }
+        // A restart with RAMPART_ADMIN naming an existing account grants it.
+        configuration.bootstrapAdmin = "early"
+        let restarted = try await buildApplication(configuration)
+        try await restarted.test(.router) { client in
+            var early = Visitor(client)
+            let login = try await early.logIn("early")
+            #expect(login.status == .seeOther)
+            let dashboard = try await early.get("/admin/csp-reports")
+            #expect(dashboard.status == .ok)
+        }
+        #expect(throws: SecurityConfigurationError.self) { _ = try testConfiguration(environment: ["RAMPART_ADMIN": "no spaces allowed"]) }
+        let public_ = try AppConfiguration(hostname: "0.0.0.0", allowedHosts: ["board.example"], dataDirectory: "/tmp/rampart-admin-\(UUID().uuidString)", environment: [:])
+        #expect(!public_.firstUserBecomesAdmin, "off loopback the first account is not the admin")
+        #expect(try testConfiguration().firstUserBecomesAdmin, "the loopback demo keeps the old rule")
+    }
+
     @Test("log out everywhere ends the user's other sessions")
     func revokeAll() async throws {
         let app = try await buildApplication(try testConfiguration())

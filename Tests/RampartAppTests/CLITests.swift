@@ -112,6 +112,23 @@ struct CLITests {
         #expect(fromEnvironment?.message == "RAMPART_LOG_LEVEL: 'x' is not one of trace, debug, info, notice, warning, error, critical")
     }
 
+    @Test("admin grant and revoke change the role on the serve storage; an unknown name is an error")
+    func adminCommand() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-admin-\(UUID().uuidString)").path
+        let configuration = try AppConfiguration(dataDirectory: folder, environment: [:])
+        let services = try await AppServices(configuration, logger: Logger(label: "test"))
+        _ = try await services.repository.createUser(username: "early", passwordHash: "h", now: 1, admin: .never)
+        var grant = try AdminCommand.Grant.parse(["--data-dir", folder, "Early"])
+        try await grant.run()
+        #expect(try await services.repository.user(named: "early")?.isAdmin == true)
+        var revoke = try AdminCommand.Revoke.parse(["--data-dir", folder, "early"])
+        try await revoke.run()
+        #expect(try await services.repository.adminCount() == 0)
+        var unknown = try AdminCommand.Grant.parse(["--data-dir", folder, "nobody"])
+        let error = await #expect(throws: ValidationError.self) { try await unknown.run() }
+        #expect(error?.message == "no account named 'nobody'")
+    }
+
     @Test("routes lists every route with its CSRF mode and CSP")
     func routes() async throws {
         let table = try await Routes.render(json: false)

@@ -266,17 +266,20 @@ struct PKICommandTests {
         CheckCase(name: "defaults", arguments: ["--data-dir", "/var/lib/rampart"], ids: []),
         CheckCase(name: "public with TLS and RAMPART_KEYS",
                   arguments: ["--host", "0.0.0.0", "-p", "443", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/tmp/r"],
-                  environment: ["RAMPART_KEYS": "set"], ids: []),
+                  environment: ["RAMPART_KEYS": "set", "RAMPART_ADMIN": "owner"], ids: []),
+        CheckCase(name: "public without an admin", arguments: ["--host", "0.0.0.0", "-p", "443", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/tmp/r"],
+                  environment: ["RAMPART_KEYS": "set"], ids: ["admin.unset"]),
         CheckCase(name: "behind a proxy", arguments: ["--hostname", "10.0.0.5", "--allowed-host", "example.com", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart"],
-                  ids: ["transport.tls-at-proxy"]),
-        CheckCase(name: "public plain HTTP", arguments: ["--host", "0.0.0.0", "--allowed-host", "example.com", "--data-dir", "/var/lib/rampart"], ids: ["transport.plain-http"]),
+                  environment: ["RAMPART_ADMIN": "owner"], ids: ["transport.tls-at-proxy"]),
+        CheckCase(name: "public plain HTTP", arguments: ["--host", "0.0.0.0", "--allowed-host", "example.com", "--data-dir", "/var/lib/rampart"],
+                  environment: ["RAMPART_ADMIN": "owner"], ids: ["transport.plain-http"]),
         CheckCase(name: "serve would refuse: no allowed host", arguments: ["--host", "0.0.0.0", "--data-dir", "/var/lib/rampart"],
-                  ids: ["config.invalid", "transport.plain-http"]),
+                  ids: ["config.invalid", "transport.plain-http", "admin.unset"]),
         CheckCase(name: "trust-all proxy", arguments: ["--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::/0", "--data-dir", "/var/lib/rampart"], ids: ["proxy.trust-all"]),
         CheckCase(name: "a bad proxy range", arguments: ["--trusted-proxy", "10.0.0.1/8", "--data-dir", "/var/lib/rampart"], ids: ["config.invalid", "proxy.invalid"]),
         CheckCase(name: "RAMPART_* variables, as serve reads them", arguments: [],
                   environment: ["RAMPART_HOST": "0.0.0.0", "RAMPART_ALLOWED_HOSTS": "example.com", "RAMPART_TRUSTED_PROXIES": "0.0.0.0/0", "RAMPART_DATA_DIR": "/var/lib/rampart"],
-                  ids: ["proxy.trust-all", "transport.plain-http"]),
+                  ids: ["proxy.trust-all", "transport.plain-http", "admin.unset"]),
         CheckCase(name: "key file under /tmp", arguments: ["--data-dir", "/tmp/rampart-check"], ids: ["keys.temporary-filesystem"]),
         CheckCase(name: "key file on /dev/shm", arguments: ["--data-dir", "/dev/shm/rampart-check"], ids: ["keys.temporary-filesystem"]),
         CheckCase(name: "HSTS preload without includeSubDomains", arguments: ["--hsts", "max-age=63072000; preload", "--data-dir", "/var/lib/rampart"],
@@ -295,7 +298,7 @@ struct PKICommandTests {
             "--host", "0.0.0.0", "--trusted-proxy", "0.0.0.0/0", "--data-dir", "/tmp/x", "--tls-key", "k.pem",
             "--hsts", "max-age=63072000; preload", "--csp", "default-src 'self' 'unsafe-inline'",
         ], ids: ["config.invalid", "proxy.trust-all", "tls.incomplete", "transport.plain-http", "keys.temporary-filesystem", "hsts.preload-without-subdomains",
-                 "csp.unsafe-inline-script", "csp.unsafe-inline-style"]),
+                 "csp.unsafe-inline-script", "csp.unsafe-inline-style", "admin.unset"]),
     ])
     func check(_ c: CheckCase) throws {
         let command = try CheckCommand.parse(c.arguments)
@@ -305,7 +308,7 @@ struct PKICommandTests {
     @Test("check: the report, one line per finding with its severity, then a summary")
     func report() throws {
         let good = try CheckCommand.parse(["--host", "0.0.0.0", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/var/lib/rampart"])
-        #expect(CheckCommand.report(good.findings(environment: [:])) == ["rampart check: no issues found."])
+        #expect(CheckCommand.report(good.findings(environment: ["RAMPART_ADMIN": "owner"])) == ["rampart check: no issues found."])
 
         let bad = try CheckCommand.parse(["--host", "0.0.0.0", "--port", "8080", "--data-dir", "/tmp/rampart-check", "--hsts", "max-age=63072000; preload"])
         #expect(CheckCommand.report(bad.findings(environment: [:])) == [
@@ -313,7 +316,8 @@ struct PKICommandTests {
             "error transport.plain-http: plain HTTP on 0.0.0.0:8080, a non-loopback address, with no TLS certificate (--tls-cert, --tls-key) and no trusted proxy (--trusted-proxy) to terminate TLS; passwords and session cookies would cross the network in clear text",
             "warning keys.temporary-filesystem: RAMPART_KEYS is not set and the key file /tmp/rampart-check/keys is on a temporary file system: a reboot loses the keys and logs everyone out; set RAMPART_KEYS or use a persistent --data-dir",
             "error hsts.preload-without-subdomains: Strict-Transport-Security \"max-age=63072000; preload\": preload needs includeSubDomains, or the preload list refuses the domain",
-            "rampart check: 3 errors, 1 warning, 0 info.",
+            "warning admin.unset: no admin is set: set RAMPART_ADMIN=username or run `rampart admin grant USER` (off loopback the first account does not become admin)",
+            "rampart check: 3 errors, 2 warnings, 0 info.",
         ])
     }
 

@@ -19,6 +19,8 @@ func testConfiguration(port: Int = 5000, environment: [String: String] = [:], pa
 struct Visitor {
     let client: any VisitorTransport
     var cookie: String?
+    /// The `__Host-device` cookie from a successful login, kept like a browser would.
+    var deviceCookie: String?
     var lastPage = ""
 
     init(_ client: any TestClientProtocol) { self.client = TestClientTransport(client: client) }
@@ -26,11 +28,15 @@ struct Visitor {
 
     var headers: HTTPFields {
         var fields: HTTPFields = [HTTPField.Name("Sec-Fetch-Site")!: "same-origin", .accept: "text/html"]
-        if let cookie { fields[.cookie] = cookie }
+        let cookies = [cookie, deviceCookie].compactMap { $0 }
+        if !cookies.isEmpty { fields[.cookie] = cookies.joined(separator: "; ") }
         return fields
     }
 
     mutating func take(_ response: VisitResponse) {
+        for value in response.headers[values: .setCookie] where value.hasPrefix("__Host-device=") {
+            deviceCookie = String(value.prefix { $0 != ";" })
+        }
         for value in response.headers[values: .setCookie] where value.hasPrefix("__Host-session=") {
             let pair = String(value.prefix { $0 != ";" })
             cookie = pair == "__Host-session=" || value.contains("Max-Age=0") ? nil : pair

@@ -18,7 +18,8 @@ struct CSRFMiddlewareTests {
         let csrf = try CSRFConfiguration(
             crossOrigin: try CrossOriginProtection(trustedOrigins: ["https://partner.example"]),
             mode: mode,
-            exemptions: [.path("/webhooks/payment", reason: "signed by the payment provider"), .prefix("/public-api/", reason: "token-authenticated API, no cookies")],
+            exemptions: [.path("/webhooks/payment", reason: "signed by the payment provider"), .prefix("/public-api/", reason: "token-authenticated API, no cookies"),
+                         .prefix("/hooks", reason: "signed callbacks")],
             oneTimeTokens: oneTime,
             oneTimeRoutes: [.init(.post, "/profile/delete", action: "profile.delete")],
             maximumFormBytes: 4096
@@ -51,6 +52,8 @@ struct CSRFMiddlewareTests {
         router.post("/profile/delete") { _, _ in "deleted" }
         router.post("/webhooks/payment") { _, _ in "webhook" }
         router.post("/public-api/ping") { _, _ in "pong" }
+        router.post("/hooks/ping") { _, _ in "hook" }
+        router.post("/hooks-admin/ping") { _, _ in "admin" }
         let api = router.group("api")
         api.add(middleware: RequireJSONMiddleware())
         api.post("items") { _, _ in "created" }
@@ -237,6 +240,47 @@ struct CSRFMiddlewareTests {
             #expect(webhook.status == .ok)
             #expect(api.status == .ok)
             #expect(other.status == .forbidden)
+        }
+    }
+
+    @Test("exemption prefixes match whole segments, as the router reads the path", arguments: [
+        ("/hooks/ping", HTTPResponse.Status.ok), ("//hooks//ping/", .ok), ("/hooks-admin/ping", .forbidden), ("//webhooks/payment", .ok),
+    ])
+    func exemptionSegments(_ path: String, _ status: HTTPResponse.Status) async throws {
+        try await Self.makeApp().test(.router) { client in
+            let response = try await client.execute(uri: path, method: .post, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            #expect(response.status == status)
+        }
+    }
+
+    @Test("a one-time route needs its one-time token on every spelling the router accepts", arguments: [
+        "/profile/delete/", "//profile/delete", "/profile//delete", "/profile/delete//", "///profile///delete///",
+    ])
+    func oneTimeRouteSpellings(_ path: String) async throws {
+        try await Self.makeApp().test(.router) { client in
+            var browser = Browser()
+            let loginForm = try await client.execute(uri: "/form", method: .get, headers: browser.headers)
+            browser.take(loginForm)
+            var post = browser.headers
+            post[.contentType] = "application/x-www-form-urlencoded"
+            let login = try await client.execute(uri: "/login", method: .post, headers: post, body: Self.form([("_csrf", try #require(Self.token(in: String(buffer: loginForm.body))))]))
+            browser.take(login)
+            post = browser.headers
+            post[.contentType] = "application/x-www-form-urlencoded"
+            let form = try await client.execute(uri: "/form", method: .get, headers: browser.headers)
+            let masked = try #require(Self.token(in: String(buffer: form.body)))
+            // A masked token, reusable, does not pass on any spelling of the route.
+            let refused = try await client.execute(uri: path, method: .post, headers: post, body: Self.form([("_csrf", masked)]))
+            #expect(refused.status == .forbidden)
+            #expect(String(buffer: refused.body).contains("<code>badToken</code>"))
+            // Its one-time token does, once.
+            let deleteForm = try await client.execute(uri: "/delete-form", method: .get, headers: browser.headers)
+            let once = try #require(Self.token(in: String(buffer: deleteForm.body)))
+            let first = try await client.execute(uri: path, method: .post, headers: post, body: Self.form([("_csrf", once)]))
+            #expect(first.status == .ok)
+            #expect(String(buffer: first.body) == "deleted")
+            let replay = try await client.execute(uri: "/profile/delete", method: .post, headers: post, body: Self.form([("_csrf", once)]))
+            #expect(String(buffer: replay.body).contains("<code>tokenReused</code>"))
         }
     }
 

@@ -22,6 +22,16 @@ struct SafeTemplatesTests {
         ("{{% CONTENT_TYPE: TEXT}}{{x}}", "t:1: {{% CONTENT_TYPE: TEXT}} sets a pragma; Rampart chooses the content type, and TEXT would turn escaping off (contentTypeChange)"),
         ("<script>{{{raw}}}</script>", "t:1: {{{raw}}} is inside <script>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element (inScript)"),
         ("<p>{{x</p>", "t:1: {{x</p> is not closed (unclosedTag)"),
+        // Review findings (issue 14, item 4).
+        ("<iframe srcdoc=\"{{bio}}\"></iframe>", "t:1: {{bio}} is inside srcdoc, whose decoded value is the markup of a same-origin frame (inHTMLAttribute)"),
+        ("<script></scriptx>{{x}}</script>", "t:1: {{x}} is inside <script>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element (inScript)"),
+        ("<script><!--<script>x</script>--></script>{{x}}", "t:1: <!-- is a comment opener inside <script>, where the tokenizer's escaped states change where the script ends (escapedRawText)"),
+        ("<meta http-equiv=refresh content=\"0;url={{x}}\">", "t:1: {{x}} is inside the content of <meta http-equiv=refresh>, a URL no filter sees (inMetaRefresh)"),
+        ("<meta content=\"0;url={{x}}\" http-equiv=\"Refresh\">", "t:1: {{x}} is inside the content of <meta http-equiv=refresh>, a URL no filter sees (inMetaRefresh)"),
+        ("<meta http-equiv=\"{{x}}\" content=\"0\">", "t:1: {{x}} is inside <meta http-equiv>, which could make the page refresh to a URL (inHTMLAttribute)"),
+        ("<p>ok</p><script>", "t:1: (end) is inside <script>; every template and partial must end in HTML text (endsInContext)"),
+        ("<a href=\"", "t:1: (end) is inside an attribute value; every template and partial must end in HTML text (endsInContext)"),
+        ("<div title=\"{{x}}\"", "t:1: (end) is inside a tag; every template and partial must end in HTML text (endsInContext)"),
     ])
     func refused(_ source: String, _ description: String) {
         let error = #expect(throws: TemplateSecurityError.self) { try SafeTemplates(templates: ["t": source]) }
@@ -53,6 +63,28 @@ struct SafeTemplatesTests {
         ]))
         let expected = "<p title=\"&quot;\u{301} onmouseover=alert(1) x=&quot;\">&lt;script&gt;alert(1)&lt;/script&gt;</p><a href=\"about:invalid#rampart\">l</a><a href=\"/users/42?a=1&amp;b=2\">u</a><img srcset=\"about:invalid#rampart\"><div><b>trusted</b></div><div>&lt;i&gt;not trusted&lt;/i&gt;</div><li data-x=\"&lt;x&gt;\">&lt;x&gt;</li><li data-x=\"&#39;y&#39;\">&#39;y&#39;</li><footer>&lt;script&gt;alert(1)&lt;/script&gt;</footer>"
         #expect(Array(html.utf8) == Array(expected.utf8))
+    }
+
+    @Test("every variable in a URL attribute is filtered unless literal text outside sections put a / ? or # before it", arguments: [
+        (#"<a href="{{base}}{{u}}">x</a>"#, ["base": "", "u": "javascript:alert(1)"], #"<a href="about:invalid#rampart">x</a>"#),
+        (#"<a href="{{^abs}}/{{/abs}}{{u}}">x</a>"#, ["abs": true, "u": "javascript:alert(1)"], #"<a href="about:invalid#rampart">x</a>"#),
+        (#"<a href="{{#abs}}/{{/abs}}{{u}}">x</a>"#, ["abs": false, "u": "javascript:alert(1)"], #"<a href="about:invalid#rampart">x</a>"#),
+        (#"<a href="/users/{{u}}">x</a>"#, ["u": "javascript:alert(1)"], #"<a href="/users/javascript:alert(1)">x</a>"#),
+        (#"<a href="?q={{u}}">x</a>"#, ["u": "javascript:x"], #"<a href="?q=javascript:x">x</a>"#),
+        (#"<a href="{{u}}#top">x</a>"#, ["u": "javascript:alert(1)"], #"<a href="about:invalid#rampart#top">x</a>"#),
+    ] as [(String, [String: any Sendable], String)])
+    func urlAttributes(_ source: String, _ values: [String: any Sendable], _ expected: String) throws {
+        let templates = try SafeTemplates(templates: ["t": source])
+        #expect(try templates.render("t", values) == expected)
+    }
+
+    @Test("a partial is checked on its own and must end in HTML text, so it cannot leave the includer in a script")
+    func partials() {
+        let error = #expect(throws: TemplateSecurityError.self) {
+            try SafeTemplates(templates: ["open": "<script>", "page": "{{> open}}{{x}}</script>"])
+        }
+        #expect(error?.template == "open")
+        #expect(error?.reason == "endsInContext")
     }
 
     @Test("a forged Markup marker in input is removed, not honoured")

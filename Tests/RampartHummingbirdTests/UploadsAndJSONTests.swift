@@ -266,6 +266,20 @@ struct JSONBodyTests {
         #expect(error?.message == message)
     }
 
+    @Test("decoding errors never repeat the request's dictionary keys", arguments: [
+        #"{"<script>alert(1)</script>": "x"}"#, #"{"secret-key-from-body": [1]}"#, #"{"ok": {"nested<img>": null}}"#,
+    ])
+    func noEchoedKeys(_ body: String) async {
+        let error = await #expect(throws: RequestRefusal.self) {
+            try await Self.request(body).decodeJSON(as: [String: [String: Int]].self)
+        }
+        #expect(error?.reason == "malformedJSON")
+        #expect(error?.message.contains("script") == false)
+        #expect(error?.message.contains("secret") == false)
+        #expect(error?.message.contains("img") == false)
+        #expect(error?.message.hasSuffix("at *") == true || error?.message.contains("*.") == true, "\(error?.message ?? "")")
+    }
+
     @Test("missing Content-Type is 415")
     func missingContentType() async {
         await #expect(throws: RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send Content-Type: application/json")) {

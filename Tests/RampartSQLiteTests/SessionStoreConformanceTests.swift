@@ -54,6 +54,37 @@ struct SessionStoreConformanceTests {
         #expect(try await store.load(key) == nil)
     }
 
+    @Test("a move after key rotation keeps the stored row, and never brings back a deleted one", arguments: StoreKind.available)
+    func move(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let old = SessionStoreKey(rawValue: "old-key"), new = SessionStoreKey(rawValue: "new-key")
+        try await store.save(old, .create(record(user: "ada", values: ["a": [1]]), expiresAt: 5000))
+        #expect(try await store.move(old, to: new, lastSeenAt: 1500, expiresAt: 6000))
+        #expect(try await store.load(old) == nil)
+        #expect(try await store.load(new) == SessionRecord(userID: "ada", values: ["a": [1]], createdAt: 1000, lastSeenAt: 1500))
+        // Gone before the move ("log out everywhere"): nothing is created.
+        try await store.deleteAll(forUser: "ada")
+        #expect(try await store.move(new, to: old, lastSeenAt: 1600, expiresAt: 7000) == false)
+        #expect(try await store.load(old) == nil)
+        #expect(try await store.load(new) == nil)
+    }
+
+    @Test("a move racing a log-out-everywhere never resurrects the session", arguments: StoreKind.available)
+    func moveRacesRevoke(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        for round in 0..<40 {
+            let old = SessionStoreKey(rawValue: "old-\(round)"), new = SessionStoreKey(rawValue: "new-\(round)")
+            try await store.save(old, .create(record(user: "grace"), expiresAt: 9000))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await store.move(old, to: new, lastSeenAt: 1100, expiresAt: 9000) }
+                group.addTask { try await store.deleteAll(forUser: "grace") }
+                try await group.waitForAll()
+            }
+            #expect(try await store.load(old) == nil, "round \(round)")
+            #expect(try await store.load(new) == nil, "round \(round): the revoked session came back")
+        }
+    }
+
     @Test("updates apply only the changed keys: last write wins per key", arguments: StoreKind.available)
     func updateMerges(_ kind: StoreKind) async throws {
         let store = try await kind.make()
@@ -180,6 +211,8 @@ struct SQLiteStoreTests {
     func migratesFromV2() async throws {
         let path = temporaryDatabasePath()
         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        // An operator's existing file, already private (a 0644 one is refused: see publicFileRefused).
+        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         let old = try DatabaseQueue(path: path)
         try await old.write { db in
             try db.execute(sql: """
@@ -214,14 +247,31 @@ struct SQLiteStoreTests {
         #expect(loaded?.values["x"] == [1, 2, 3])
     }
 
-    @Test("the database is in WAL mode and its folder is private")
-    func walMode() throws {
+    @Test("the database is in WAL mode, its folder private, its files mode 0600")
+    func walMode() async throws {
         let path = temporaryDatabasePath()
         let database = try RampartDatabase(path: path)
         #expect(try database.journalMode() == "wal")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let attributes = try FileManager.default.attributesOfItem(atPath: folder)
         #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        // The file and its WAL and shared-memory files are private too, whatever the umask.
+        let store = SQLiteSessionStore(database: database)
+        try await store.save(SessionStoreKey(rawValue: "k"), .create(record(user: "u"), expiresAt: 9000))
+        for file in [path, path + "-wal", path + "-shm"] {
+            #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600, "\(file)")
+        }
+    }
+
+    @Test("a database file that group or others can read refuses to open, naming the setting and the file", arguments: [0o644, 0o640, 0o606])
+    func publicFileRefused(_ mode: Int) throws {
+        let path = temporaryDatabasePath()
+        _ = try RampartDatabase(path: path)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        let error = #expect(throws: SecurityConfigurationError.self) { _ = try RampartDatabase(path: path) }
+        #expect(error?.setting == "database")
+        #expect(error?.value == path)
+        #expect(error?.description.contains("chmod 600") == true)
     }
 
     @Test("a full session manager on SQLite: concurrent requests on one session keep every write")

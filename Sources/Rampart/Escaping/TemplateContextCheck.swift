@@ -10,7 +10,9 @@ public struct TemplateSecurityError: Error, Hashable, Sendable, CustomStringConv
     /// The tag as written, such as `{{bio}}`.
     public let tag: String
     /// A stable reason code: `inScript`, `inStyle`, `inEventHandler`, `inStyleAttribute`,
-    /// `unquotedAttribute`, `inComment`, `inTag`, `delimiterChange`, `contentTypeChange`, `unclosedTag`.
+    /// `unquotedAttribute`, `inComment`, `inTag`, `inHTMLAttribute` (`srcdoc`, `<meta http-equiv>`),
+    /// `inMetaRefresh`, `escapedRawText`, `endsInContext`, `delimiterChange`, `contentTypeChange`,
+    /// `unclosedTag`.
     public let reason: String
     /// The explanation.
     public let message: String
@@ -72,6 +74,14 @@ public enum TemplateContextCheck {
         var tagName: [UInt8] = []
         var attributeName: [UInt8] = []
         var valueSoFar: [UInt8] = []
+        // Section nesting, to tell literal text that always renders from text inside a section.
+        var sectionDepth = 0
+        var valueStartDepth = 0
+        // A literal `/`, `?` or `#` at the value's own depth: later variables are a path or query.
+        var valueHasPathPrefix = false
+        // <meta>: whether `http-equiv` is `refresh`, and the tag of a variable seen in `content`.
+        var metaRefresh = false
+        var metaContentVariable: [UInt8]? = nil
         var i = 0
 
         func fail(_ tag: [UInt8], _ reason: String, _ message: String) -> TemplateSecurityError {
@@ -85,6 +95,18 @@ public enum TemplateContextCheck {
                 if a != needle[k] { return false }
             }
             return true
+        }
+
+        /// At the end of an attribute value: `<meta http-equiv=refresh>` after a variable in
+        /// `content` is refused too.
+        func finishValue() throws(TemplateSecurityError) {
+            guard tagName == Array("meta".utf8), attributeName == Array("http-equiv".utf8) else { return }
+            let value = HeaderGrammar.asciiLowercased(String(decoding: valueSoFar, as: UTF8.self)[...]).trimmingTemplateSpaces
+            guard value == "refresh" else { return }
+            metaRefresh = true
+            if let variable = metaContentVariable {
+                throw fail(variable, "inMetaRefresh", "is inside the content of <meta http-equiv=refresh>, a URL no filter sees")
+            }
         }
 
         while i < bytes.count {
@@ -104,7 +126,13 @@ public enum TemplateContextCheck {
                 var isVariable = true
                 var unescaped = triple
                 switch sigil {
-                case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "/"), UInt8(ascii: "$"), UInt8(ascii: "<"):
+                case UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: "<"):
+                    isVariable = false
+                    sectionDepth += 1
+                case UInt8(ascii: "/"):
+                    isVariable = false
+                    sectionDepth -= 1
+                case UInt8(ascii: "!"):
                     isVariable = false
                 case UInt8(ascii: ">"):
                     isVariable = false
@@ -144,8 +172,23 @@ public enum TemplateContextCheck {
                         if attribute == "style" {
                             throw fail(tag, "inStyleAttribute", "is inside a style attribute, where CSS can load URLs and break out")
                         }
-                        let atStart = valueSoFar.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-                        if urlAttributes.contains(attribute) && atStart {
+                        if attribute == "srcdoc" {
+                            throw fail(tag, "inHTMLAttribute", "is inside srcdoc, whose decoded value is the markup of a same-origin frame")
+                        }
+                        let tag0 = String(decoding: tagName, as: UTF8.self)
+                        if tag0 == "meta" && attribute == "http-equiv" {
+                            throw fail(tag, "inHTMLAttribute", "is inside <meta http-equiv>, which could make the page refresh to a URL")
+                        }
+                        if tag0 == "meta" && attribute == "content" {
+                            if metaRefresh {
+                                throw fail(tag, "inMetaRefresh", "is inside the content of <meta http-equiv=refresh>, a URL no filter sees")
+                            }
+                            metaContentVariable = tag
+                        }
+                        // Every variable in a URL attribute is filtered as a URL unless literal
+                        // template text before it, outside any section, already holds `/`, `?` or
+                        // `#` (then it can only be a path, query or fragment part).
+                        if urlAttributes.contains(attribute) && !valueHasPathPrefix {
                             out += Array(markers.enterURL.utf8) + rewritten + Array(markers.leaveURL.utf8)
                         } else {
                             out += unescaped ? rewritten : tag
@@ -178,6 +221,8 @@ public enum TemplateContextCheck {
                         // A variable right after "<" would choose the element: treat it as a tag name.
                         state = .tagName
                         tagName = []
+                        metaRefresh = false
+                        metaContentVariable = nil
                     } else if i < bytes.count, bytes[i] == UInt8(ascii: "/") {
                         state = .tagName
                         tagName = [UInt8(ascii: "/")]
@@ -190,9 +235,16 @@ public enum TemplateContextCheck {
                     state = .data
                 }
             case .rawText(let element):
-                if b == UInt8(ascii: "<") && startsWith("/" + element, at: i, caseInsensitive: true) {
+                // As the HTML tokenizer: `</name` ends the element only when whitespace, `/` or
+                // `>` follows (`</scriptx>` is still script).
+                let after = i + 1 + element.utf8.count
+                if b == UInt8(ascii: "<") && startsWith("/" + element, at: i, caseInsensitive: true)
+                    && (after >= bytes.count || [0x20, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "/"), UInt8(ascii: ">")].contains(bytes[after])) {
                     state = .tagName
                     tagName = [UInt8(ascii: "/")]
+                } else if b == UInt8(ascii: "<") && element == "script" && startsWith("!--", at: i) {
+                    throw fail(Array("<!--".utf8), "escapedRawText",
+                               "is a comment opener inside <script>, where the tokenizer's escaped states change where the script ends")
                 }
             case .tagName:
                 if isSpace { state = .beforeAttributeName }
@@ -217,22 +269,48 @@ public enum TemplateContextCheck {
             case .beforeAttributeValue:
                 if isSpace { break }
                 valueSoFar = []
+                valueStartDepth = sectionDepth
+                valueHasPathPrefix = false
                 if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") { state = .attributeValue(quote: b) }
                 else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
-                else { state = .attributeValue(quote: nil); valueSoFar = [b] }
+                else {
+                    state = .attributeValue(quote: nil)
+                    valueSoFar = [b]
+                    valueHasPathPrefix = b == UInt8(ascii: "/") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#")
+                }
             case .attributeValue(let quote):
-                if let quote {
-                    if b == quote { state = .beforeAttributeName } else { valueSoFar.append(b) }
-                } else if isSpace {
-                    state = .beforeAttributeName
-                } else if b == UInt8(ascii: ">") {
-                    state = afterTag(tagName)
+                let ends = quote.map { b == $0 } ?? (isSpace || b == UInt8(ascii: ">"))
+                if ends {
+                    try finishValue()
+                    state = quote == nil && b == UInt8(ascii: ">") ? afterTag(tagName) : .beforeAttributeName
                 } else {
                     valueSoFar.append(b)
+                    if sectionDepth == valueStartDepth && (b == UInt8(ascii: "/") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#")) {
+                        valueHasPathPrefix = true
+                    }
                 }
             }
         }
+        // Every template, partials included, must end where it began: in HTML text. A partial
+        // that left `<script>` or an attribute open would put the includer's variables there.
+        switch state {
+        case .data:
+            break
+        default:
+            throw TemplateSecurityError(template: name, line: line, tag: "(end)", reason: "endsInContext",
+                                        message: "is inside \(describe(state)); every template and partial must end in HTML text")
+        }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    static func describe(_ state: State) -> String {
+        switch state {
+        case .data: "HTML text"
+        case .comment: "an HTML comment"
+        case .rawText(let element): "<\(element)>"
+        case .attributeValue: "an attribute value"
+        default: "a tag"
+        }
     }
 
     /// The state after a tag closes: raw text for `<script>`, `<style>` and the like.

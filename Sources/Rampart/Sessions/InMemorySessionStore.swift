@@ -48,6 +48,17 @@ public final class InMemorySessionStore: SessionStore {
     }
 
     @discardableResult
+    public func move(_ old: SessionStoreKey, to new: SessionStoreKey, lastSeenAt: Int64, expiresAt: Int64) async throws -> Bool {
+        rows.withLock { rows in
+            guard var row = rows.removeValue(forKey: old) else { return false }
+            row.record.lastSeenAt = max(row.record.lastSeenAt, lastSeenAt)
+            row.expiresAt = max(row.expiresAt, expiresAt)
+            if rows[new] == nil { rows[new] = row }
+            return true
+        }
+    }
+
+    @discardableResult
     public func deleteAll(forUser userID: String) async throws -> Int {
         rows.withLock { rows in
             let keys = rows.filter { $0.value.record.userID == userID }.map(\.key)

@@ -314,11 +314,20 @@ public struct SessionManager: Sendable {
             }
             let storeKey = SessionStoreKey(id: id, storage: storageKeys[0])
             if storeKey != loadedKey {
-                // Loaded under an older master key: move the row to the current key.
+                // Loaded under an older master key: move the row to the current key, atomically,
+                // so a "log out everywhere" that ran meanwhile is not undone.
                 var record = session.record
                 record.lastSeenAt = now
-                try await store.save(storeKey, .create(record, expiresAt: expiresAt(record)))
-                try await store.delete(loadedKey)
+                let moved = try await store.move(loadedKey, to: storeKey, lastSeenAt: now, expiresAt: expiresAt(record))
+                // Not moved: another request of this session moved it first (fine), or it was
+                // deleted (logged out everywhere): clear the cookie.
+                if !moved, try await store.load(storeKey) == nil { return try deletionCookie() }
+                if !session.changedKeys.isEmpty {
+                    var changes: [String: [UInt8]?] = [:]
+                    for key in session.changedKeys { changes[key] = .some(session.record.values[key]) }
+                    let stillThere = try await store.save(storeKey, .update(values: changes, lastSeenAt: now, expiresAt: expiresAt(record)))
+                    return stillThere ? nil : try deletionCookie()
+                }
                 return nil
             }
             let touchDue = now - session.record.lastSeenAt >= configuration.touchInterval

@@ -21,6 +21,26 @@ public protocol SessionStore: PurgeableStore {
     /// Deletes every session of a user ("log out everywhere"), returning how many were deleted.
     @discardableResult
     func deleteAll(forUser userID: String) async throws -> Int
+    /// Moves a session to a new key (after a master-key rotation), in one atomic step: the row
+    /// under `old`, as stored, goes to `new` with its last-seen time moved to `lastSeenAt`.
+    /// Returns `false`, writing nothing, when `old` is gone: a session deleted meanwhile ("log out
+    /// everywhere") is never brought back.
+    @discardableResult
+    func move(_ old: SessionStoreKey, to new: SessionStoreKey, lastSeenAt: Int64, expiresAt: Int64) async throws -> Bool
+}
+
+extension SessionStore {
+    /// A default for stores written before ``move(_:to:lastSeenAt:expiresAt:)`` existed: load,
+    /// create, delete. It is not atomic (a deletion between the load and the create can be
+    /// undone); Rampart's own stores implement it in one transaction.
+    @discardableResult
+    public func move(_ old: SessionStoreKey, to new: SessionStoreKey, lastSeenAt: Int64, expiresAt: Int64) async throws -> Bool {
+        guard var record = try await load(old) else { return false }
+        record.lastSeenAt = max(record.lastSeenAt, lastSeenAt)
+        try await save(new, .create(record, expiresAt: expiresAt))
+        try await delete(old)
+        return true
+    }
 }
 
 /// A store whose rows expire, purged on a schedule by any instance.

@@ -26,6 +26,8 @@ struct Board: Sendable {
     let decoyHash: String
     /// Each comment's HTML, rendered once (comments are immutable).
     let commentFragments = ReadCache<Int64, String>(capacity: 2_000)
+    /// Signs and verifies device cookies (the ring's cookie-signing keys, bound to the name).
+    let deviceCodec: SignedCookieCodec
 
     static let uploadPolicy = try! UploadPolicy(maximumBytes: 2 * 1024 * 1024, allowedTypes: UploadType.all)
     static let maximumFailures = 10
@@ -36,6 +38,10 @@ struct Board: Sendable {
         self.configuration = configuration
         self.repository = services.repository
         self.templates = try SafeTemplates(templates: BoardTemplates.all)
+        self.deviceCodec = SignedCookieCodec(keyRing: services.keyRing)
+        if let admin = configuration.bootstrapAdmin, try await services.repository.setAdmin(username: admin, isAdmin: true) {
+            Logger(label: "rampart").notice("Rampart board: admin granted from RAMPART_ADMIN", metadata: ["account": .string(admin)])
+        }
         let cost = configuration.passwordHashCost
         let randomPassword = UploadPolicy.storedName() + UploadPolicy.storedName()
         self.decoyHash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(randomPassword, cost: UInt8(cost)) }
@@ -130,13 +136,16 @@ struct Board: Sendable {
         let cost = configuration.passwordHashCost
         let password = form.password
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: UInt8(cost)) }
-        guard let user = try await repository.createUser(username: username, passwordHash: hash, now: Self.now()) else {
+        let admin: AdminGrant = username == configuration.bootstrapAdmin ? .always : (configuration.firstUserBecomesAdmin ? .ifFirst : .never)
+        guard let user = try await repository.createUser(username: username, passwordHash: hash, now: Self.now(), admin: admin) else {
             return try await refuse("That name is taken.", .conflict)
         }
         try await context.session.logIn(userID: user.id)
-        try await context.session[.flash] = "Welcome, \(user.username)." + (user.isAdmin ? " As the first user, you are the admin." : "")
+        try await context.session[.flash] = "Welcome, \(user.username)." + (user.isAdmin ? " You are the admin." : "")
         context.logger.info("Rampart board: user registered", metadata: ["user.id": .string(user.id)])
-        return Self.redirect("/")
+        var response = Self.redirect("/")
+        response.setCookie(try deviceCookie(for: user, now: Self.now()))
+        return response
     }
 
     func logIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -144,29 +153,59 @@ struct Board: Sendable {
         let now = Self.now()
         let username = Self.normalisedUsername(form.username)
         let client = configuration.transport.trustedProxies.clientAddress(peer: context.security.peerAddress, fields: request.headers)
-        let keys = ["account:" + (username ?? "invalid"), "client:" + (client?.description ?? "unknown")]
-        // Throttle per account and per client address: 10 failures in 15 minutes.
-        for key in keys {
-            let (count, oldest) = try await repository.loginFailures(key: key, since: now - SQLiteAppRepository.loginFailureWindow)
-            if count >= Self.maximumFailures, let oldest {
-                let retryAfter = max(1, oldest + SQLiteAppRepository.loginFailureWindow - now)
-                context.logger.notice("Rampart board: login throttled", metadata: ["throttle.key": .string(key.hasPrefix("client:") ? "client" : "account")])
-                throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(retryAfter)],
-                                message: "Too many failed logins. Try again in \(retryAfter) seconds.")
-            }
-        }
         let user = try await username.asyncMap { try await repository.user(named: $0) } ?? nil
+        // OWASP device cookies: a browser that logged in as this user before is throttled on its
+        // own budget; everyone else shares the account's and their address's, so an attacker who
+        // spends the account's budget does not lock the owner out.
+        let device = user.flatMap { deviceID(in: request, for: $0) }
+        let keys = device.map { ["device:" + $0] }
+            ?? ["account:" + (username ?? "invalid"), "client:" + (client?.description ?? "unknown")]
+        // Reserve the attempt before bcrypt runs: concurrent guesses cannot all pass the check.
+        if let (key, oldest) = try await repository.reserveLoginAttempt(keys: keys, since: now - SQLiteAppRepository.loginFailureWindow,
+                                                                        now: now, limit: Self.maximumFailures) {
+            let retryAfter = max(1, oldest + SQLiteAppRepository.loginFailureWindow - now)
+            context.logger.notice("Rampart board: login throttled", metadata: [
+                "throttle.key": .string(String(key.prefix { $0 != ":" })),
+                "account": .string(username ?? "invalid"),
+                "client.address": .string(client?.description ?? "unknown"),
+            ])
+            throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(retryAfter)],
+                            message: "Too many failed logins. Try again in \(retryAfter) seconds.")
+        }
         let password = form.password
         let hash = user?.passwordHash ?? decoyHash
         let verified = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         guard let user, verified else {
-            try await repository.recordLoginFailure(keys: keys, now: now)
+            // The reserved attempt stays: it is the failure.
             return try await page("login", title: "Log in", ["problem": "Wrong user name or password.", "username": form.username],
                             status: .unauthorized, user: nil, context: context).response(from: request, context: context)
         }
-        try await repository.clearLoginFailures(key: keys[0])
+        try await repository.releaseLoginAttempt(keys: keys, at: now)
         try await context.session.logIn(userID: user.id)
-        return Self.redirect("/")
+        var response = Self.redirect("/")
+        response.setCookie(try deviceCookie(for: user, now: now))
+        return response
+    }
+
+    /// The device cookie's name and lifetime (OWASP Authentication Cheat Sheet, device cookies).
+    static let deviceCookieName = "__Host-device"
+    static let deviceCookieLifetime: Int64 = 365 * 24 * 3600
+
+    /// The device id in a valid device cookie issued to `user`, if the request has one.
+    func deviceID(in request: Request, for user: User) -> String? {
+        guard let text = RequestCookies.value(named: Self.deviceCookieName, in: request.headers),
+              case .success(let value) = deviceCodec.verifyString(text, name: Self.deviceCookieName)
+        else { return nil }
+        guard let dot = value.lastIndex(of: "."), value[..<dot] == user.id[...] else { return nil }
+        let id = value[value.index(after: dot)...]
+        return id.isEmpty ? nil : String(id)
+    }
+
+    /// A new signed device cookie binding a fresh device id to `user`.
+    func deviceCookie(for user: User, now: Int64) throws -> SetCookie {
+        let expires = now + Self.deviceCookieLifetime
+        let value = deviceCodec.sign("\(user.id).\(UploadPolicy.storedName())", name: Self.deviceCookieName, expiresAt: expires)
+        return try SetCookie(name: Self.deviceCookieName, value: value, maxAge: Int(Self.deviceCookieLifetime), sameSite: .strict)
     }
 
     func logOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -370,9 +409,12 @@ struct Board: Sendable {
             throw RequestRefusal(status: .badRequest, reason: "malformedReport", message: "not a CSP violation report")
         }
         let now = Self.now()
+        // The budget is per client address (through the trusted-proxy rules), so one client's
+        // flood cannot keep another's reports out.
+        let client = configuration.transport.trustedProxies.clientAddress(peer: context.security.peerAddress, fields: request.headers)?.description ?? "unknown"
         for report in reports {
-            if try await repository.recordCSPReport(report, now: now, perMinuteCap: configuration.cspReportsPerMinute) == .rateLimited {
-                context.logger.debug("Rampart board: CSP report dropped by the per-minute cap")
+            if try await repository.recordCSPReport(report, client: client, now: now, perMinuteCap: configuration.cspReportsPerMinute) == .rateLimited {
+                context.logger.debug("Rampart board: CSP report dropped by the per-client cap")
                 break
             }
         }
@@ -386,7 +428,8 @@ struct Board: Sendable {
             ["directive": group.directive, "blockedURI": group.blockedURI, "count": group.count, "documentURI": group.documentURI,
              "lastSeen": Date(timeIntervalSince1970: TimeInterval(group.lastSeen)).formatted(.iso8601)]
         }
-        return try await page("cspReports", title: "CSP reports", ["groups": groups], user: user, context: context)
+        let dropped = try await repository.cspReportsDropped()
+        return try await page("cspReports", title: "CSP reports", ["groups": groups, "dropped": dropped, "hasDropped": dropped > 0], user: user, context: context)
             .response(from: request, context: context)
     }
 

@@ -172,7 +172,8 @@ enum BoardTemplates {
     static let cspReports = """
     {{> header}}
     <h1>CSP reports</h1>
-    <p>Violations reported to <code>/csp-reports</code>, grouped by directive and blocked URI.</p>
+    <p>Violations reported to <code>/csp-reports</code>, grouped by directive and blocked URI. Reports are kept 30 days, at most 10,000.</p>
+    <p class="dropped">{{#hasDropped}}{{dropped}} reports were dropped by the per-client cap.{{/hasDropped}}{{^hasDropped}}No reports were dropped by the per-client cap.{{/hasDropped}}</p>
     <table class="reports">
     <thead><tr><th>Directive</th><th>Blocked</th><th>Count</th><th>Last seen</th><th>Page</th></tr></thead>
     <tbody>

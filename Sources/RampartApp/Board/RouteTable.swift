@@ -34,7 +34,7 @@ final class RouteRecorder {
     func csrfMode(_ method: HTTPRequest.Method, _ path: String) -> String {
         if CrossOriginProtection.isSafe(method) { return "none (safe method)" }
         if let exemption = csrf.exemptions.first(where: { $0.matches(path[...]) }) { return "exempt: \(exemption.reason)" }
-        if let route = csrf.oneTimeRoutes.first(where: { $0.method == method && $0.path == path }) { return "one-time token (\(route.action))" }
+        if let route = csrf.oneTimeRoutes.first(where: { $0.matches(method: method, path: path[...]) }) { return "one-time token (\(route.action))" }
         return "origin check + masked token (_csrf field or X-CSRF-Token)"
     }
 

@@ -122,6 +122,36 @@ public struct CSPReportGroup: Sendable, Hashable {
 }
 
 /// What happened to a report.
+/// How long CSP reports are kept, and the most kept: the purge deletes older rows, then the
+/// least recently seen beyond the cap.
+public enum CSPReportRetention {
+    /// 30 days.
+    public static let seconds: Int64 = 30 * 24 * 3600
+    /// 10,000 distinct reports.
+    public static let maximumRows = 10_000
+
+    /// The part of a client's minute budget that duplicates may use (the rest is for new
+    /// fingerprints only).
+    static func duplicateCap(_ perMinuteCap: Int) -> Int { perMinuteCap - max(1, perMinuteCap / 5) }
+}
+
+/// Whether a new account is an admin.
+public enum AdminGrant: Sendable, Hashable {
+    /// Only if it is the first account (the loopback demo).
+    case ifFirst
+    /// Yes (the name given by `RAMPART_ADMIN`).
+    case always
+    /// No: admin is granted explicitly (`rampart admin grant`).
+    case never
+}
+
+extension AppRepository {
+    /// Creates a user who is the admin only if first (the loopback demo's rule).
+    public func createUser(username: String, passwordHash: String, now: Int64) async throws -> User? {
+        try await createUser(username: username, passwordHash: passwordHash, now: now, admin: .ifFirst)
+    }
+}
+
 public enum CSPReportOutcome: Sendable, Hashable {
     /// A new report.
     case stored
@@ -138,7 +168,11 @@ public enum CSPReportOutcome: Sendable, Hashable {
 /// statement with bound arguments.
 public protocol AppRepository: PurgeableStore {
     /// Creates a user; the first one is the admin. Returns `nil` when the name is taken.
-    func createUser(username: String, passwordHash: String, now: Int64) async throws -> User?
+    func createUser(username: String, passwordHash: String, now: Int64, admin: AdminGrant) async throws -> User?
+    /// Makes a user an admin or not. Returns `false` when there is no such user.
+    func setAdmin(username: String, isAdmin: Bool) async throws -> Bool
+    /// How many admins there are.
+    func adminCount() async throws -> Int
     /// The user with this (lower-cased) name.
     func user(named username: String) async throws -> User?
     /// The user with this id.
@@ -163,8 +197,20 @@ public protocol AppRepository: PurgeableStore {
     func loginFailures(key: String, since: Int64) async throws -> (count: Int, oldest: Int64?)
     /// Forgets the failures under `key` (after a successful login).
     func clearLoginFailures(key: String) async throws
-    /// Stores a CSP report, counting duplicates, and dropping reports past `perMinuteCap` a minute.
-    func recordCSPReport(_ report: CSPViolation, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome
+    /// Takes one login attempt under every key, atomically, *before* the password is checked:
+    /// when each key has fewer than `limit` attempts since `since`, one attempt is recorded for
+    /// each and `nil` is returned; otherwise nothing is recorded and the first key at its limit is
+    /// returned with its oldest attempt. Concurrent requests cannot all see "under the limit".
+    func reserveLoginAttempt(keys: [String], since: Int64, now: Int64, limit: Int) async throws -> (key: String, oldest: Int64)?
+    /// Gives back one attempt recorded at `at` under each key: a successful login is not a failure.
+    func releaseLoginAttempt(keys: [String], at: Int64) async throws
+    /// Stores a CSP report, counting duplicates. Each client address has `perMinuteCap`
+    /// reports a minute; the last fifth of it only takes fingerprints not seen before, so a
+    /// repeating report cannot crowd out a new one. Reports past the budget are dropped and
+    /// counted (``cspReportsDropped()``).
+    func recordCSPReport(_ report: CSPViolation, client: String, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome
+    /// How many reports the per-client budget dropped (since the table was created).
+    func cspReportsDropped() async throws -> Int
     /// Reports grouped by directive and blocked URI, most frequent first.
     func cspReportGroups(limit: Int) async throws -> [CSPReportGroup]
 }

@@ -73,13 +73,23 @@ public final class PostgresAppRepository: AppRepository {
             """,
             "CREATE TABLE app_csp_report_minutes (minute BIGINT PRIMARY KEY, count BIGINT NOT NULL)",
         ]),
+        .init("app v2: CSP report budgets per client, dropped-report counter, retention index", [
+            "DROP TABLE app_csp_report_minutes",
+            "CREATE TABLE app_csp_report_budget (minute BIGINT NOT NULL, client TEXT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (minute, client))",
+            "CREATE TABLE app_counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+            "CREATE INDEX app_csp_reports_last_seen ON app_csp_reports (last_seen)",
+        ]),
     ]
 
     /// Uses a database migrated with ``RampartPostgresDatabase/rampartMigrations`` and ``migrations``.
-    public init(database: RampartPostgresDatabase, logger: Logger = Logger(label: "rampart.postgres")) {
+    public init(database: RampartPostgresDatabase, logger: Logger = Logger(label: "rampart.postgres"), cspReportCap: Int = CSPReportRetention.maximumRows) {
         self.database = database
         self.logger = logger
+        self.cspReportCap = cspReportCap
     }
+
+    /// The most CSP report rows kept (``CSPReportRetention/maximumRows`` unless set).
+    let cspReportCap: Int
 
     typealias UserRow = (String, String, String, Bool, String?, Int64)
 
@@ -87,7 +97,7 @@ public final class PostgresAppRepository: AppRepository {
         User(id: row.0, username: row.1, passwordHash: row.2, isAdmin: row.3, avatarUploadID: row.4, createdAt: row.5)
     }
 
-    public func createUser(username: String, passwordHash: String, now: Int64) async throws -> User? {
+    public func createUser(username: String, passwordHash: String, now: Int64, admin: AdminGrant) async throws -> User? {
         let id = UploadPolicy.storedName()
         return try await database.perform { [logger] client in
             try await client.withTransaction(logger: logger) { connection in
@@ -96,13 +106,26 @@ public final class PostgresAppRepository: AppRepository {
                 try await RampartPostgresDatabase.lockTable("app_users", on: connection, logger: logger)
                 let rows = try await connection.query("""
                     INSERT INTO app_users (id, username, password_hash, is_admin, avatar_upload_id, created_at)
-                    SELECT \(id), \(username), \(passwordHash), NOT EXISTS (SELECT 1 FROM app_users), NULL, \(now)
+                    SELECT \(id), \(username), \(passwordHash), \(admin == .always) OR (\(admin == .ifFirst) AND NOT EXISTS (SELECT 1 FROM app_users)), NULL, \(now)
                     ON CONFLICT (username) DO NOTHING
                     RETURNING id, username, password_hash, is_admin, avatar_upload_id, created_at
                     """, logger: logger)
                 for try await row in rows.decode(UserRow.self) { return Self.user(row) }
                 return nil
             }
+        }
+    }
+
+    public func setAdmin(username: String, isAdmin: Bool) async throws -> Bool {
+        try await database.perform { [logger] client in
+            try await count(client.query("UPDATE app_users SET is_admin = \(isAdmin) WHERE username = \(username) RETURNING id", logger: logger)) > 0
+        }
+    }
+
+    public func adminCount() async throws -> Int {
+        try await database.perform { [logger] client in
+            for try await n in try await client.query("SELECT COUNT(*) FROM app_users WHERE is_admin", logger: logger).decode(Int64.self) { return Int(n) }
+            return 0
         }
     }
 
@@ -235,24 +258,70 @@ public final class PostgresAppRepository: AppRepository {
         }
     }
 
+    public func reserveLoginAttempt(keys: [String], since: Int64, now: Int64, limit: Int) async throws -> (key: String, oldest: Int64)? {
+        try await database.perform { [logger] client in
+            try await client.withTransaction(logger: logger) { connection in
+                // A transaction-scoped advisory lock per key, taken in sorted order (no deadlock
+                // between two requests sharing keys): the count and the insert are one step for
+                // every instance sharing the database.
+                for key in keys.sorted() {
+                    _ = try await connection.query("SELECT pg_advisory_xact_lock(\(Self.loginLockClass), hashtext(\(key)))", logger: logger)
+                }
+                for key in keys {
+                    let rows = try await connection.query("SELECT COUNT(*), MIN(at) FROM app_login_failures WHERE key = \(key) AND at > \(since)", logger: logger)
+                    for try await (count, oldest) in rows.decode((Int64, Int64?).self) {
+                        if count >= limit, let oldest { return (key, oldest) }
+                    }
+                }
+                _ = try await connection.query("INSERT INTO app_login_failures (key, at) SELECT unnest(\(keys)::text[]), \(now)", logger: logger)
+                return nil
+            }
+        }
+    }
+
+    /// The first key of the login-attempt advisory locks ("lgin" in ASCII); the second is the
+    /// hash of the throttle key.
+    static let loginLockClass: Int32 = 0x6C67_696E
+
+    public func releaseLoginAttempt(keys: [String], at: Int64) async throws {
+        try await database.perform { [logger] client in
+            for key in keys {
+                _ = try await client.query("DELETE FROM app_login_failures WHERE ctid IN (SELECT ctid FROM app_login_failures WHERE key = \(key) AND at = \(at) LIMIT 1)", logger: logger)
+            }
+        }
+    }
+
     public func clearLoginFailures(key: String) async throws {
         try await database.perform { [logger] client in
             _ = try await client.query("DELETE FROM app_login_failures WHERE key = \(key)", logger: logger)
         }
     }
 
-    public func recordCSPReport(_ report: CSPViolation, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome {
+    public func recordCSPReport(_ report: CSPViolation, client: String, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome {
         let fingerprint = CSPViolation.fingerprint(report)
         let minute = now / 60
-        return try await database.perform { [logger] client in
-            try await client.withTransaction(logger: logger) { connection in
-                // One statement takes a slot in this minute's budget, or finds it spent.
+        let duplicateCap = CSPReportRetention.duplicateCap(perMinuteCap)
+        return try await database.perform { [logger] client0 in
+            try await client0.withTransaction(logger: logger) { connection in
+                var known = false
+                for try await exists in try await connection.query("SELECT EXISTS (SELECT 1 FROM app_csp_reports WHERE fingerprint = \(fingerprint))",
+                                                                  logger: logger).decode(Bool.self) {
+                    known = exists
+                }
+                // One statement takes a slot in this client's minute budget, or finds it spent.
+                let cap = known ? duplicateCap : perMinuteCap
                 let slot = try await count(connection.query("""
-                    INSERT INTO app_csp_report_minutes AS m (minute, count) VALUES (\(minute), 1)
-                    ON CONFLICT (minute) DO UPDATE SET count = m.count + 1 WHERE m.count < \(perMinuteCap)
-                    RETURNING m.count
+                    INSERT INTO app_csp_report_budget AS b (minute, client, count) VALUES (\(minute), \(client), 1)
+                    ON CONFLICT (minute, client) DO UPDATE SET count = b.count + 1 WHERE b.count < \(cap)
+                    RETURNING b.count
                     """, logger: logger))
-                guard slot == 1 else { return .rateLimited }
+                guard slot == 1 else {
+                    _ = try await connection.query("""
+                        INSERT INTO app_counters AS c (name, value) VALUES ('csp_reports_dropped', 1)
+                        ON CONFLICT (name) DO UPDATE SET value = c.value + 1
+                        """, logger: logger)
+                    return .rateLimited
+                }
                 let rows = try await connection.query("""
                     INSERT INTO app_csp_reports AS r (fingerprint, directive, blocked_uri, document_uri, source_file, line_number, disposition, sample, count, first_seen, last_seen)
                     VALUES (\(fingerprint), \(report.directive), \(report.blockedURI), \(report.documentURI), \(report.sourceFile), \(Int64(report.lineNumber)),
@@ -263,6 +332,15 @@ public final class PostgresAppRepository: AppRepository {
                 for try await stored in rows.decode(Int64.self) { return stored == 1 ? .stored : .duplicate }
                 throw PostgresRepositoryError.noRowReturned
             }
+        }
+    }
+
+    public func cspReportsDropped() async throws -> Int {
+        try await database.perform { [logger] client in
+            for try await value in try await client.query("SELECT value FROM app_counters WHERE name = 'csp_reports_dropped'", logger: logger).decode(Int64.self) {
+                return Int(value)
+            }
+            return 0
         }
     }
 
@@ -283,9 +361,17 @@ public final class PostgresAppRepository: AppRepository {
     public func purgeExpired(now: Int64) async throws -> Int {
         let failures = try await database.purge(table: "app_login_failures",
                                                 "DELETE FROM app_login_failures WHERE at <= \(now - SQLiteAppRepository.loginFailureWindow) RETURNING at")
-        let minutes = try await database.purge(table: "app_csp_report_minutes",
-                                               "DELETE FROM app_csp_report_minutes WHERE minute < \(now / 60 - 1) RETURNING minute")
-        return failures + minutes
+        let minutes = try await database.purge(table: "app_csp_report_budget",
+                                               "DELETE FROM app_csp_report_budget WHERE minute < \(now / 60 - 1) RETURNING minute")
+        // CSP reports: past the retention period, then the least recently seen beyond the cap.
+        let old = try await database.purge(table: "app_csp_reports",
+                                           "DELETE FROM app_csp_reports WHERE last_seen < \(now - CSPReportRetention.seconds) RETURNING last_seen")
+        let overCap = try await database.purge(table: "app_csp_reports", """
+            DELETE FROM app_csp_reports WHERE fingerprint IN
+                (SELECT fingerprint FROM app_csp_reports ORDER BY last_seen DESC, fingerprint OFFSET \(cspReportCap))
+            RETURNING last_seen
+            """)
+        return failures + minutes + old + overCap
     }
 }
 

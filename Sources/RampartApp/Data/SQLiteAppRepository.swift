@@ -66,6 +66,22 @@ public final class SQLiteAppRepository: AppRepository {
                 ) STRICT;
                 """)
         },
+        .init("app v2: CSP report budgets per client, dropped-report counter, retention index") { db in
+            try db.execute(sql: """
+                DROP TABLE app_csp_report_minutes;
+                CREATE TABLE app_csp_report_budget (
+                    minute INTEGER NOT NULL,
+                    client TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    PRIMARY KEY (minute, client)
+                ) STRICT;
+                CREATE TABLE app_counters (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX app_csp_reports_last_seen ON app_csp_reports (last_seen);
+                """)
+        },
     ]
 
     /// How long login failures are remembered: the throttling window.
@@ -77,14 +93,22 @@ public final class SQLiteAppRepository: AppRepository {
     let latestComments = ReadCache<Int, [Comment]>(capacity: 16)
 
     /// Uses an open database (opened with ``migrations``).
-    public init(database: RampartDatabase) {
+    public init(database: RampartDatabase, cspReportCap: Int = CSPReportRetention.maximumRows) {
         self.database = database
+        self.cspReportCap = cspReportCap
     }
 
-    public func createUser(username: String, passwordHash: String, now: Int64) async throws -> User? {
+    /// The most CSP report rows kept (``CSPReportRetention/maximumRows`` unless set).
+    let cspReportCap: Int
+
+    public func createUser(username: String, passwordHash: String, now: Int64, admin: AdminGrant) async throws -> User? {
         let user = try await database.writer.write { db -> User? in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM app_users WHERE username = ?", arguments: [username]) == true { return nil }
-            let isAdmin = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_users") == 0
+            let isAdmin = switch admin {
+            case .always: true
+            case .never: false
+            case .ifFirst: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_users") == 0
+            }
             let user = User(id: UploadPolicy.storedName(), username: username, passwordHash: passwordHash, isAdmin: isAdmin, avatarUploadID: nil, createdAt: now)
             try db.execute(
                 sql: "INSERT INTO app_users (id, username, password_hash, is_admin, avatar_upload_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)",
@@ -94,6 +118,20 @@ public final class SQLiteAppRepository: AppRepository {
         }
         if let user { usersByID.invalidate(user.id) }
         return user
+    }
+
+    public func setAdmin(username: String, isAdmin: Bool) async throws -> Bool {
+        let id = try await database.writer.write { db -> String? in
+            try db.execute(sql: "UPDATE app_users SET is_admin = ? WHERE username = ?", arguments: [isAdmin ? 1 : 0, username])
+            guard db.changesCount > 0 else { return nil }
+            return try String.fetchOne(db, sql: "SELECT id FROM app_users WHERE username = ?", arguments: [username])
+        }
+        if let id { usersByID.invalidate(id) }
+        return id != nil
+    }
+
+    public func adminCount() async throws -> Int {
+        try await database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_users WHERE is_admin = 1") ?? 0 }
     }
 
     public func user(named username: String) async throws -> User? {
@@ -219,26 +257,63 @@ public final class SQLiteAppRepository: AppRepository {
         }
     }
 
+    public func reserveLoginAttempt(keys: [String], since: Int64, now: Int64, limit: Int) async throws -> (key: String, oldest: Int64)? {
+        // One write transaction: SQLite's single writer makes the count and the insert one step.
+        try await database.writer.write { db in
+            for key in keys {
+                let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM app_login_failures WHERE key = ? AND at > ?", arguments: [key, since])
+                let count: Int = row?["n"] ?? 0
+                if count >= limit, let oldest: Int64 = row?["oldest"] { return (key, oldest) }
+            }
+            for key in keys {
+                try db.execute(sql: "INSERT INTO app_login_failures (key, at) VALUES (?, ?)", arguments: [key, now])
+            }
+            return nil
+        }
+    }
+
+    public func releaseLoginAttempt(keys: [String], at: Int64) async throws {
+        try await database.writer.write { db in
+            for key in keys {
+                try db.execute(sql: "DELETE FROM app_login_failures WHERE rowid IN (SELECT rowid FROM app_login_failures WHERE key = ? AND at = ? LIMIT 1)",
+                               arguments: [key, at])
+            }
+        }
+    }
+
     public func clearLoginFailures(key: String) async throws {
         try await database.writer.write { db in
             try db.execute(sql: "DELETE FROM app_login_failures WHERE key = ?", arguments: [key])
         }
     }
 
-    public func recordCSPReport(_ report: CSPViolation, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome {
+    public func recordCSPReport(_ report: CSPViolation, client: String, now: Int64, perMinuteCap: Int) async throws -> CSPReportOutcome {
         let fingerprint = CSPViolation.fingerprint(report)
         let minute = now / 60
         return try await database.writer.write { db in
-            let used = try Int.fetchOne(db, sql: "SELECT count FROM app_csp_report_minutes WHERE minute = ?", arguments: [minute]) ?? 0
-            guard used < perMinuteCap else { return .rateLimited }
-            try db.execute(sql: "INSERT INTO app_csp_report_minutes (minute, count) VALUES (?, 1) ON CONFLICT(minute) DO UPDATE SET count = count + 1", arguments: [minute])
-            try db.execute(sql: "UPDATE app_csp_reports SET count = count + 1, last_seen = ? WHERE fingerprint = ?", arguments: [now, fingerprint])
-            if db.changesCount > 0 { return .duplicate }
+            let used = try Int.fetchOne(db, sql: "SELECT count FROM app_csp_report_budget WHERE minute = ? AND client = ?", arguments: [minute, client]) ?? 0
+            let known = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM app_csp_reports WHERE fingerprint = ?)", arguments: [fingerprint]) ?? false
+            guard used < (known ? CSPReportRetention.duplicateCap(perMinuteCap) : perMinuteCap) else {
+                try db.execute(sql: "INSERT INTO app_counters (name, value) VALUES ('csp_reports_dropped', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
+                return .rateLimited
+            }
+            try db.execute(sql: "INSERT INTO app_csp_report_budget (minute, client, count) VALUES (?, ?, 1) ON CONFLICT(minute, client) DO UPDATE SET count = count + 1",
+                           arguments: [minute, client])
+            if known {
+                try db.execute(sql: "UPDATE app_csp_reports SET count = count + 1, last_seen = ? WHERE fingerprint = ?", arguments: [now, fingerprint])
+                return .duplicate
+            }
             try db.execute(sql: """
                 INSERT INTO app_csp_reports (fingerprint, directive, blocked_uri, document_uri, source_file, line_number, disposition, sample, count, first_seen, last_seen)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
                 """, arguments: [fingerprint, report.directive, report.blockedURI, report.documentURI, report.sourceFile, report.lineNumber, report.disposition, report.sample, now, now])
             return .stored
+        }
+    }
+
+    public func cspReportsDropped() async throws -> Int {
+        try await database.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT value FROM app_counters WHERE name = 'csp_reports_dropped'") ?? 0
         }
     }
 
@@ -257,7 +332,15 @@ public final class SQLiteAppRepository: AppRepository {
         try await database.writer.write { db in
             try db.execute(sql: "DELETE FROM app_login_failures WHERE at <= ?", arguments: [now - Self.loginFailureWindow])
             var deleted = db.changesCount
-            try db.execute(sql: "DELETE FROM app_csp_report_minutes WHERE minute < ?", arguments: [now / 60 - 1])
+            try db.execute(sql: "DELETE FROM app_csp_report_budget WHERE minute < ?", arguments: [now / 60 - 1])
+            deleted += db.changesCount
+            // CSP reports: past the retention period, then the least recently seen beyond the cap.
+            try db.execute(sql: "DELETE FROM app_csp_reports WHERE last_seen < ?", arguments: [now - CSPReportRetention.seconds])
+            deleted += db.changesCount
+            try db.execute(sql: """
+                DELETE FROM app_csp_reports WHERE fingerprint IN
+                    (SELECT fingerprint FROM app_csp_reports ORDER BY last_seen DESC, fingerprint LIMIT -1 OFFSET ?)
+                """, arguments: [cspReportCap])
             deleted += db.changesCount
             return deleted
         }
