@@ -109,7 +109,7 @@ class Session:
             head += ("Content-Length: %d\r\n" % len(body)).encode()
         if close:
             head += b"Connection: close\r\n"
-        status, data, how, _ = exchange(head + extra + b"\r\n" + body)
+        status, data, how, _ = exchange(head + extra + b"\r\n" + body, wait=60)
         m = re.search(rb"\r\nSet-Cookie: (__Host-session=[^;\r\n]+)", data, re.I)
         if m:
             self.cookie = m.group(1).decode()
