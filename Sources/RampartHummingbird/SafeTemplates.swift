@@ -156,6 +156,9 @@ struct KeptRendering: Sendable {
     let segments: [[UInt8]]
     let slots: [Slot]
 
+    /// The bytes this rendering holds.
+    var byteCount: Int { segments.reduce(0) { $0 + $1.count } + slots.count }
+
     init(_ html: String) {
         var segments: [[UInt8]] = []
         var slots: [Slot] = []
@@ -198,21 +201,39 @@ struct KeptRendering: Sendable {
     }
 }
 
-/// Kept renderings by page and key, bounded.
+/// Kept renderings by page and key, bounded by count and by bytes (keys whose content changed,
+/// such as a home page after each new comment, are dead weight until dropped): when either bound
+/// is reached the cache starts over, so its memory never passes `byteLimit` plus one page.
 final class RenderingCache: Sendable {
     let capacity: Int
-    private let pages = Mutex<[String: KeptRendering]>([:])
+    let byteLimit: Int
+    private struct State {
+        var pages: [String: KeptRendering] = [:]
+        var bytes = 0
+    }
+    private let state = Mutex(State())
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int, byteLimit: Int = 4 << 20) {
+        self.capacity = capacity
+        self.byteLimit = byteLimit
+    }
 
-    func lookup(_ key: String) -> KeptRendering? { pages.withLock { $0[key] } }
+    func lookup(_ key: String) -> KeptRendering? { state.withLock { $0.pages[key] } }
 
     func insert(_ key: String, _ page: KeptRendering) {
-        pages.withLock { pages in
-            if pages.count >= capacity { pages.removeAll(keepingCapacity: true) }
-            pages[key] = page
+        let size = page.byteCount + key.utf8.count
+        state.withLock { state in
+            if state.pages.count >= capacity || state.bytes + size > byteLimit {
+                state.pages.removeAll(keepingCapacity: false)
+                state.bytes = 0
+            }
+            if let old = state.pages.updateValue(page, forKey: key) { state.bytes -= old.byteCount + key.utf8.count }
+            state.bytes += size
         }
     }
+
+    /// Bytes held, for tests.
+    var byteCount: Int { state.withLock { $0.bytes } }
 }
 
 /// A page's top-level values. swift-mustache finds a name by casting each object on its context
