@@ -63,7 +63,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                // The embedded SQLite store behind RampartSetup's defaults.
+                "RampartSQLite",
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The README's "Add Rampart to a Hummingbird app", built and served by a test.
+        .executableTarget(
+            name: "HelloRampart",
+            dependencies: [
+                "Rampart",
+                "RampartHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/HelloRampart",
             swiftSettings: swiftSettings
         ),
         // Stores on embedded SQLite, through GRDB: the default back-end.

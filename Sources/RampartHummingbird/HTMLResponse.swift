@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Rampart
 
 /// An HTML response body, sent as `text/html; charset=utf-8`.
 ///
@@ -13,7 +14,21 @@ public struct HTMLResponse: ResponseGenerator, Sendable {
     /// The HTML document or fragment.
     public var html: String
 
-    /// Creates an HTML response.
+    /// Creates an HTML response from trusted markup: what ``Markup`` interpolation built, with
+    /// every interpolated value escaped.
+    public init(_ markup: Markup, status: HTTPResponse.Status = .ok) {
+        self.status = status
+        self.html = markup.html
+    }
+
+    /// Creates an HTML response from a string sent as it is, unescaped: only for text a
+    /// template layer that escapes already produced.
+    public init(unsafeRaw html: String, status: HTTPResponse.Status = .ok) {
+        self.status = status
+        self.html = html
+    }
+
+    /// Creates an HTML response from a string sent as it is (same as ``init(unsafeRaw:status:)``).
     public init(status: HTTPResponse.Status = .ok, html: String) {
         self.status = status
         self.html = html
