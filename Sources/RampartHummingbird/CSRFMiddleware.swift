@@ -159,6 +159,7 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if context.security.sessionHandle == nil, configuration.mode == .tokens { RampartMisuse.report(.csrfBeforeSessions, logger: context.logger) }
         let state = CSRFState(oneTimeTokens: configuration.oneTimeTokens)
         var context = context
         context.security.csrfState = state
@@ -463,7 +464,11 @@ public struct CSRFHelpers: Sendable {
 extension RampartRequestContext {
     /// CSRF token helpers for templates. Needs ``SessionMiddleware`` and ``CSRFMiddleware``.
     public var csrf: CSRFHelpers {
-        CSRFHelpers(session: security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now())), state: security.csrfState)
+        guard let session = security.sessionHandle else {
+            RampartMisuse.report(.csrfWithoutMiddleware, logger: logger)
+            return CSRFHelpers(session: security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now())), state: security.csrfState)
+        }
+        return CSRFHelpers(session: session, state: security.csrfState)
     }
 }
 

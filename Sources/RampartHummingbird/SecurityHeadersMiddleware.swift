@@ -44,6 +44,7 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if context.security.sessionHandle != nil { RampartMisuse.report(.headersInsideSessions, logger: context.logger) }
         switch transport.evaluate(request.head, peer: context.security.peerAddress) {
         case .reject(let rejection):
             context.logger.notice("Rampart refused request", metadata: ["rampart.reason": .string(rejection.reason)])

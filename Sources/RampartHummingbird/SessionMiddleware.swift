@@ -186,6 +186,7 @@ extension RampartRequestContext {
     public var session: SessionHandle {
         get async throws {
             guard let handle = security.sessionHandle else {
+                RampartMisuse.report(.sessionWithoutMiddleware, logger: logger)
                 return SessionHandle(detached: .fresh(now: WallClock.system.now()))
             }
             do {

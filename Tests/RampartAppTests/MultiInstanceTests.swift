@@ -303,9 +303,10 @@ struct PostgresFailureTests {
         let error = await #expect(throws: StoreUnavailable.self) {
             try await database.perform { _ in try await Task.sleep(for: .seconds(30)) }
         }
-        // The operation would take 30 s; the caller is answered at the deadline (generous bound:
-        // the full suite keeps both cores busy).
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // The operation would take 30 s; the caller is answered at the deadline. The bound is
+        // generous because the whole suite starts at once on 2 cores and the cooperative pool can
+        // be busy for seconds; anything under 20 s shows the 30 s operation was not waited for.
+        #expect(ContinuousClock.now - started < .seconds(20))
         #expect(error?.retryAfter == 7)
         #expect(error?.description == "PostgreSQL is unavailable: no answer within 0.3 seconds")
         #expect(!database.isHealthy)

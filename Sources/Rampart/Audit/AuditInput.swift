@@ -70,6 +70,8 @@ public struct AuditURL: Sendable, Hashable, Codable, CustomStringConvertible, Lo
             }
         } else if let portColon = authority.utf8.lastIndex(of: UInt8(ascii: ":")) {
             host = authority[..<portColon]
+            // A host name never holds ":" (only a bracketed IPv6 address does).
+            guard !host.utf8.contains(UInt8(ascii: ":")) else { return nil }
             let digits = authority[authority.utf8.index(after: portColon)...]
             if !digits.isEmpty {
                 guard digits.utf8.allSatisfy(HeaderGrammar.isDigit), let value = Int(digits) else { return nil }

@@ -22,7 +22,10 @@ struct AuditedCSP {
             guard policy.utf8.count >= Self.minimumLength else { throw .tooShort }
             var directives: [String: Set<String>] = [:]
             for part in HeaderGrammar.split(policy, on: UInt8(ascii: ";")) where !part.isEmpty {
-                let words = part.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                // ASCII whitespace, byte by byte, as browsers split source lists: " \u{301}" is a
+                // space and then a (bad) source, not one Character.
+                let words = part.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0C || $0 == 0x0D })
+                    .map { Substring($0) }
                 guard let first = words.first else { continue }
                 let name = HeaderGrammar.asciiLowercased(first)
                 // Browsers ignore a repeated directive; the Observatory calls the policy invalid,

@@ -48,7 +48,7 @@ public enum MaskedToken {
         guard length <= maximumLength, length == textLength else { return .badToken }
         let result = token.utf8.withContiguousStorageIfAvailable { text in
             withUnsafeTemporaryAllocation(byteCount: 64, alignment: 16) { bytes -> CSRFError? in
-                guard Base64.decode(text, into: bytes) == 64 else { return .badToken }
+                guard Base64.decodeURLSafe(text, into: bytes) == 64 else { return .badToken }
                 for i in 0..<32 { bytes[i] ^= bytes[32 + i] }
                 return matches(UnsafeRawBufferPointer(rebasing: bytes[..<32])) ? nil : .badToken
             }

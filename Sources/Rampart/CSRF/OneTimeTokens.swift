@@ -95,7 +95,7 @@ public struct OneTimeTokens: Sendable {
     /// Checks a token and, if valid, marks it used. Returns `nil` when it is accepted.
     public func redeem(_ token: String, action: String, sessionSecret: [UInt8]) async throws -> CSRFError? {
         guard !token.isEmpty else { return .missingToken }
-        guard token.utf8.count <= 100, let bytes = Base64.decode(token), bytes.count == Self.byteCount else { return .badToken }
+        guard token.utf8.count <= 100, let bytes = Base64.decodeURLSafe(token), bytes.count == Self.byteCount else { return .badToken }
         let id = Array(bytes[0..<16])
         let expiry = Array(bytes[16..<24])
         let mac = Array(bytes[24...])

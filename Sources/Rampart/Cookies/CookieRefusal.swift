@@ -1,3 +1,4 @@
+import Crypto
 /// Why a signed or sealed cookie was refused. A refused cookie is treated as absent.
 ///
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
@@ -25,16 +26,25 @@ public struct CookieRefusal: Error, Hashable, Sendable, CustomStringConvertible 
 }
 
 /// The authenticated body shared by signed and sealed cookies:
-/// `[name length: 1][name][expiry: 8, big-endian seconds, 0 = none][value]`.
+/// `[name length: 1][name][expiry: 8, big-endian seconds, 0 = none][value]`; a name over 254
+/// bytes is stored as length 255 and its SHA-256.
 ///
 /// The cookie name is inside the authenticated bytes, so a value moved to another cookie is
 /// detected (and reported as ``CookieRefusal/wrongName``), and so is an extended expiry.
 enum CookieEnvelope {
+    /// A name of up to 254 bytes is stored as it is; a longer one as length 255 and the SHA-256
+    /// of the whole name, so two long names never share an envelope.
+    static func nameField(_ name: String) -> (length: UInt8, bytes: [UInt8]) {
+        let raw = Array(name.utf8)
+        if raw.count <= 254 { return (UInt8(raw.count), raw) }
+        return (255, Array(SHA256.hash(data: raw)))
+    }
+
     static func encode(name: String, expiresAt: Int64?, value: some Collection<UInt8>) -> [UInt8] {
-        let nameBytes = Array(name.utf8.prefix(255))
+        let (length, nameBytes) = nameField(name)
         var out: [UInt8] = []
         out.reserveCapacity(1 + nameBytes.count + 8 + value.count)
-        out.append(UInt8(nameBytes.count))
+        out.append(length)
         out.append(contentsOf: nameBytes)
         let expiry = UInt64(bitPattern: expiresAt ?? 0)
         for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: expiry >> UInt64(shift))) }
@@ -48,11 +58,19 @@ enum CookieEnvelope {
 
     /// Checks the name and expiry and returns the value's bytes (a slice of `bytes`).
     static func open(_ bytes: UnsafeRawBufferPointer, expectedName: String, now: Int64) -> Result<UnsafeRawBufferPointer, CookieRefusal> {
-        guard let length = bytes.first.map(Int.init), bytes.count >= 1 + length + 8 else { return .failure(.malformed) }
+        guard let marker = bytes.first.map(Int.init) else { return .failure(.malformed) }
+        let length = marker == 255 ? 32 : marker
+        guard bytes.count >= 1 + length + 8 else { return .failure(.malformed) }
         let name = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + length)])
-        let nameMatches = expectedName.utf8.withContiguousStorageIfAvailable { expected in
-            bytesEqual(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(expected).prefix(255)), name)
-        } ?? name.elementsEqual(expectedName.utf8.prefix(255))
+        let nameMatches: Bool
+        if marker == 255 {
+            let (expectedLength, digest) = nameField(expectedName)
+            nameMatches = expectedLength == 255 && name.elementsEqual(digest)
+        } else {
+            nameMatches = expectedName.utf8.withContiguousStorageIfAvailable { expected in
+                bytesEqual(UnsafeRawBufferPointer(expected), name)
+            } ?? name.elementsEqual(expectedName.utf8)
+        }
         guard nameMatches else { return .failure(.wrongName) }
         var expiry: UInt64 = 0
         for b in bytes[(1 + length)..<(1 + length + 8)] { expiry = expiry << 8 | UInt64(b) }

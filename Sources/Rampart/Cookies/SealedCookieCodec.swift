@@ -101,7 +101,7 @@ public struct SealedCookieCodec: Sendable {
         guard let key = keys.first(where: { bytesEqual($0.idBytes, keyID) }) else { return .failure(.unknownKey) }
         let sealedText = UnsafeBufferPointer(rebasing: text[parts.second])
         return withUnsafeTemporaryAllocation(byteCount: sealedText.count / 4 * 3 + 3, alignment: 8) { space in
-            guard let count = Base64.decode(sealedText, into: space), count >= 12 + 16 else { return .failure(.malformed) }
+            guard let count = Base64.decodeURLSafe(sealedText, into: space), count >= 12 + 16 else { return .failure(.malformed) }
             let combined = UnsafeRawBufferPointer(rebasing: space[..<count])
             let plaintext: Data
             do {

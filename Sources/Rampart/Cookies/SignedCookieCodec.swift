@@ -118,7 +118,7 @@ public struct SignedCookieCodec: Sendable {
         return withUnsafeTemporaryAllocation(byteCount: 32 + payloadText.count / 4 * 3 + 3, alignment: 8) { scratch in
             let mac = UnsafeMutableRawBufferPointer(rebasing: scratch[..<32])
             let payloadSpace = UnsafeMutableRawBufferPointer(rebasing: scratch[32...])
-            guard Base64.decode(macText, into: mac) == 32, let payloadLength = Base64.decode(payloadText, into: payloadSpace) else {
+            guard Base64.decodeURLSafe(macText, into: mac) == 32, let payloadLength = Base64.decodeURLSafe(payloadText, into: payloadSpace) else {
                 return .failure(.malformed)
             }
             let payload = UnsafeRawBufferPointer(rebasing: payloadSpace[..<payloadLength])

@@ -25,32 +25,29 @@ public enum JSONForHTML {
         return Markup(unsafeRaw: escape(Array(try encoder.encode(value))))
     }
 
-    /// Escapes already-encoded JSON bytes.
+    /// Escapes already-encoded JSON bytes: `<`, `>` and `&` anywhere, and U+2028 / U+2029.
+    /// Works byte by byte with a look-ahead only for U+2028 and U+2029 (`E2 80 A8`,
+    /// `E2 80 A9`): any other byte, valid UTF-8 or not, is looked at on its own, so no byte can
+    /// hide a `<` from the escaper.
     public static func escape(_ json: some Collection<UInt8>) -> String {
+        let bytes = Array(json)
         var out: [UInt8] = []
-        out.reserveCapacity(json.count + 16)
-        var iterator = json.makeIterator()
-        var pending: [UInt8] = []
-        while let byte = iterator.next() {
+        out.reserveCapacity(bytes.count + 16)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "<"): out += Array("\\u003c".utf8)
             case UInt8(ascii: ">"): out += Array("\\u003e".utf8)
             case UInt8(ascii: "&"): out += Array("\\u0026".utf8)
-            case 0xE2:
-                // U+2028 is E2 80 A8 and U+2029 is E2 80 A9 in UTF-8.
-                pending = [byte]
-                if let second = iterator.next() {
-                    pending.append(second)
-                    if second == 0x80, let third = iterator.next() {
-                        if third == 0xA8 { out += Array("\\u2028".utf8); continue }
-                        if third == 0xA9 { out += Array("\\u2029".utf8); continue }
-                        pending.append(third)
-                    }
-                }
-                out += pending
+            case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
+                out += Array((bytes[index + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8)
+                index += 3
+                continue
             default:
                 out.append(byte)
             }
+            index += 1
         }
         return String(decoding: out, as: UTF8.self)
     }

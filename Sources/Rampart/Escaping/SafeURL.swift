@@ -75,28 +75,34 @@ public struct SafeURL: Hashable, Sendable, CustomStringConvertible {
                 j += 1
                 let hex = j < bytes.count && (bytes[j] | 0x20) == UInt8(ascii: "x")
                 if hex { j += 1 }
+                // Every digit, as the HTML tokenizer reads them (leading zeros included); a value
+                // past U+10FFFF saturates and becomes U+FFFD, as there.
                 var value: UInt32 = 0
                 let start = j
-                while j < bytes.count, j - start < 8 {
+                while j < bytes.count {
                     let b = bytes[j]
+                    let digit: UInt32
                     if HeaderGrammar.isDigit(b) {
-                        value = value * (hex ? 16 : 10) + UInt32(b - UInt8(ascii: "0"))
+                        digit = UInt32(b - UInt8(ascii: "0"))
                     } else if hex, (b | 0x20) >= UInt8(ascii: "a"), (b | 0x20) <= UInt8(ascii: "f") {
-                        value = value * 16 + UInt32((b | 0x20) - UInt8(ascii: "a") + 10)
+                        digit = UInt32((b | 0x20) - UInt8(ascii: "a") + 10)
                     } else {
                         break
                     }
+                    value = min(0x11_0000, value * (hex ? 16 : 10) + digit)
                     j += 1
                 }
                 if j > start {
                     if j < bytes.count, bytes[j] == UInt8(ascii: ";") { j += 1 }
-                    if let scalar = Unicode.Scalar(value) { out.append(contentsOf: Array(String(scalar).utf8)) }
+                    let scalar = (value == 0 || value > 0x10FFFF) ? nil : Unicode.Scalar(value)
+                    out.append(contentsOf: Array(String(scalar ?? "\u{FFFD}").utf8))
                     i = j
                     continue
                 }
             } else {
-                let rest = HeaderGrammar.asciiLowercased(String(decoding: bytes[j..<min(bytes.count, j + 8)], as: UTF8.self))
-                if let (name, byte) = named.first(where: { rest.hasPrefix($0.0 + ";") }) {
+                // Compared as bytes: a combining mark after the ";" must not merge with it.
+                let rest = bytes[j..<min(bytes.count, j + 8)].map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+                if let (name, byte) = named.first(where: { rest.starts(with: Array(($0.0 + ";").utf8)) }) {
                     out.append(byte)
                     i = j + name.utf8.count + 1
                     continue

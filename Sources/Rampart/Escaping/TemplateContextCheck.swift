@@ -11,8 +11,8 @@ public struct TemplateSecurityError: Error, Hashable, Sendable, CustomStringConv
     public let tag: String
     /// A stable reason code: `inScript`, `inStyle`, `inEventHandler`, `inStyleAttribute`,
     /// `unquotedAttribute`, `inComment`, `inTag`, `inHTMLAttribute` (`srcdoc`, `<meta http-equiv>`),
-    /// `inMetaRefresh`, `escapedRawText`, `endsInContext`, `delimiterChange`, `contentTypeChange`,
-    /// `unclosedTag`.
+    /// `inMetaRefresh`, `escapedRawText`, `endsInContext`, `malformedTag`, `delimiterChange`,
+    /// `contentTypeChange`, `unclosedTag`.
     public let reason: String
     /// The explanation.
     public let message: String
@@ -121,6 +121,11 @@ public enum TemplateContextCheck {
                 }
                 let tag = Array(bytes[i..<(end + close.utf8.count)])
                 var inner = Array(bytes[(i + (triple ? 3 : 2))..<end])
+                // `{{{a}}` runs to the next "}}}" across other tags; refuse rather than guess what
+                // the renderer makes of it.
+                if inner.indices.contains(where: { k in k + 1 < inner.count && ((inner[k] == 0x7B && inner[k + 1] == 0x7B) || (inner[k] == 0x7D && inner[k + 1] == 0x7D)) }) {
+                    throw fail(Array(tag.prefix(40)), "malformedTag", "holds another tag's braces; close each tag before the next")
+                }
                 while let f = inner.first, f == 0x20 { inner.removeFirst() }
                 let sigil = inner.first
                 var isVariable = true

@@ -103,6 +103,20 @@ package enum Base64 {
         return failed ? nil : bytes
     }
 
+    /// Decodes base64url without padding (RFC 4648 §5), the only spelling Rampart writes for
+    /// cookies and tokens: `+`, `/` and `=` are refused, so one value has exactly one text and
+    /// changing any byte of it fails.
+    package static func decodeURLSafe(_ text: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        for byte in text where byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=") { return nil }
+        return decode(text, into: out)
+    }
+
+    /// ``decodeURLSafe(_:into:)`` returning the bytes.
+    package static func decodeURLSafe(_ text: some StringProtocol) -> [UInt8]? {
+        guard !text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "=") }) else { return nil }
+        return decode(text)
+    }
+
     /// Decodes Base64 text into `out`, returning the number of bytes written, or `nil` when the
     /// text is not canonical Base64 or does not fit.
     package static func decode(_ text: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Int? {

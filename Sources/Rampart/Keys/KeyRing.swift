@@ -51,8 +51,9 @@ public struct KeyRing: Sendable {
     /// - Parameter source: Named in errors, with the 1-based entry number; the key is never printed.
     public init(parsing text: String, source: String = KeyRing.environmentVariable) throws(KeyError) {
         var keys: [SecretKey] = []
-        let entries = text.split(whereSeparator: { $0 == "," || $0 == "\n" || $0 == "\r" })
-            .map { HeaderGrammar.trimOWS($0) }
+        // Split on bytes: "\r\n" is one Character, neither "\n" nor "\r".
+        let entries = text.utf8.split(whereSeparator: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
+            .map { HeaderGrammar.trimOWS(Substring($0)) }
             .filter { !$0.isEmpty }
         guard !entries.isEmpty else {
             throw KeyError(setting: source, message: "holds no key")

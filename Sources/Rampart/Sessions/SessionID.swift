@@ -33,7 +33,7 @@ public struct SessionID: Hashable, Sendable {
         else { return nil }
         // Canonical text only: the last character's 2 unused bits are zero.
         let decoded = withUnsafeTemporaryAllocation(byteCount: 33, alignment: 8) { out in
-            Base64.decode(bytes.assumingMemoryBound(to: UInt8.self), into: out)
+            Base64.decodeURLSafe(bytes.assumingMemoryBound(to: UInt8.self), into: out)
         }
         guard decoded == 32 else { return nil }
         self.text = String(decoding: bytes, as: UTF8.self)

@@ -44,6 +44,10 @@ public struct HostAllowList: Sendable, Hashable {
         }
         var patterns: [Pattern] = []
         for text in hosts {
+            guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+                throw SecurityConfigurationError(setting: "allowedHosts", value: text, reason: .invalidValue,
+                                                 message: "not a host pattern (host, host:port, .domain or *.domain; write internationalised names in punycode)")
+            }
             let lower = HeaderGrammar.asciiLowercased(text)
             var match = Pattern.Match.exact
             var body = Substring(lower)
@@ -92,6 +96,9 @@ public struct HostAllowList: Sendable, Hashable {
     /// bracketed IPv6 address. Returns `nil` for anything else, including empty labels and
     /// ports outside 1–65535.
     package static func splitAuthority(_ authority: Substring) -> (host: String, port: Int?)? {
+        // ASCII only (internationalised names arrive as punycode): then Characters are bytes,
+        // and no combining mark can ride on a "[", "." or ":".
+        guard authority.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
         var hostPart = authority
         var port: Int? = nil
         if authority.utf8.first == UInt8(ascii: "[") {

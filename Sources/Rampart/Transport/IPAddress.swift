@@ -41,6 +41,9 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// IPv4 parts with leading zeros and IPv6 zone identifiers are refused.
     public init?(_ text: some StringProtocol) {
         var s = Substring(text)
+        // ASCII only: then Characters are bytes, and no combining mark or joiner can hide
+        // behind a "[" or a ":".
+        guard s.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
         if s.utf8.first == UInt8(ascii: "["), s.utf8.last == UInt8(ascii: "]") {
             s = s.dropFirst().dropLast()
             guard s.utf8.contains(UInt8(ascii: ":")) else { return nil }
@@ -72,6 +75,8 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         var groups: [UInt16] = []
         var gap: Int? = nil
         var rest = s
+        // A single leading ":" is not "::" (inet_pton refuses it).
+        if rest.utf8.first == UInt8(ascii: ":") && !rest.utf8.starts(with: "::".utf8) { return nil }
         if rest.utf8.starts(with: "::".utf8) {
             gap = 0
             rest = rest.dropFirst(2)

@@ -42,6 +42,7 @@ public struct WebOrigin: Hashable, Sendable, CustomStringConvertible {
     /// Parses an `Origin` header value, returning `nil` for anything that is not exactly
     /// `scheme://host[:port]`, including `null`.
     public init?(parsing text: some StringProtocol) {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
         let lower = HeaderGrammar.asciiLowercased(text)
         let scheme: String
         var rest: Substring

@@ -49,7 +49,8 @@ public enum SafeDownload {
     /// The last path component with every dangerous byte removed, at most 100 bytes of it;
     /// `download.<ext>` if nothing is left.
     static func cleanFileName(_ name: String, fallbackExtension: String) -> String {
-        let lastComponent = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        // Split on scalars: a "/" followed by a combining mark is one Character, still a "/".
+        let lastComponent = name.unicodeScalars.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map { String(String.UnicodeScalarView($0)) } ?? ""
         var scalars = String.UnicodeScalarView()
         for scalar in lastComponent.unicodeScalars {
             switch scalar.value {
@@ -59,10 +60,15 @@ public enum SafeDownload {
             default: scalars.append(scalar)
             }
         }
-        var cleaned = String(scalars)
-        while cleaned.hasPrefix(".") { cleaned.removeFirst() }
+        // Leading dots and spaces go (scalar by scalar: a mark after a dot must not shelter it),
+        // then any combining mark or joiner left at the front, then trailing spaces.
+        var view = Substring(String(scalars)).unicodeScalars
+        while let first = view.first, first == "." || first == " " || first.properties.isGraphemeExtend || first.properties.generalCategory == .format {
+            view.removeFirst()
+        }
+        var cleaned = String(String.UnicodeScalarView(view))
         while cleaned.utf8.count > 100 { cleaned.removeLast() }
-        cleaned = String(cleaned.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+        while cleaned.unicodeScalars.last == " " { cleaned.unicodeScalars.removeLast() }
         return cleaned.isEmpty ? "download.\(fallbackExtension)" : cleaned
     }
 

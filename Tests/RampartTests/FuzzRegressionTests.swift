@@ -1,0 +1,220 @@
+import HTTPTypes
+import Rampart
+import Testing
+
+/// Bugs found by the libFuzzer targets in `Fuzz/` (see Fuzz/README.md, "Known issues"). Each test
+/// fails until its bug is fixed; then the matching `KnownIssue` entry in
+/// Fuzz/Sources/FuzzSupport/FuzzSupport.swift can go, so the fuzzer checks that property again.
+/// The inputs are the fuzzers' findings, reduced by hand; Fuzz/regressions holds the originals.
+///
+/// Most are one pattern: a check on UTF-8 bytes (`utf8.starts(with:)`, `utf8.first`) followed by
+/// `dropFirst`, `hasPrefix`, `split` or `==` on `Character`s, which treat a separator followed by a
+/// combining mark or a joiner as one unit, or compare by canonical equivalence.
+@Suite("Fuzz regressions")
+struct FuzzRegressionTests {
+    static let keyA = try! SecretKey(bytes: [UInt8](repeating: 0x11, count: 32))
+    static let ring = try! KeyRing(current: keyA)
+    static let clock = WallClock { 1_700_000_000 }
+
+    // MARK: Signed and sealed cookies
+
+    /// A cookie signed or sealed for one name must not verify under another, however long.
+    /// Today only the first 255 bytes of the name are kept in the envelope and compared.
+    @Test("a cookie for one long name does not open under another", arguments: ["signed", "sealed"])
+    func longCookieNames(codec: String) throws {
+        let prefix = String(repeating: "n", count: 255)
+        if codec == "signed" {
+            let signed = SignedCookieCodec(keyRing: Self.ring, clock: Self.clock)
+            let cookie = signed.sign("admin=false", name: prefix + "a")
+            #expect(signed.verify(cookie, name: prefix + "b") == .failure(.wrongName))
+        } else {
+            let sealed = SealedCookieCodec(keyRing: Self.ring, clock: Self.clock)
+            let cookie = try sealed.seal("admin=false", name: prefix + "a")
+            #expect(sealed.open(cookie, name: prefix + "b") == .failure(.wrongName))
+        }
+    }
+
+    struct Respelling: Sendable, CustomTestStringConvertible {
+        let testDescription: String
+        let codec: String
+        let respell: @Sendable (String) -> String?
+    }
+
+    /// Changing a byte of a cookie's text must make it fail ("tampering any byte fails"). Today the
+    /// base64url parts also decode in the standard alphabet and with '=' padding, so several texts
+    /// verify for one payload.
+    @Test("another spelling of a cookie's Base64 does not verify", arguments: [
+        Respelling(testDescription: "signed, '_' as '/' in the payload", codec: "signed") { respell($0, part: 2) { $0.replacingFirst(UInt8(ascii: "_"), with: UInt8(ascii: "/")) } },
+        Respelling(testDescription: "signed, '=' after the payload", codec: "signed") { respell($0, part: 2) { $0.count % 4 == 0 ? nil : $0 + [UInt8](repeating: UInt8(ascii: "="), count: 4 - $0.count % 4) } },
+        Respelling(testDescription: "sealed, '=' at the end", codec: "sealed") { respell($0, part: 2) { $0.count % 4 == 0 ? nil : $0 + [UInt8](repeating: UInt8(ascii: "="), count: 4 - $0.count % 4) } },
+        Respelling(testDescription: "sealed, '-' or '_' in the other alphabet", codec: "sealed") { respell($0, part: 2) {
+            $0.replacingFirst(UInt8(ascii: "-"), with: UInt8(ascii: "+")) ?? $0.replacingFirst(UInt8(ascii: "_"), with: UInt8(ascii: "/"))
+        } },
+    ])
+    func respelledCookies(_ respelling: Respelling) throws {
+        if respelling.codec == "signed" {
+            // 0xFF bytes encode as runs of '_'; 40 of them leave the payload's last group partial.
+            let value = [UInt8](repeating: 0xFF, count: 40)
+            let signed = SignedCookieCodec(keyRing: Self.ring, clock: Self.clock)
+            let cookie = signed.sign(value, name: "s")
+            let changed = try #require(respelling.respell(cookie))
+            #expect(signed.verify(changed, name: "s") != .success(value), "\(changed) verifies like \(cookie)")
+        } else {
+            let value = [UInt8](repeating: 0xFF, count: 41)
+            let sealed = SealedCookieCodec(keyRing: Self.ring, clock: Self.clock)
+            // Seal until the text has the byte to respell (the nonce is random).
+            var found: (String, String)?
+            for _ in 0..<64 where found == nil {
+                let cookie = try sealed.seal(value, name: "s")
+                if let changed = respelling.respell(cookie) { found = (cookie, changed) }
+            }
+            let (cookie, changed) = try #require(found)
+            #expect(sealed.open(changed, name: "s") != .success(value), "\(changed) opens like \(cookie)")
+        }
+    }
+
+    /// Rewrites one dot-separated part of a cookie's text (0 is the marker, 1 the key id).
+    static func respell(_ cookie: String, part: Int, _ change: ([UInt8]) -> [UInt8]?) -> String? {
+        var parts = cookie.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Array.init)
+        guard let changed = change(parts[part]) else { return nil }
+        parts[part] = changed
+        return String(decoding: Array(parts.joined(separator: [UInt8(ascii: ".")])), as: UTF8.self)
+    }
+
+    // MARK: JSON in HTML
+
+    /// `JSONForHTML.escape` must never let `<`, `>` or `&` through, whatever the bytes. Today a
+    /// 0xE2 byte that does not start U+2028 or U+2029 makes it copy the next one or two bytes
+    /// unescaped, so invalid UTF-8 can close the `<script>` element it is meant for.
+    @Test("JSONForHTML escapes < > & after a stray 0xE2", arguments: [
+        [0xE2] + Array("<".utf8),
+        [0xE2, 0x80] + Array(">".utf8),
+        [0xE2, 0xE2] + Array("&".utf8),
+        [0xE2] + Array("</script".utf8) + [0x09, 0xE2] + Array(">".utf8) + [0xE2] + Array("<img src=x onerror=alert(1)".utf8) + [0xE2] + Array(">".utf8),
+    ] as [[UInt8]])
+    func jsonAfterE2(_ bytes: [UInt8]) {
+        let escaped = JSONForHTML.escape(bytes)
+        #expect(!escaped.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "&") }, "\(escaped.debugDescription)")
+    }
+
+    // MARK: Key files
+
+    /// A key file written with CRLF line endings must load. Today `KeyRing(parsing:)` splits on
+    /// Characters, and "\r\n" is one Character, neither "\n" nor "\r": the file is refused.
+    @Test("a key file with CRLF line endings loads", arguments: [["A", "\r\n"], ["A", "\r\n", "B", "\r\n"], ["A", "\r\n", "B"]])
+    func crlfKeyFile(layout: [String]) throws {
+        let a = try SecretKey(bytes: [UInt8](0..<32)), b = try SecretKey(bytes: [UInt8](32..<64))
+        let text = layout.map { $0 == "A" ? a.exportBase64URL() : $0 == "B" ? b.exportBase64URL() : $0 }.joined()
+        let ring = try KeyRing(parsing: text)
+        #expect(ring.all == (layout.contains("B") ? [a, b] : [a]))
+    }
+
+    // MARK: Download names
+
+    /// The cleaned file name keeps only the last path component and never starts with '.'. Today
+    /// a '/' or '\' followed by a combining mark is not split on (Character split), and a leading
+    /// dot survives when spaces or a combining mark come with it.
+    @Test("Content-Disposition names have no path and no leading dot", arguments: [
+        "dir/\u{301}passwd", "dir\\\u{301}x.html", " .htaccess", ".\u{6D7}htaccess", " ..",
+    ])
+    func downloadNames(_ name: String) {
+        let value = SafeDownload.contentDisposition(fileName: name)
+        // Bytes, not Characters: the point is what a '/' followed by a mark still is.
+        let fallback = Array(value.utf8.split(separator: UInt8(ascii: "\""))[1])
+        #expect(!fallback.contains(UInt8(ascii: "/")) && !fallback.contains(UInt8(ascii: "\\")), "\(value)")
+        #expect(!value.utf8.split(separator: UInt8(ascii: "%")).dropFirst().contains { $0.starts(with: "2F".utf8) || $0.starts(with: "5C".utf8) }, "\(value)")
+        #expect(fallback.first != UInt8(ascii: "."), "\(value)")
+    }
+
+    // MARK: IP addresses, hosts and origins
+
+    /// Address text that inet_pton refuses must not parse. Today a single leading ':' reads as
+    /// "::", and a combining mark or joiner right after "[" or "::" is dropped with them.
+    @Test("malformed IPv6 text is refused", arguments: [":1", ":4316:d:b:811", "::\u{200C}1", "::\u{200C}f:127.0.0.1", "[\u{301}::1]"])
+    func malformedIPv6(_ text: String) {
+        #expect(IPAddress(text) == nil)
+    }
+
+    struct HostCase: Sendable, CustomTestStringConvertible {
+        let testDescription: String
+        let check: @Sendable () -> Bool
+    }
+
+    /// Hosts, patterns and origins with a mark after their "[", ".", "*." or ":" must be refused
+    /// like any other non-ASCII host. Today dropFirst drops the mark with the separator.
+    @Test("hosts with a mark after a separator are refused", arguments: [
+        HostCase(testDescription: "Host [:1]") { !HostAllowList.loopback.allows("[:1]") },
+        HostCase(testDescription: "Host [::1]:\\u{FE0F}8443") { !HostAllowList.loopback.allows("[::1]:\u{FE0F}8443") },
+        HostCase(testDescription: "pattern .\\u{338}example.com") { (try? HostAllowList([".\u{338}example.com"])) == nil },
+        HostCase(testDescription: "pattern *.\\u{338}example.com") { (try? HostAllowList(["*.\u{338}example.com"])) == nil },
+        HostCase(testDescription: "Origin http://[:1]") { WebOrigin(parsing: "http://[:1]") == nil },
+    ])
+    func hostsWithMarks(_ hostCase: HostCase) {
+        #expect(hostCase.check())
+    }
+
+    // MARK: The audit
+
+    /// A URL the audit accepts prints as text that parses back to it. Today an empty port after a
+    /// host holding ':' is accepted, and the host keeps the ':'.
+    @Test("AuditURL round-trips", arguments: ["https://example.com:8ps:/", "https://a:b:/path"])
+    func auditURLRoundTrip(_ text: String) {
+        if let url = AuditURL(text) {
+            #expect(AuditURL(url.description) == url, "\(text) prints \(url.description)")
+        }
+    }
+
+    /// Browsers split CSP source lists on ASCII whitespace; a combining mark after a space is an
+    /// invalid source of its own, and `https:` before it still allows every HTTPS script. Today the
+    /// audit splits on Characters, reads one source "https: \u{301}", and passes the policy.
+    @Test("the audit reads CSP sources as browsers do", arguments: [
+        "default-src 'none'; script-src https: \u{301}",
+        "default-src 'none'; script-src 'self' * \u{301}",
+    ])
+    func auditCSPMarks(_ policy: String) throws {
+        let url = try #require(AuditURL("https://example.com/"))
+        let response = AuditedResponse(url: url, status: .ok, headerFields: [.contentSecurityPolicy: policy])
+        let report = ObservatoryAudit.grade(AuditInput(chain: [response]))
+        #expect(report[.contentSecurityPolicy]?.outcome == .cspImplementedWithUnsafeInline)
+    }
+
+    // MARK: SafeURL
+
+    /// SafeURL decodes character references "as the HTML parser would", for URLs written into HTML
+    /// unescaped. Today it reads at most 8 digits of a numeric reference (the tokenizer reads them
+    /// all), and matches &colon; with a Character-based hasPrefix that a combining mark defeats.
+    @Test("javascript: behind a character reference is refused", arguments: [
+        "javascript&#0000000058;alert(1)",
+        "javascript&#x00000003A;alert(1)",
+        "javascript&colon;\u{301}alert(1)",
+    ])
+    func safeURLReferences(_ url: String) {
+        #expect(SafeURL(url).wasRefused)
+    }
+
+    // MARK: Templates
+
+    /// The rewrite of an accepted template must be read as the check read it: checked again, it is
+    /// accepted unchanged. Today `{{{a}}` (a brace short) runs to the next "}}}", is rewritten to
+    /// `{{…}}`, and the rewrite holds a variable inside `<script>` that was never checked.
+    @Test("template rewrites keep the tags the check read", arguments: [
+        "{{{a}} <script>{{b}}</script> {{c}}}",
+        "<title>{{&{{#x}}</title>{{y}}",
+    ])
+    func templateRewrite(_ template: String) throws {
+        let none = TemplateContextCheck.Markers(enterURL: "", leaveURL: "")
+        guard let rewrite = try? TemplateContextCheck.check(template, name: "t", markers: none) else { return }
+        #expect(!rewrite.utf8.split(separator: UInt8(ascii: "<")).contains { $0.starts(with: "script>{{".utf8) }, "\(rewrite)")
+        #expect((try? TemplateContextCheck.check(rewrite, name: "t", markers: none)) == rewrite, "\(rewrite)")
+    }
+}
+
+fileprivate extension Array where Element == UInt8 {
+    /// A copy with the first `byte` replaced, or nil when there is none.
+    func replacingFirst(_ byte: UInt8, with replacement: UInt8) -> [UInt8]? {
+        guard let index = firstIndex(of: byte) else { return nil }
+        var copy = self
+        copy[index] = replacement
+        return copy
+    }
+}
