@@ -319,7 +319,8 @@ enum URLEncodedFields {
         var values: [String] = []
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            guard decode(parts[0]) == field else { continue }
+            // Code points, not canonical equivalence: "\u{212A}" is not the field "K".
+            guard decode(parts[0]).unicodeScalars.elementsEqual(field.unicodeScalars) else { continue }
             values.append(parts.count == 2 ? decode(parts[1]) : "")
         }
         return values
@@ -360,12 +361,14 @@ enum URLEncodedFields {
 /// See [RFC 7578](https://www.rfc-editor.org/rfc/rfc7578).
 final class MultipartFieldScan {
     let parser: MultipartParser
+    var headerGuard: MultipartHeaderGuard
     var isField = false
     var value: [UInt8] = []
     var found: String?
 
     init(field: String, boundary: String) {
         parser = MultipartParser(boundary: boundary)
+        headerGuard = MultipartHeaderGuard(boundary: boundary)
         parser.onHeader = { [unowned self] name, headerValue in
             guard HeaderGrammar.asciiLowercased(name) == "content-disposition" else { return }
             self.isField = ContentDisposition(headerValue).parameters["name"] == field
@@ -381,9 +384,12 @@ final class MultipartFieldScan {
 
     /// Feeds a chunk; returns the value once the field is complete.
     func feed(_ chunk: ByteBuffer) throws -> String? {
+        guard headerGuard.check(chunk) else { throw MultipartError.invalidHeader }
         try parser.execute(chunk)
         return found
     }
+
+    enum MultipartError: Error { case invalidHeader }
 }
 
 /// The chunks already read, then the rest of the original body.

@@ -165,8 +165,11 @@ final class MultipartReader {
     var parts = 0
     var failure: RequestRefusal?
 
+    var headerGuard: MultipartHeaderGuard
+
     init(boundary: String, policy: UploadPolicy, limits: MultipartLimits) {
         self.parser = MultipartParser(boundary: boundary)
+        self.headerGuard = MultipartHeaderGuard(boundary: boundary)
         self.policy = policy
         self.limits = limits
         parser.onHeader = { [unowned self] name, value in self.header(name, value) }
@@ -181,6 +184,9 @@ final class MultipartReader {
     }
 
     func feed(_ chunk: ByteBuffer) throws {
+        guard headerGuard.check(chunk) else {
+            throw RequestRefusal(status: .badRequest, reason: "malformedMultipart", message: "a part header name is not ASCII")
+        }
         do {
             try parser.execute(chunk)
         } catch {

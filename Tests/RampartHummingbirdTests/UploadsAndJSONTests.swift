@@ -75,6 +75,38 @@ struct UploadAdapterTests {
         }
     }
 
+    @Test("a part header name with a byte over 0x7F is a 400, before multipart-kit (which traps on it) sees it", arguments: [
+        "X-\u{E9}: 1\r\nContent-Disposition: form-data; name=\"a\"", "Content-Disposition: form-data; name=\"a\"\r\n\u{E9}: 1",
+    ])
+    func nonASCIIHeaderName(_ headers: String) async throws {
+        let body = Self.multipart([(headers, Array("x".utf8))])
+        let refusal = await Self.refusal("multipart/form-data; boundary=b0undary", body)
+        #expect(refusal?.status == .badRequest)
+        #expect(refusal?.reason == "malformedMultipart")
+        #expect(refusal?.message == "a part header name is not ASCII")
+        // Split at every byte: the check carries its state across chunks.
+        var chunks: [ByteBuffer] = []
+        for index in 0..<body.readableBytes { chunks.append(body.getSlice(at: index, length: 1)!) }
+        let stream = AsyncStream<ByteBuffer> { continuation in
+            for chunk in chunks { continuation.yield(chunk) }
+            continuation.finish()
+        }
+        let split = await { () -> RequestRefusal? in
+            do {
+                _ = try await Self.request("multipart/form-data; boundary=b0undary", body: RequestBody(asyncSequence: stream)).multipartForm(policy: Self.policy)
+                return nil
+            } catch { return error as? RequestRefusal }
+        }()
+        #expect(split?.message == "a part header name is not ASCII")
+    }
+
+    @Test("UTF-8 in a part header value (a filename) is still accepted")
+    func utf8HeaderValue() async throws {
+        let body = Self.multipart([Self.file(Self.png, filename: "ch\u{E2}teau.png")])
+        let form = try await Self.request("multipart/form-data; boundary=b0undary", body: .init(buffer: body)).multipartForm(policy: Self.policy)
+        #expect(form.file("file")?.clientFilename == "ch\u{E2}teau.png")
+    }
+
     @Test("a PNG named .html is accepted as image/png; the client's name is kept for display only")
     func pngNamedHTML() async throws {
         let body = Self.multipart([("Content-Disposition: form-data; name=\"title\"", Array("héllo".utf8)), Self.file(Self.png, filename: "../../etc/x.html")])
