@@ -1,0 +1,270 @@
+// `multipart/form-data` uploads under an UploadPolicy and MultipartLimits, through the public
+// entry point `Request.multipartForm(policy:limits:)` (RampartHummingbird's MultipartReader over
+// vapor/multipart-kit's parser, and its Content-Disposition reader). There is no framework-free
+// entry point: MultipartReader and ContentDisposition are internal to RampartHummingbird.
+//
+// Input: line 1 is the Content-Type value, the rest is the body. The same bytes also drive a
+// generated form.
+//
+// Properties:
+// 1. The verdict does not depend on how the body is cut into chunks as it streams: the whole body
+//    at once and the body in pieces (sizes drawn from the input, down to one byte) give the same
+//    fields, files and file names, or the same refusal.
+// 2. An accepted form respects the limits: at most `maximumParts` parts and `maximumFiles` files,
+//    text fields within `maximumFieldBytes`, and every file accepted by `UploadPolicy.inspect`.
+// 3. A form generated from the input and serialised by RFC 7578 (fields, files with an allowed
+//    signature, quoted names with escapes, RFC 8187 `filename*`) reads back to the same fields
+//    and files, streamed in pieces.
+import Foundation
+import FuzzSupport
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Rampart
+import RampartHummingbird
+
+let policy = try! UploadPolicy(maximumBytes: 2048, allowedTypes: [.png, .gif, .pdf])
+let limits = try! MultipartLimits(maximumParts: 6, maximumFiles: 2, maximumFieldBytes: 512, maximumPartHeaderBytes: 1024)
+
+struct Chunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let chunks: [ByteBuffer]
+    struct AsyncIterator: AsyncIteratorProtocol, Sendable {
+        var chunks: [ByteBuffer]
+        var index = 0
+        mutating func next() async -> ByteBuffer? {
+            guard index < chunks.count else { return nil }
+            defer { index += 1 }
+            return chunks[index]
+        }
+    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: chunks) }
+}
+
+/// What a form read gave, comparable.
+struct Outcome: Equatable, CustomStringConvertible {
+    var fields: [[UInt8]] = []
+    var files: [String] = []
+    var refusal: String?
+
+    var description: String {
+        refusal.map { "refused \($0)" } ?? "fields \(fields.map { String(decoding: $0, as: UTF8.self).debugDescription }) files \(files)"
+    }
+}
+
+func read(contentType: String, chunks: [[UInt8]]) -> (Outcome, MultipartForm?) {
+    let head = HTTPRequest(method: .post, scheme: "https", authority: "example.com", path: "/upload", headerFields: [.contentType: contentType])
+    let request = Request(head: head, body: RequestBody(asyncSequence: Chunks(chunks: chunks.map { ByteBuffer(bytes: $0) })))
+    return runSync { () async -> (Outcome, MultipartForm?) in
+        do {
+            let form = try await request.multipartForm(policy: policy, limits: limits)
+            var outcome = Outcome()
+            outcome.fields = form.fields.map { Array($0.name.utf8) + [0] + Array($0.value.utf8) }
+            outcome.files = form.files.map { "\($0.field.debugDescription) \($0.type) \($0.bytes.readableBytesView.count)B \(Array($0.bytes.readableBytesView).hashValue) name=\(($0.clientFilename ?? "nil").debugDescription)" }
+            return (outcome, form)
+        } catch let refusal as RequestRefusal {
+            return (Outcome(refusal: "\(refusal.status.code) \(refusal.reason)"), nil)
+        } catch {
+            propertyFailed("multipartForm threw something other than a RequestRefusal: \(error)")
+        }
+    }
+}
+
+/// Cuts `body` into pieces whose sizes come from `generator`.
+func pieces(_ body: [UInt8], _ generator: inout FuzzInput) -> [[UInt8]] {
+    var out: [[UInt8]] = []
+    var start = 0
+    while start < body.count {
+        let size = generator.isAtEnd ? 7 : generator.int(in: 1...64)
+        out.append(Array(body[start..<min(body.count, start + size)]))
+        start += size
+    }
+    return out
+}
+
+func checkLimits(_ form: MultipartForm) {
+    require(form.fields.count + form.files.count <= limits.maximumParts, "more parts than the limit")
+    require(form.files.count <= limits.maximumFiles, "more files than the limit")
+    for field in form.fields { require(field.value.utf8.count <= limits.maximumFieldBytes * 3, "field over the limit") }
+    for file in form.files {
+        require(policy.inspect(file.bytes.readableBytesView) == .success(file.type), "a file inspect refuses was accepted")
+    }
+}
+
+// MARK: The known multipart-kit trap
+
+/// The boundary as RampartHummingbird's MediaParameters reads it (String APIs, as there).
+func boundary(in contentType: String) -> String? {
+    for parameter in contentType.split(separator: ";").dropFirst() {
+        let pair = parameter.split(separator: "=", maxSplits: 1)
+        guard pair.count == 2, String(pair[0]).trimmingASCIISpaces.lowercased() == "boundary" else { continue }
+        var value = Substring(String(pair[1]).trimmingASCIISpaces)
+        if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
+        return value.isEmpty || value.utf8.count > 70 ? nil : String(value)
+    }
+    return nil
+}
+
+/// RFC 9110 tchar: multipart-kit's table of allowed header-name bytes (0–127).
+func isHeaderNameByte(_ b: UInt8) -> Bool { b > 0x20 && b < 0x7F && !"\"(),/:;<=>?@[\\]{}".utf8.contains(b) }
+
+/// Whether multipart-kit 4.7.1's parser, fed `body`, reaches a header-name byte >= 0x80, where
+/// `isAllowedHeaderFieldNameCharacter` indexes its 128-entry table out of range and traps. A port
+/// of its state machine (MultipartParser.swift); errors end the parse as they do there.
+func multipartKitWouldTrap(boundary: String, body: [UInt8]) -> Bool {
+    let b = Array("\r\n--\(boundary)".utf8)
+    enum Header { case preCR, preLF, name(empty: Bool), value, postValue, postHeaders }
+    enum State { case preamble(Int), headers(Header), body, boundary(Int) }
+    var state = State.preamble(0)
+    var i = 0
+    while i < body.count {
+        let byte = body[i]
+        i += 1
+        switch state {
+        case .preamble(var m):
+            if m == 0, byte == b[2] { m = 3 } else if byte == b[m] { m += 1 } else if m > 0, byte == b[0] { m = 1 } else { m = 0 }
+            state = m >= b.count ? .headers(.preCR) : .preamble(m)
+        case .headers(let header):
+            switch header {
+            case .preCR: guard byte == 0x0D else { return false }; state = .headers(.preLF)
+            case .preLF: guard byte == 0x0A else { return false }; state = .headers(.name(empty: true))
+            case .name(let empty):
+                if byte == UInt8(ascii: ":"), !empty { state = .headers(.value) }
+                else if byte == 0x0D, empty { state = .headers(.postHeaders) }
+                else if byte >= 0x80 { return true }
+                else if isHeaderNameByte(byte) { state = .headers(.name(empty: false)) }
+                else { return false }
+            case .value: if byte == 0x0D { state = .headers(.postValue) }
+            case .postValue: guard byte == 0x0A else { return false }; state = .headers(.name(empty: true))
+            case .postHeaders: guard byte == 0x0A else { return false }; state = .body
+            }
+        case .body:
+            if byte == b[0] { state = .boundary(1) }
+        case .boundary(let m):
+            if m >= b.count {
+                guard byte == 0x0D else { return false }  // '-' starts the epilogue, anything else is an error
+                state = .headers(.preLF)
+            } else if byte == b[m] {
+                state = .boundary(m + 1)
+            } else {
+                state = byte == b[0] ? .boundary(1) : .body
+            }
+        }
+    }
+    return false
+}
+
+func fuzzed(_ input: FuzzInput) {
+    let bytes = input.bytes
+    let newline = bytes.firstIndex(of: 0x0A) ?? bytes.count
+    var contentType = String(decoding: bytes[..<newline], as: UTF8.self)
+    if contentType.utf8.last == 0x0D { contentType.removeLast() }
+    let body = newline < bytes.count ? Array(bytes[(newline + 1)...]) : []
+    // The Content-Type as the request holds it (HTTPField turns NUL, CR and LF into spaces).
+    let held = HTTPField(name: .contentType, value: contentType).value
+    if let boundary = boundary(in: held), known(.multipartKitHeaderNameTrap, when: multipartKitWouldTrap(boundary: boundary, body: body)) { return }
+
+    let (whole, form) = read(contentType: contentType, chunks: body.isEmpty ? [] : [body])
+    var generator = FuzzInput(bytes: Array(bytes.reversed()))
+    let (streamed, _) = read(contentType: contentType, chunks: pieces(body, &generator))
+    require(whole == streamed, "the verdict depends on the chunking:\n  whole    \(whole)\n  streamed \(streamed)")
+    if let form { checkLimits(form) }
+}
+
+// MARK: Generated forms
+
+let boundaryAlphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=?".utf8)
+let nameAlphabet = Array("abcxyz_-. 019\"\\é😀".utf8)
+let fileSignatures: [(UploadType, [UInt8])] = [
+    (.png, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]),
+    (.gif, Array("GIF89a".utf8)),
+    (.pdf, Array("%PDF-1.7\n".utf8)),
+]
+
+func quoted(_ s: String) -> String {
+    "\"" + replacingBytes(replacingBytes(s, "\\", with: "\\\\"), "\"", with: "\\\"") + "\""
+}
+
+func percentEncoded(_ s: String) -> String {
+    s.utf8.map { b in
+        (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A) || b == UInt8(ascii: ".") ? String(UnicodeScalar(b)) : "%" + String(b, radix: 16, uppercase: true).leftPadded
+    }.joined()
+}
+
+extension String {
+    var leftPadded: String { utf8.count == 1 ? "0" + self : self }
+}
+
+func generated(_ input: FuzzInput) {
+    var generator = input
+    var boundary = generator.string(from: boundaryAlphabet, upTo: 40, minimum: 1)
+    var parts: [(name: String, filename: String?, content: [UInt8], type: UploadType?)] = []
+    var fileCount = 0
+    for _ in 0..<generator.int(in: 1...limits.maximumParts) {
+        // Names are trimmed by the Content-Disposition reader; keep them free of edge spaces.
+        let name = generator.string(from: nameAlphabet, upTo: 10, minimum: 1).trimmingASCIISpaces
+        guard !name.isEmpty else { continue }
+        if fileCount < limits.maximumFiles, generator.bool() {
+            fileCount += 1
+            let (type, signature) = fileSignatures[generator.int(in: 0...2)]
+            var content = signature + generator.bytes(upTo: 200).map { $0 == UInt8(ascii: "<") ? UInt8(ascii: "[") : $0 }
+            if content.isEmpty { content = signature }
+            let filename = generator.string(from: nameAlphabet, upTo: 12, minimum: 1).trimmingASCIISpaces
+            parts.append((name, filename.isEmpty ? "x" : filename, content, type))
+        } else {
+            parts.append((name, nil, Array(String(decoding: generator.bytes(upTo: 100), as: UTF8.self).utf8), nil))
+        }
+    }
+    guard !parts.isEmpty else { return }
+    // The boundary must not occur in any content.
+    while parts.contains(where: { part in
+        let needle = Array(("\r\n--" + boundary).utf8)
+        let haystack = Array("\r\n".utf8) + part.content + Array("\r\n".utf8)
+        return haystack.count >= needle.count && (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }) { boundary += "Z" }
+    boundary = String(boundary.prefix(70))
+    while boundary.utf8.last == 0x20 { boundary.removeLast() }
+
+    var body: [UInt8] = []
+    let useExtended = generator.bool()
+    for part in parts {
+        var disposition = "Content-Disposition: form-data; name=\(quoted(part.name))"
+        if let filename = part.filename {
+            disposition += useExtended ? "; filename=\"fallback\"; filename*=UTF-8''\(percentEncoded(filename))" : "; filename=\(quoted(filename))"
+        }
+        body += Array("--\(boundary)\r\n\(disposition)\r\n".utf8)
+        if let type = part.type { body += Array("Content-Type: \(type.mediaType)\r\n".utf8) }
+        body += Array("\r\n".utf8) + part.content + Array("\r\n".utf8)
+    }
+    body += Array("--\(boundary)--\r\n".utf8)
+
+    let contentType = "multipart/form-data; boundary=" + (generator.bool() ? quoted(boundary) : boundary)
+    let (outcome, form) = read(contentType: contentType, chunks: pieces(body, &generator))
+    guard let form else {
+        propertyFailed("a generated form was refused (\(outcome)):\n  Content-Type: \(contentType)\n\(String(decoding: body, as: UTF8.self).debugDescription)")
+    }
+    let fields = parts.filter { $0.filename == nil }
+    let files = parts.filter { $0.filename != nil }
+    require(form.fields.count == fields.count && zip(form.fields, fields).allSatisfy { sameBytes($0.name, $1.name) && Array($0.value.utf8) == $1.content },
+            "fields read back as \(form.fields.map { ($0.name, $0.value) }), sent \(fields.map { ($0.name, String(decoding: $0.content, as: UTF8.self)) })\n\(String(decoding: body, as: UTF8.self).debugDescription)")
+    require(form.files.count == files.count, "files read back: \(form.files.count) of \(files.count)")
+    for (file, sent) in zip(form.files, files) {
+        require(sameBytes(file.field, sent.name) && file.type == sent.type! && Array(file.bytes.readableBytesView) == sent.content,
+                "file \(show(sent.name)) read back as \(show(file.field)) \(file.type) \(file.bytes.readableBytes) bytes")
+        require(file.clientFilename.map { sameBytes($0, sent.filename!) } == true, "file name \(show(sent.filename!)) read back as \(file.clientFilename.map { show($0) } ?? "nil")")
+    }
+}
+
+func fuzz(_ input: FuzzInput) {
+    fuzzed(input)
+    // A generated form on one input in four, to keep the rate up.
+    if (input.bytes.last ?? 0) & 3 == 0 { generated(input) }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fuzz(FuzzInput(data, size))
+    return 0
+}
+
+runFuzzer(fuzzOne)
