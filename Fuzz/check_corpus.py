@@ -31,11 +31,9 @@ skipped with a notice. Exits 1 when a check fails.
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import unicodedata
 
 try:
     import html5lib
@@ -76,13 +74,6 @@ def dump(binary, corpus, out):
                     seen.add(line)
                     records.append(json.loads(line))
     return records
-
-
-# Known issues (see README.md): SafeURL reads at most 8 digits of a numeric reference
-# (safe-url-long-numeric-reference), and misses &colon; &Tab; &NewLine; before a combining mark
-# (safe-url-reference-before-mark). Both matter only when a URL is put in HTML unescaped.
-LONG_NUMERIC_REFERENCE = re.compile(r"&#[xX]?[0-9a-fA-F]{9,}")
-MARK_AFTER_SEMICOLON = re.compile(r";[^\x00-\x7f]")
 
 
 def escape(text):
@@ -145,8 +136,6 @@ def check_safe_url(records, failures):
             protocol = protocol_of(href)
             if protocol is not None and protocol not in ALLOWED_PROTOCOLS:
                 kind = "dangerous" if protocol in DANGEROUS_PROTOCOLS else "other"
-                if mode == "unescaped" and (LONG_NUMERIC_REFERENCE.search(value) or MARK_AFTER_SEMICOLON.search(value)):
-                    kind = "known"
                 failures.append((f"safeurl-{mode}-{kind}", f"accepted {value!r}: a browser reads href {href!r} with protocol {protocol}"))
 
 
@@ -179,9 +168,9 @@ def check_template(records, failures):
             continue
         doc = parse_fragment(html)
         where = f"template {r['template']!r}"
-        # Known issue template-rewrite-tag-name: a {{{x}}} or {{&x}} whose x holds "{{" or "}}" is
-        # rewritten into tags the check never read.
-        suffix = "-known" if "{{{" in r["template"] or "{{&" in r["template"] else ""
+        # Known issue template-rewrite-brace: {{{{x}}} is rewritten to {{{x}}, which reads as other
+        # tags than the check read.
+        suffix = "-known" if "{{{{" in r["template"] else ""
 
         def visit(element, ancestors):
             name = local(element.tag)
@@ -215,10 +204,7 @@ def check_form(records, failures):
         reference = next((value for key, value in params.items() if key == r["name"]), None)
         value = None if r["value"] == "\u0000none" else r["value"]
         if value != reference:
-            # Known issue form-name-equivalence: Rampart compares names as Swift Strings, by
-            # canonical equivalence (NFD), where the URL Standard compares code points.
-            equivalent = any(key != r["name"] and unicodedata.normalize("NFD", key) == unicodedata.normalize("NFD", r["name"]) for key in params.keys())
-            failures.append(("form-known" if equivalent else "form", f"query {r['query']!r}: {r['name']!r} is {value!r}, URLSearchParams gives {reference!r}"))
+            failures.append(("form", f"query {r['query']!r}: {r['name']!r} is {value!r}, URLSearchParams gives {reference!r}"))
 
 
 CHECKS = [
@@ -233,7 +219,6 @@ CHECKS = [
 KNOWN = {
     "template-comment-divergence", "template-comment-divergence-known",
     "template-markup-known", "template-attribute-known", "template-handler-known", "template-raw-text-known",
-    "safeurl-unescaped-known", "form-known",
 }
 
 

@@ -4,8 +4,8 @@
 // generated round trips.
 //
 // Properties:
-// 1. A fuzzed masked token that verifies against the secret is 86 characters of base64url (either
-//    alphabet) for 64 bytes m ‖ c with m ⊕ c equal to the secret, decoded here with Foundation.
+// 1. A fuzzed masked token that verifies against the secret is 86 characters that Foundation
+//    decodes (in either Base64 alphabet) to 64 bytes m ‖ c with m ⊕ c equal to the secret.
 // 2. Round trip: a token made for a secret (or for a session id through CSRFSecrets) verifies for
 //    it and not for another secret or session; tokens from before a key rotation still verify;
 //    any one changed byte is refused.

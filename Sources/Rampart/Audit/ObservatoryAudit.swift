@@ -285,10 +285,11 @@ public enum ObservatoryAudit {
         for directive in HeaderGrammar.split(Substring(value.prefix(1024)), on: UInt8(ascii: ";")) {
             let lowered = HeaderGrammar.asciiLowercased(directive)
             guard lowered.utf8.starts(with: "max-age".utf8) else { continue }
-            var argument = Substring(lowered.dropFirst("max-age".count))
+            // Byte offsets, not Characters: a joiner or mark after "max-age" must stay and spoil it.
+            var argument = lowered[lowered.utf8.index(lowered.startIndex, offsetBy: "max-age".utf8.count)...]
             argument = HeaderGrammar.trimOWS(argument)
-            guard argument.first == "=" else { continue }
-            argument = HeaderGrammar.trimOWS(argument.dropFirst())
+            guard argument.utf8.first == UInt8(ascii: "=") else { continue }
+            argument = HeaderGrammar.trimOWS(argument[argument.utf8.index(after: argument.startIndex)...])
             if argument.count >= 2, argument.first == "\"", argument.last == "\"" { argument = argument.dropFirst().dropLast() }
             guard !argument.isEmpty, argument.count <= 18, argument.utf8.allSatisfy(HeaderGrammar.isDigit), let seconds = Int(argument) else {
                 return AuditResult(.hstsHeaderInvalid, detail: quoted(value))

@@ -121,9 +121,9 @@ public enum TemplateContextCheck {
                 }
                 let tag = Array(bytes[i..<(end + close.utf8.count)])
                 var inner = Array(bytes[(i + (triple ? 3 : 2))..<end])
-                // `{{{a}}` runs to the next "}}}" across other tags; refuse rather than guess what
-                // the renderer makes of it.
-                if inner.indices.contains(where: { k in k + 1 < inner.count && ((inner[k] == 0x7B && inner[k + 1] == 0x7B) || (inner[k] == 0x7D && inner[k + 1] == 0x7D)) }) {
+                // `{{{a}}` runs to the next "}}}" across other tags, and `{{{{x}}}}` would be
+                // rewritten to another tag: a brace inside a tag is refused rather than guessed at.
+                if inner.contains(0x7B) || inner.contains(0x7D) {
                     throw fail(Array(tag.prefix(40)), "malformedTag", "holds another tag's braces; close each tag before the next")
                 }
                 while let f = inner.first, f == 0x20 { inner.removeFirst() }
@@ -151,6 +151,11 @@ public enum TemplateContextCheck {
                 case UInt8(ascii: "&"):
                     unescaped = true
                     inner.removeFirst()
+                    // `{{&= x}}` would be rewritten to `{{= x}}`, another kind of tag.
+                    while let f = inner.first, f == 0x20 { inner.removeFirst() }
+                    if let f = inner.first, Array("=#^/!><$%&{".utf8).contains(f) {
+                        throw fail(tag, "malformedTag", "names a variable with a tag sigil; rename it")
+                    }
                 default:
                     break
                 }
