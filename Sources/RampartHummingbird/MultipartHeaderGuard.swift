@@ -1,61 +1,87 @@
 import NIOCore
 
-/// Checks a streamed `multipart/form-data` body before multipart-kit sees it: every part's
-/// header names must be visible ASCII. multipart-kit 4.7.1 traps (stops the process) on a header
-/// name byte of 0x80 or more, so such a body is refused here with a 400 instead.
+/// Checks a streamed `multipart/form-data` body before multipart-kit sees it: multipart-kit 4.7.1
+/// traps (stops the process, index out of range) on a part header name byte of 0x80 or more, so
+/// such a body is refused here with a 400 instead.
 ///
-/// A small state machine over the bytes, carried across chunks: find the delimiter
-/// `CRLF--boundary` (the first one may start the body), skip the rest of its line, then read
-/// header lines up to the empty line, checking each name up to its `:`.
+/// The check follows multipart-kit's own parser state by state (preamble, CRLF, header name,
+/// header value, body, boundary, epilogue), so it sees a header name exactly where multipart-kit
+/// would read one. Where multipart-kit would throw a syntax error the check stops: the parser
+/// reads nothing further.
 ///
 /// See [RFC 7578 §4](https://www.rfc-editor.org/rfc/rfc7578#section-4) and
 /// [RFC 2046 §5.1.1](https://www.rfc-editor.org/rfc/rfc2046#section-5.1.1).
 struct MultipartHeaderGuard {
-    private enum State { case body, boundaryLine, lineStart, name, value, emptyLine }
-
-    private let delimiter: [UInt8]
-    private var matched: Int
-    private var state = State.body
-
-    init(boundary: String) {
-        delimiter = Array("\r\n--".utf8) + Array(boundary.utf8)
-        matched = 2  // the body may begin with the delimiter, without the CRLF before it
+    private enum State {
+        case preamble(Int)
+        case preHeaders(expectingLF: Bool)
+        case headerName(empty: Bool)
+        case headerValue(empty: Bool)
+        case postHeaderValue
+        case postHeaders
+        case body
+        case boundary(Int)
+        case epilogue
+        case stopped
     }
 
-    /// Whether the chunk keeps the body acceptable so far.
+    private let boundary: [UInt8]
+    private var state = State.preamble(0)
+
+    init(boundary: String) {
+        self.boundary = Array("\r\n--".utf8) + Array(boundary.utf8)
+    }
+
+    /// Whether multipart-kit can read the chunk without trapping.
     mutating func check(_ chunk: ByteBuffer) -> Bool {
         for byte in chunk.readableBytesView {
             switch state {
+            case .preamble(var index):
+                if index == 0, byte == boundary[2] { index = 3 }
+                else if byte == boundary[index] { index += 1 }
+                else if index > 0, byte == boundary[0] { index = 1 }
+                else { index = 0 }
+                state = index >= boundary.count ? .preHeaders(expectingLF: false) : .preamble(index)
+            case .preHeaders(let expectingLF):
+                if !expectingLF, byte == 0x0D { state = .preHeaders(expectingLF: true) }
+                else if expectingLF, byte == 0x0A { state = .headerName(empty: true) }
+                else { state = .stopped }
+            case .headerName(let empty):
+                if byte == UInt8(ascii: ":"), !empty { state = .headerValue(empty: true) }
+                else if byte == 0x0D, empty { state = .postHeaders }
+                else if byte >= 0x80 { return false }  // multipart-kit's table has 128 entries
+                else if Self.isAllowedName(byte) { state = .headerName(empty: false) }
+                else { state = .stopped }
+            case .headerValue(let empty):
+                if byte == 0x0D { state = .postHeaderValue }
+                else if (byte == 0x20 || byte == 0x09) && empty { state = .headerValue(empty: true) }
+                else { state = .headerValue(empty: false) }
+            case .postHeaderValue:
+                state = byte == 0x0A ? .headerName(empty: true) : .stopped
+            case .postHeaders:
+                state = byte == 0x0A ? .body : .stopped
             case .body:
-                if byte == delimiter[matched] {
-                    matched += 1
-                    if matched == delimiter.count { state = .boundaryLine; matched = 0 }
+                if byte == boundary[0] { state = .boundary(1) }
+            case .boundary(let index):
+                if index >= boundary.count {
+                    state = byte == 0x0D ? .preHeaders(expectingLF: true) : (byte == UInt8(ascii: "-") ? .epilogue : .stopped)
+                } else if byte == boundary[index] {
+                    state = .boundary(index + 1)
                 } else {
-                    // "\r" never occurs in a boundary, so a match can only restart at a "\r".
-                    matched = byte == 0x0D ? 1 : 0
+                    state = byte == boundary[0] ? .boundary(1) : .body
                 }
-            case .boundaryLine:
-                if byte == 0x0A { state = .lineStart }
-            case .lineStart:
-                if byte == 0x0D { state = .emptyLine } else if byte == 0x0A { state = .body; matched = 0 } else {
-                    guard Self.isNameByte(byte) else { return false }
-                    state = .name
-                }
-            case .name:
-                if byte == UInt8(ascii: ":") { state = .value } else {
-                    guard Self.isNameByte(byte) else { return false }
-                }
-            case .value:
-                if byte == 0x0A { state = .lineStart }
-            case .emptyLine:
-                guard byte == 0x0A else { return false }
-                state = .body
-                matched = 0
+            case .epilogue, .stopped:
+                return true
             }
         }
         return true
     }
 
-    /// Visible ASCII, no space: what a header name may hold (RFC 9110 tokens, loosely).
-    static func isNameByte(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+    /// multipart-kit's allowed header name bytes (below 0x80).
+    static func isAllowedName(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 33, 35...39, 42...43, 45...46, 48...57, 65...90, 94...122, 124, 126: true
+        default: false
+        }
+    }
 }
