@@ -136,14 +136,17 @@ final class RouteList: Sendable {
 }
 
 /// Builds the reference application's router: every route behind Rampart's middleware.
-/// Returns the router and the routes it registered, with their CSRF mode and CSP.
-public func buildRouter(_ configuration: AppConfiguration, services: AppServices) async throws -> (router: Router<AppRequestContext>, routes: [RouteInfo]) {
+/// Returns the router, the routes it registered (with their CSRF mode and CSP), and the board's
+/// refusal pages, which the server's connection limits use too.
+public func buildRouter(_ configuration: AppConfiguration, services: AppServices) async throws
+    -> (router: Router<AppRequestContext>, routes: [RouteInfo], refusalPages: RefusalPages) {
     let router = Router(context: AppRequestContext.self)
     let board = try await Board(services: services, configuration: configuration)
     let list = RouteList()
     let recorder = RouteRecorder(router: router, csrf: services.csrf)
-    router.add(middleware: try SecurityHeadersMiddleware(headers: configuration.headers, transport: configuration.transport))
-    router.add(middleware: ErrorPagesMiddleware(templates: board.templates, routes: { list.matcher.withLock { $0 } }))
+    let pages = boardRefusalPages(templates: board.templates)
+    router.add(middleware: try SecurityHeadersMiddleware(headers: configuration.headers, transport: configuration.transport, refusalPages: pages))
+    router.add(middleware: UnroutedMiddleware(routes: { list.matcher.withLock { $0 } }))
     recorder.get(AppConfiguration.healthPath, csp: "strict", "Health check (no session; exempt from the HTTPS redirect)") { _, _ in
         "ok\n"
     }
@@ -151,7 +154,7 @@ public func buildRouter(_ configuration: AppConfiguration, services: AppServices
     router.add(middleware: CSRFMiddleware(configuration: services.csrf))
     board.register(on: recorder)
     list.matcher.withLock { $0 = RouteMatcher(recorder.routes) }
-    return (router, recorder.routes)
+    return (router, recorder.routes, pages)
 }
 
 /// Builds the reference application, ready to run with `runService()`.
@@ -161,13 +164,13 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let services = try await AppServices(configuration, logger: logger)
-    let (router, _) = try await buildRouter(configuration, services: services)
+    let (router, _, pages) = try await buildRouter(configuration, services: services)
     let server: HTTPServerBuilder
     if let tls = configuration.tls {
-        server = try .tls(.rampartHTTP1(limits: configuration.limits, headers: configuration.headers, isSecure: true),
+        server = try .tls(.rampartHTTP1(limits: configuration.limits, headers: configuration.headers, isSecure: true, refusalPages: pages),
                           tlsConfiguration: try tlsConfiguration(tls))
     } else {
-        server = try .rampartHTTP1(limits: configuration.limits, headers: configuration.headers)
+        server = try .rampartHTTP1(limits: configuration.limits, headers: configuration.headers, refusalPages: pages)
     }
     return Application(
         router: router,

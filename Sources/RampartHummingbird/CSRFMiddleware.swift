@@ -175,7 +175,7 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
                     "rampart.method": .string(request.method.rawValue),
                     "rampart.path": .string(String(path)),
                 ])
-                return Self.rejection(failure, request: request)
+                throw RequestRefusal(failure)
             }
         }
 
@@ -257,33 +257,6 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
         }
         request.body = RequestBody(asyncSequence: PrefixedBody(prefix: consumed, rest: IteratorBox(iterator)))
         return result
-    }
-
-    /// The 403 response: JSON when the client prefers it, HTML otherwise.
-    static func rejection(_ failure: CSRFError, request: Request) -> Response {
-        let accept = request.headers[values: .accept].joined(separator: ",").lowercased()
-        let sentJSON = request.headers[.contentType].map { HeaderGrammar.asciiLowercased($0.prefix { $0 != ";" }).trimmingSpaces == "application/json" } ?? false
-        let wantsJSON = (accept.contains("application/json") && !accept.contains("text/html")) || (sentJSON && !accept.contains("text/html"))
-        let body: String
-        let type: String
-        if wantsJSON {
-            body = "{\"error\":\"forbidden\",\"reason\":\"\(failure.reason)\"}"
-            type = "application/json; charset=utf-8"
-        } else {
-            body = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>403 Forbidden</title></head>
-            <body><h1>403 Forbidden</h1><p>The request failed the cross-site request forgery check: <code>\(failure.reason)</code>.</p>
-            <p>Reload the page and try again.</p></body></html>
-
-            """
-            type = "text/html; charset=utf-8"
-        }
-        return Response(
-            status: .forbidden,
-            headers: [.contentType: type, .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: body))
-        )
     }
 }
 
@@ -478,7 +451,8 @@ extension RampartRequestContext {
     }
 }
 
-/// Refuses request bodies that are not `application/json` with 415, so a cross-site form
+/// Refuses request bodies that are not `application/json` with 415 (a ``RequestRefusal``
+/// `unsupportedMediaType`, with `Accept: application/json`), so a cross-site form
 /// cannot post `text/plain` JSON to an API.
 ///
 /// See [RFC 9110 §15.5.16](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16) and
@@ -492,11 +466,8 @@ public struct RequireJSONMiddleware<Context: RequestContext>: RouterMiddleware {
             let media = request.headers[.contentType].map { HeaderGrammar.asciiLowercased($0.prefix { $0 != ";" }).trimmingSpaces }
             let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? (request.headers[.transferEncoding] != nil)
             if media != "application/json" && (hasBody || media != nil) {
-                return Response(
-                    status: .unsupportedMediaType,
-                    headers: [.contentType: "application/json; charset=utf-8", .accept: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(string: "{\"error\":\"unsupportedMediaType\",\"reason\":\"send Content-Type: application/json\"}"))
-                )
+                throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType",
+                                     message: "send Content-Type: application/json", headerFields: [.accept: "application/json"])
             }
         }
         return try await next(request, context)

@@ -34,11 +34,15 @@ extension HTTPServerBuilder {
     ///     application code runs for them). ``SecurityHeaders/strict`` by default; pass the
     ///     same set as ``SecurityHeadersMiddleware``.
     ///   - isSecure: Whether connections arrive over TLS (HSTS is then sent on refusals).
+    ///   - refusalPages: How the refusals written here look; pass the same pages as
+    ///     ``SecurityHeadersMiddleware``. Only the head is known to them (for a 408 or 431 not
+    ///     even that), so ``RefusalRequest/path`` may be empty.
     /// - Throws: ``SecurityConfigurationError`` for a limit out of range or a bad header set.
     ///
     /// See [RFC 9112 §2.2 (message parsing)](https://www.rfc-editor.org/rfc/rfc9112#section-2.2).
-    public static func rampartHTTP1(limits: HTTPLimits = .standard, headers: SecurityHeaders = .strict, isSecure: Bool = false) throws -> HTTPServerBuilder {
-        let settings = ConnectionGuard.Settings(limits: try limits.validated(), headers: try headers.rendered(), isSecure: isSecure)
+    public static func rampartHTTP1(limits: HTTPLimits = .standard, headers: SecurityHeaders = .strict, isSecure: Bool = false,
+                                    refusalPages: RefusalPages = .standard) throws -> HTTPServerBuilder {
+        let settings = ConnectionGuard.Settings(limits: try limits.validated(), headers: try headers.rendered(), isSecure: isSecure, pages: refusalPages)
         return HTTPServerBuilder { responder in
             RampartHTTP1Channel(responder: responder, settings: settings)
         }
@@ -101,6 +105,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         let limits: HTTPLimits
         let headers: RenderedSecurityHeaders
         let isSecure: Bool
+        let pages: RefusalPages
         let header: TimeAmount
         let bodyIdle: TimeAmount
         let grace: TimeAmount
@@ -108,10 +113,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         /// Nanoseconds of allowance one body byte buys at the minimum rate.
         let nanosPerByte: Int64
 
-        init(limits: HTTPLimits, headers: RenderedSecurityHeaders, isSecure: Bool) {
+        init(limits: HTTPLimits, headers: RenderedSecurityHeaders, isSecure: Bool, pages: RefusalPages = .standard) {
             self.limits = limits
             self.headers = headers
             self.isSecure = isSecure
+            self.pages = pages
             header = .init(limits.headerTimeout)
             bodyIdle = .init(limits.bodyIdleTimeout)
             grace = .init(limits.bodyRateGracePeriod)
@@ -142,7 +148,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var responsesPending = 0
     private var lastActivity = NIODeadline.now()
     private var closeAfterResponse = false
-    private var queuedRefusal: HTTPLimitRefusal?
+    private var queuedRefusal: (RequestRefusal, HTTPRequest?)?
     /// Whether a `\n` arrived since the current head began (tells 414 from 431 on a parser
     /// overflow).
     private var sawLineEnd = false
@@ -210,7 +216,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         case (.head(let head), _):
             if let refusal = check(head) {
-                refuse(refusal, context: context)
+                refuse(refusal, head: head, context: context)
                 return
             }
             responsesPending += 1
@@ -261,8 +267,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             if case .headerOverflow = parserError {
-                refuse(sawLineEnd ? HTTPLimitRefusal(status: 431, reason: "headerTooLarge",
-                                                     message: "the header section is over \(settings.limits.maxHeaderBytes) bytes or \(settings.limits.maxHeaderFields) fields")
+                refuse(sawLineEnd ? RequestRefusal(status: .requestHeaderFieldsTooLarge, reason: "headerTooLarge",
+                                                   message: "the header section is over \(settings.limits.maxHeaderBytes) bytes or \(settings.limits.maxHeaderFields) fields")
                                   : .targetTooLong(limit: settings.limits.maxTargetBytes), context: context)
             } else {
                 refuse(.malformed, context: context)
@@ -273,7 +279,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             inbound = .dropping(closeAt: .now() + settings.bodyIdle)
             closeAfterResponse = true
             rearmNow()
-            context.fireErrorCaught(RequestRefusal(HTTPLimitRefusal.incompleteBody))
+            context.fireErrorCaught(RequestRefusal.incompleteBody)
         case .dropping:
             break
         }
@@ -301,10 +307,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 context.write(data, promise: promise)
                 return
             }
-            if let refusal = queuedRefusal {
+            if let (refusal, head) = queuedRefusal {
                 context.write(data, promise: promise)
                 queuedRefusal = nil
-                writeRefusal(refusal, context: context)
+                writeRefusal(refusal, head: head, context: context)
             } else if closeAfterResponse {
                 context.writeAndFlush(data, promise: promise)
                 finishAndLinger(context: context)
@@ -320,7 +326,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: refusals
 
-    private func check(_ head: HTTPRequest) -> HTTPLimitRefusal? {
+    private func check(_ head: HTTPRequest) -> RequestRefusal? {
         if let path = head.path, path.utf8.count > settings.limits.maxTargetBytes {
             return .targetTooLong(limit: settings.limits.maxTargetBytes)
         }
@@ -338,27 +344,29 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Stops passing requests on and answers `refusal` once every earlier response is written.
-    private func refuse(_ refusal: HTTPLimitRefusal, context: ChannelHandlerContext) {
-        logger.info("Rampart refused request", metadata: ["rampart.reason": .string(refusal.reason), "http.status": .stringConvertible(refusal.status)])
+    private func refuse(_ refusal: RequestRefusal, head: HTTPRequest? = nil, context: ChannelHandlerContext) {
+        logger.info("Rampart refused request", metadata: ["rampart.reason": .string(refusal.reason), "http.status": .stringConvertible(refusal.status.code)])
         inbound = .dropping(closeAt: .now() + settings.bodyIdle)
         rearmNow()
         if responsesPending == 0 {
-            writeRefusal(refusal, context: context)
+            writeRefusal(refusal, head: head, context: context)
         } else {
-            queuedRefusal = refusal
+            queuedRefusal = (refusal, head)
         }
     }
 
-    private func writeRefusal(_ refusal: HTTPLimitRefusal, context: ChannelHandlerContext) {
-        let status = HTTPResponse.Status(refusal: refusal.status)
-        let body = ByteBuffer(string: "\(refusal.status) \(status.reasonPhrase): \(refusal.message) (\(refusal.reason))\n")
-        var fields: HTTPFields = [
-            .contentType: "text/plain; charset=utf-8",
-            .contentLength: String(body.readableBytes),
-            .cacheControl: "no-store",
-            .connection: "close",
-        ]
-        settings.headers.apply(to: &fields, nonce: CSPNonce(), isSecure: settings.isSecure, status: status)
+    /// Writes a refusal through the ``RefusalPages``, with the security headers.
+    private func writeRefusal(_ refusal: RequestRefusal, head: HTTPRequest?, context: ChannelHandlerContext) {
+        let status = refusal.status
+        let nonce = CSPNonce()
+        let page = settings.pages.page(for: refusal, request: RefusalRequest(head: head, cspNonce: nonce))
+        let body = ByteBuffer(string: page.body)
+        var fields = refusal.headerFields
+        fields[.contentType] = page.contentType
+        fields[.contentLength] = String(body.readableBytes)
+        fields[.cacheControl] = "no-store"
+        fields[.connection] = "close"
+        settings.headers.apply(to: &fields, nonce: nonce, isSecure: settings.isSecure, status: status)
         context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -438,7 +446,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             inbound = .dropping(closeAt: now + settings.bodyIdle)
             closeAfterResponse = true
             rearmNow()
-            context.fireErrorCaught(RequestRefusal(HTTPLimitRefusal.bodyTimeout))
+            context.fireErrorCaught(RequestRefusal.bodyTimeout)
         case .dropping:
             context.close(promise: nil)
         }
@@ -461,27 +469,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
 @available(*, unavailable)
 extension ConnectionGuard: Sendable {}
-
-extension RequestRefusal {
-    /// A connection-level refusal as an `HTTPResponseError`.
-    public init(_ refusal: HTTPLimitRefusal) {
-        self.init(status: HTTPResponse.Status(refusal: refusal.status), reason: refusal.reason, message: refusal.message)
-    }
-}
-
-extension HTTPResponse.Status {
-    /// The standard status (with its reason phrase) for a refusal's code.
-    init(refusal code: Int) {
-        switch code {
-        case 400: self = .badRequest
-        case 408: self = .requestTimeout
-        case 413: self = .contentTooLarge
-        case 414: self = .uriTooLong
-        case 431: self = .requestHeaderFieldsTooLarge
-        default: self = .init(code: code)
-        }
-    }
-}
 
 extension TimeAmount {
     init(_ duration: Duration) {

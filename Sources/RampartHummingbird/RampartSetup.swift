@@ -30,6 +30,9 @@ public struct RampartOptions: Sendable {
     public var oneTimeRoutes: [CSRFConfiguration.OneTimeRoute]
     /// Paths that skip the CSRF checks, each with the reason why that is safe.
     public var csrfExemptions: [CSRFConfiguration.Exemption]
+    /// How every refusal is written, from the host check's 400 to the connection limits' 431:
+    /// ``RefusalPages/standard`` unless you restyle them.
+    public var refusalPages: RefusalPages
 
     /// The defaults, for the hosts given.
     public static func defaults(allowedHosts: [String]) -> RampartOptions {
@@ -45,7 +48,8 @@ public struct RampartOptions: Sendable {
         dataDirectory: String = ".rampart",
         limits: HTTPLimits = .standard,
         oneTimeRoutes: [CSRFConfiguration.OneTimeRoute] = [],
-        csrfExemptions: [CSRFConfiguration.Exemption] = []
+        csrfExemptions: [CSRFConfiguration.Exemption] = [],
+        refusalPages: RefusalPages = .standard
     ) {
         self.allowedHosts = allowedHosts
         self.trustedProxies = trustedProxies
@@ -55,6 +59,7 @@ public struct RampartOptions: Sendable {
         self.limits = limits
         self.oneTimeRoutes = oneTimeRoutes
         self.csrfExemptions = csrfExemptions
+        self.refusalPages = refusalPages
     }
 }
 
@@ -115,11 +120,11 @@ public struct RampartSetup<Context: RampartRequestContext>: Sendable {
         )
         return RampartSetup(
             middleware: RampartMiddleware(
-                headers: try SecurityHeadersMiddleware(headers: options.headers, transport: transport),
+                headers: try SecurityHeadersMiddleware(headers: options.headers, transport: transport, refusalPages: options.refusalPages),
                 sessions: SessionMiddleware(manager: sessions),
                 csrf: CSRFMiddleware(configuration: csrf)
             ),
-            server: try .rampartHTTP1(limits: options.limits, headers: options.headers),
+            server: try .rampartHTTP1(limits: options.limits, headers: options.headers, refusalPages: options.refusalPages),
             services: [StorePurgeService(stores: [store, usedTokens], logger: logger)],
             keyRing: ring,
             sessions: sessions,

@@ -1,68 +1,60 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import Rampart
 
-/// A request refused for its content: a 400, 413 or 415 with a stable reason code and a short
-/// message, as JSON when the client prefers it and as plain text otherwise.
+/// Every refusal Rampart makes is a ``Rampart/RequestRefusal``; in a Hummingbird app it is an
+/// `HTTPResponseError`, so a refusal thrown anywhere (a handler, a middleware, a body read)
+/// becomes its status, never a 500.
 ///
-/// Thrown by ``Hummingbird/Request/decodeJSON(as:limits:)``,
-/// ``Hummingbird/Request/multipartForm(policy:limits:)`` and
-/// ``Hummingbird/Request/collectUpload(policy:)``. The message never echoes the request's bytes.
+/// Inside ``SecurityHeadersMiddleware`` it is written by the middleware's ``RefusalPages`` and
+/// carries the security headers; outside it, by the standard pages.
 ///
-/// See [MDN: 413 Content Too Large](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status/413)
-/// and [MDN: 415 Unsupported Media Type](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status/415).
-public struct RequestRefusal: HTTPResponseError, Hashable, Sendable, CustomStringConvertible {
-    /// The status sent.
-    public let status: HTTPResponse.Status
-    /// The stable reason code, such as `tooLarge` or `tooDeep`.
-    public let reason: String
-    /// One short sentence for people.
-    public let message: String
-
-    /// Creates a refusal.
-    public init(status: HTTPResponse.Status, reason: String, message: String) {
-        self.status = status
-        self.reason = reason
-        self.message = message
+/// Thrown by the CSRF check, ``RequireJSONMiddleware``, ``SessionMiddleware`` (503),
+/// ``Hummingbird/Request/decodeJSON(as:limits:)``, ``Hummingbird/Request/multipartForm(policy:limits:)``,
+/// ``Hummingbird/Request/collectUpload(policy:)`` and the connection guard.
+///
+/// See [MDN: HTTP response status codes](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status).
+extension RequestRefusal: HTTPResponseError {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let nonce = (context as? any RampartRequestContext)?.security.cspNonce
+        return response(for: request.head, pages: .standard, nonce: nonce)
     }
 
-    public var description: String { "\(status.code) \(reason): \(message)" }
-
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let accept = request.headers[values: .accept].joined(separator: ",").lowercased()
-        let media = request.headers[.contentType].map { HeaderGrammar.asciiLowercased($0.prefix { $0 != ";" }).trimmingSpaces }
-        let wantsJSON = (accept.contains("json") && !accept.contains("text/html")) || (accept.isEmpty && media == "application/json")
-        let body: String
-        var headers: HTTPFields = [.cacheControl: "no-store"]
-        if wantsJSON {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            body = JSONForHTML.escape((try? encoder.encode(["error": reason, "reason": message])) ?? Data())
-            headers[.contentType] = "application/json; charset=utf-8"
-        } else {
-            body = "\(status.code) \(status.reasonPhrase): \(message) (\(reason))\n"
-            headers[.contentType] = "text/plain; charset=utf-8"
-        }
-        let buffer = ByteBuffer(string: body)
+    /// The response for this refusal written by `pages`: status, the refusal's own fields,
+    /// `Content-Type`, `Content-Length` and `Cache-Control: no-store`. The caller adds the
+    /// security headers.
+    func response(for head: HTTPRequest, pages: RefusalPages, nonce: CSPNonce?) -> Response {
+        let page = pages.page(for: self, request: RefusalRequest(head: head, cspNonce: nonce))
+        let buffer = ByteBuffer(string: page.body)
+        var headers = headerFields
+        headers[.contentType] = page.contentType
         headers[.contentLength] = String(buffer.readableBytes)
+        headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }
+}
 
-    /// A body over its size limit: 413.
-    public static func tooLarge(_ message: String) -> RequestRefusal {
-        RequestRefusal(status: .contentTooLarge, reason: "tooLarge", message: message)
-    }
-
-    /// An upload refused by ``UploadPolicy``.
-    public init(_ refusal: UploadRefusal) {
-        let message = switch refusal {
-        case .tooLarge: "the file is over the size limit"
-        case .empty: "the file is empty"
-        case .polyglot: "the file holds markup a browser could run"
-        default: "the file is not one of the accepted types"
+extension RequestRefusal {
+    /// The refusal an error thrown past Rampart's middleware is written as: itself, a CSRF or
+    /// upload refusal, an unreachable store (503), or a Hummingbird `HTTPError` (its status,
+    /// its message and its `Allow`/`Retry-After`). `nil` for any other `HTTPResponseError`,
+    /// which writes its own response, and for errors that are not HTTP errors (a 500).
+    init?(rendering error: any Error) {
+        switch error {
+        case let refusal as RequestRefusal: self = refusal
+        case let failure as CSRFError: self.init(failure)
+        case let refusal as UploadRefusal: self.init(refusal)
+        case let unavailable as StoreUnavailable: self.init(unavailable)
+        case let httpError as HTTPError:
+            let probe = RequestRefusal(status: httpError.status, reason: "", message: "")
+            var fields = HTTPFields()
+            for name in [HTTPField.Name.allow, .retryAfter, .wwwAuthenticate] {
+                if let value = httpError.headers[name] { fields[name] = value }
+            }
+            let message = httpError.body ?? (httpError.status == .notFound ? RequestRefusal.notFound.message : httpError.status.reasonPhrase)
+            self.init(status: httpError.status, reason: probe.statusCode, message: message, headerFields: fields)
+        default: return nil
         }
-        self.init(status: refusal.status, reason: refusal.reason, message: message)
     }
 }

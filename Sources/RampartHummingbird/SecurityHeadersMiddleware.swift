@@ -13,7 +13,10 @@ import Rampart
 /// 3. draws a fresh 128-bit nonce into ``SecurityContext/cspNonce``;
 /// 4. adds the pre-rendered headers to the response, including 404s and errors the handler
 ///    throws, with HSTS on HTTPS only and no CSP on a 304, and removes `Server` and
-///    `X-Powered-By`.
+///    `X-Powered-By`;
+/// 5. writes every refusal thrown inside it (``RequestRefusal``, a CSRF failure, an unreachable
+///    store, Hummingbird's `HTTPError`, the router's 404) with its ``RefusalPages``, and any
+///    other error as a 500 that says nothing about its cause (logged at `error` with its type).
 ///
 /// A route group can change the policy for its routes with ``SecurityHeadersOverrideMiddleware``.
 ///
@@ -29,6 +32,7 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
     let headers: RenderedSecurityHeaders
     let transport: TransportSecurity
     let cookieHardening: CookieHardening
+    let pages: RefusalPages
 
     /// Validates and pre-renders the header set.
     /// - Parameters:
@@ -36,11 +40,15 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
     ///   - transport: Host allow-list, trusted proxies and HTTPS policy.
     ///   - cookieHardening: Adds `Secure`, `HttpOnly` and `SameSite=Lax` to any `Set-Cookie` a
     ///     handler wrote without them (Hummingbird's `Cookie` has none of them by default).
+    ///   - refusalPages: How every refusal and error page is written (HTML, JSON or text by
+    ///     ``RefusalFormat``); Rampart's standard pages by default.
     /// - Throws: ``SecurityConfigurationError`` for contradicting policies.
-    public init(headers: SecurityHeaders = .strict, transport: TransportSecurity, cookieHardening: CookieHardening = .upgrade()) throws {
+    public init(headers: SecurityHeaders = .strict, transport: TransportSecurity, cookieHardening: CookieHardening = .upgrade(),
+                refusalPages: RefusalPages = .standard) throws {
         self.headers = try headers.rendered()
         self.transport = transport
         self.cookieHardening = cookieHardening
+        self.pages = refusalPages
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -48,12 +56,9 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
         switch transport.evaluate(request.head, peer: context.security.peerAddress) {
         case .reject(let rejection):
             context.logger.notice("Rampart refused request", metadata: ["rampart.reason": .string(rejection.reason)])
-            var response = Response(
-                status: rejection.status,
-                headers: [.contentType: "text/plain; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: "Bad Request: \(rejection.reason)\n"))
-            )
-            headers.apply(to: &response.headers, nonce: CSPNonce(), isSecure: false, status: response.status)
+            let nonce = CSPNonce()
+            var response = RequestRefusal(rejection).response(for: request.head, pages: pages, nonce: nonce)
+            headers.apply(to: &response.headers, nonce: nonce, isSecure: false, status: response.status)
             return response
 
         case .redirect(let location, let status):
@@ -74,7 +79,11 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
                 cookieHardening.apply(to: &response.headers)
                 return response
             } catch {
-                throw SecuredError(original: error, headers: slot.headers ?? headers, nonce: nonce, isSecure: isSecure, cookieHardening: cookieHardening)
+                if !(error is any HTTPResponseError), !(error is CSRFError), !(error is UploadRefusal), !(error is StoreUnavailable) {
+                    context.logger.error("Unhandled error; answered 500", metadata: ["error.type": .string(String(describing: type(of: error)))])
+                }
+                throw SecuredError(original: error, headers: slot.headers ?? headers, nonce: nonce, isSecure: isSecure,
+                                   cookieHardening: cookieHardening, pages: pages)
             }
         }
     }
@@ -113,26 +122,30 @@ public struct SecurityHeadersOverrideMiddleware<Context: RampartRequestContext>:
 /// An error thrown past ``SecurityHeadersMiddleware``, carrying the headers it must be sent with.
 ///
 /// Hummingbird turns errors into responses only in the outermost responder, after every
-/// middleware has returned, so the headers travel with the error. Errors that are not
-/// `HTTPResponseError`s become a bare 500, as Hummingbird's own handling does; their text never
-/// reaches the client.
+/// middleware has returned, so the headers and the refusal pages travel with the error.
+/// Refusals are written by the pages (``RequestRefusal/init(rendering:)``); other
+/// `HTTPResponseError`s write their own response; anything else is the pages' 500, whose text
+/// says nothing about the error.
 struct SecuredError: HTTPResponseError, CustomStringConvertible {
     let original: any Error
     let headers: RenderedSecurityHeaders
     let nonce: CSPNonce
     let isSecure: Bool
     let cookieHardening: CookieHardening
+    let pages: RefusalPages
 
     var status: HTTPResponse.Status {
-        (original as? any HTTPResponseError)?.status ?? .internalServerError
+        RequestRefusal(rendering: original)?.status ?? (original as? any HTTPResponseError)?.status ?? .internalServerError
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response: Response
-        if let original = original as? any HTTPResponseError {
+        if let refusal = RequestRefusal(rendering: original) {
+            response = refusal.response(for: request.head, pages: pages, nonce: nonce)
+        } else if let original = original as? any HTTPResponseError {
             response = try original.response(from: request, context: context)
         } else {
-            response = Response(status: .internalServerError, headers: [.contentLength: "0"])
+            response = RequestRefusal.internalError.response(for: request.head, pages: pages, nonce: nonce)
         }
         headers.apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
         cookieHardening.apply(to: &response.headers)

@@ -182,7 +182,7 @@ extension RampartRequestContext {
     ///
     /// It needs ``SessionMiddleware``; without it, the handle is detached and nothing it holds
     /// is saved.
-    /// - Throws: ``StoreUnavailableError`` (503 with `Retry-After`) when the store cannot be read.
+    /// - Throws: ``RequestRefusal`` `storeUnavailable` (503 with `Retry-After`) when the store cannot be read.
     public var session: SessionHandle {
         get async throws {
             guard let handle = security.sessionHandle else {
@@ -193,7 +193,7 @@ extension RampartRequestContext {
                 try await handle.load()
             } catch {
                 logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(SessionMiddleware<Self>.describe(error))])
-                throw StoreUnavailableError(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
+                throw RequestRefusal.unavailable(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
             }
             return handle
         }
@@ -236,7 +236,7 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
             throw HTTPError(.internalServerError)
         } catch {
             context.logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(Self.describe(error))])
-            throw StoreUnavailableError(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
+            throw RequestRefusal.unavailable(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
         }
         if let cookie {
             response.headers.append(cookie.headerField)
@@ -260,33 +260,15 @@ extension SessionMiddleware {
     }
 }
 
-/// 503 with `Retry-After` when a store cannot be reached.
+/// A store that cannot be reached, thrown by any handler or middleware, becomes the same 503
+/// with `Retry-After` as ``RequestRefusal/unavailable(retryAfter:)``.
 ///
 /// See [RFC 9110 §15.6.4](https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4).
-public struct StoreUnavailableError: HTTPResponseError {
-    /// Seconds the client should wait before retrying.
-    public var retryAfter: Int = 5
-
-    public init(retryAfter: Int = 5) { self.retryAfter = retryAfter }
-
-    public var status: HTTPResponse.Status { .serviceUnavailable }
-
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(
-            status: .serviceUnavailable,
-            headers: [.retryAfter: String(retryAfter), .contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: "Service Unavailable: storeUnavailable\n"))
-        )
-    }
-}
-
-/// A store that cannot be reached, thrown by any handler or middleware, becomes the same 503
-/// with `Retry-After`.
 extension StoreUnavailable: HTTPResponseError {
     public var status: HTTPResponse.Status { .serviceUnavailable }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try StoreUnavailableError(retryAfter: retryAfter).response(from: request, context: context)
+        try RequestRefusal(self).response(from: request, context: context)
     }
 }
 

@@ -139,6 +139,40 @@ struct BoardJourneyTests {
         }
     }
 
+    @Test("the board's error page covers every refusal: a CSRF 403, a 404, a 405 and the host check's 400, with the security headers")
+    func errorPagesForEveryRefusal() async throws {
+        let app = try await buildApplication(try testConfiguration())
+        try await app.test(.router) { client in
+            var dora = Visitor(client)
+            try await dora.register("dora")
+            let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,*/*;q=0.8"]
+            let forged = try await dora.post("/comments", [("body", "x")], token: "forged", extraHeaders: browser)
+            let notFound = try await client.execute(uri: "/no-such-page", method: .get, headers: browser)
+            let wrongMethod = try await client.execute(uri: "/login", method: .delete, headers: browser)
+            var foreignHost = browser
+            foreignHost[HTTPField.Name("Host")!] = "evil.example"
+            let host = try await client.execute(uri: "/", method: .get, headers: foreignHost)
+            let responses = [forged] + [notFound, wrongMethod, host].map { VisitResponse(status: $0.status, headers: $0.headers, body: $0.body) }
+            for (response, (status, message)) in zip(responses, [
+                (HTTPResponse.Status.forbidden, "the form&#39;s CSRF token is not valid; reload the page and try again"),
+                (.notFound, "There is nothing here."),
+                (.methodNotAllowed, "DELETE is not allowed here; use GET, POST, HEAD."),
+                // The test client sends its own authority too, so the Host field conflicts with it.
+                (.badRequest, "the request names two different hosts"),
+            ]) {
+                let page = String(buffer: response.body)
+                #expect(response.status == status)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(page.contains("<title>\(status.code) \(status.reasonPhrase) · Rampart board</title>"), "\(page.prefix(300))")
+                #expect(page.contains("<p class=\"error-message\">\(message)</p>"), "\(page)")
+                #expect(response.headers[.cacheControl] == "no-store")
+                #expect(response.headers[.xFrameOptions] == "DENY")
+                #expect(response.headers[.contentSecurityPolicy]?.contains("'nonce-") == true)
+            }
+            #expect(wrongMethod.headers[.allow] == "GET, POST, HEAD")
+        }
+    }
+
     @Test("deleting the profile needs a one-time token; a replay is refused")
     func deleteProfile() async throws {
         let app = try await buildApplication(try testConfiguration())
@@ -154,7 +188,7 @@ struct BoardJourneyTests {
             jsonHeaders[.contentType] = nil
             let withMasked = try await carol.post("/profile/delete", [], token: masked, extraHeaders: jsonHeaders)
             #expect(withMasked.status == .forbidden)
-            #expect(String(buffer: withMasked.body) == #"{"error":"forbidden","reason":"badToken"}"#)
+            #expect(String(buffer: withMasked.body) == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#)
 
             let cookieBefore = try #require(carol.cookie)
             let deleted = try await carol.post("/profile/delete", [], token: oneTime)
@@ -166,7 +200,7 @@ struct BoardJourneyTests {
             replay.cookie = cookieBefore
             let replayed = try await replay.post("/profile/delete", [], token: oneTime, extraHeaders: [.accept: "application/json"])
             #expect(replayed.status == .forbidden)
-            #expect(String(buffer: replayed.body) == #"{"error":"forbidden","reason":"tokenReused"}"#)
+            #expect(String(buffer: replayed.body) == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"#)
 
             var someone = Visitor(client)
             let response6 = try await someone.logIn("carol")
@@ -205,21 +239,21 @@ struct BoardJourneyTests {
             noToken[HTTPField.Name("X-CSRF-Token")!] = nil
             let refused = try await client.execute(uri: "/api/comments", method: .post, headers: noToken, body: ByteBuffer(string: #"{"body":"x"}"#))
             #expect(refused.status == .forbidden)
-            #expect(String(buffer: refused.body) == #"{"error":"forbidden","reason":"missingToken"}"#)
+            #expect(String(buffer: refused.body) == #"{"error":"forbidden","reason":"missingToken","message":"the form has no CSRF token; reload the page and try again"}"#)
 
             var textPlain = headers
             textPlain[.contentType] = "text/plain"
             let wrongType = try await client.execute(uri: "/api/comments", method: .post, headers: textPlain, body: ByteBuffer(string: #"{"body":"x"}"#))
             #expect(wrongType.status == .unsupportedMediaType)
-            #expect(String(buffer: wrongType.body) == #"{"error":"unsupportedMediaType","reason":"send Content-Type: application/json"}"#)
+            #expect(String(buffer: wrongType.body) == #"{"error":"unsupportedMediaType","reason":"unsupportedMediaType","message":"send Content-Type: application/json"}"#)
 
             let deep = try await client.execute(uri: "/api/comments", method: .post, headers: headers, body: ByteBuffer(string: String(repeating: "[", count: 100)))
             #expect(deep.status == .badRequest)
-            #expect(String(buffer: deep.body) == #"{"error":"tooDeep","reason":"the JSON nests deeper than 64 levels"}"#)
+            #expect(String(buffer: deep.body) == #"{"error":"badRequest","reason":"tooDeep","message":"the JSON nests deeper than 64 levels"}"#)
 
             let empty = try await client.execute(uri: "/api/comments", method: .post, headers: headers, body: ByteBuffer(string: #"{"body":""}"#))
             #expect(empty.status == .badRequest)
-            #expect(String(buffer: empty.body) == #"{"error":"invalidComment","reason":"a comment is 1 to 2000 characters"}"#)
+            #expect(String(buffer: empty.body) == #"{"error":"badRequest","reason":"invalidComment","message":"a comment is 1 to 2000 characters"}"#)
 
             var anonymous = Visitor(client)
             try await anonymous.get("/")
@@ -228,7 +262,7 @@ struct BoardJourneyTests {
             anonymousHeaders[HTTPField.Name("X-CSRF-Token")!] = try #require(anonymous.csrfToken)
             let unauthorized = try await client.execute(uri: "/api/comments", method: .post, headers: anonymousHeaders, body: ByteBuffer(string: #"{"body":"x"}"#))
             #expect(unauthorized.status == .unauthorized)
-            #expect(String(buffer: unauthorized.body) == #"{"error":"unauthorized","reason":"Log in first."}"#)
+            #expect(String(buffer: unauthorized.body) == #"{"error":"unauthorized","reason":"unauthorized","message":"Log in first."}"#)
         }
     }
 

@@ -98,7 +98,7 @@ struct MultiInstanceTests {
             #expect(String(buffer: exported.body).contains(#""body" : "bob's only comment""#))
             let replayed = try await onA.post("/profile/export", [], token: token, extraHeaders: [.accept: "application/json"])
             #expect(replayed.status == .forbidden)
-            #expect(String(buffer: replayed.body) == #"{"error":"forbidden","reason":"tokenReused"}"#)
+            #expect(String(buffer: replayed.body) == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"#)
             // The session itself is untouched: a fresh token from B's page works.
             try await onB.get("/profile")
             let fresh = try #require(onB.field(after: "action=\"/profile/export\""))
@@ -130,7 +130,7 @@ struct MultiInstanceTests {
             #expect(statuses.filter { $0.0 == .ok }.count == 1)
             let refused = statuses.filter { $0.0 != .ok }
             #expect(refused.count == 49)
-            #expect(refused.allSatisfy { $0.0 == .forbidden && $0.1 == #"{"error":"forbidden","reason":"tokenReused"}"# })
+            #expect(refused.allSatisfy { $0.0 == .forbidden && $0.1 == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"# })
         }
     }
 
@@ -384,7 +384,7 @@ struct PostgresOutageTests {
             let api = try await client.send(uri: "/api/comments", method: .get, headers: [.accept: "application/json"], body: nil)
             #expect(api.status == .serviceUnavailable)
             #expect(api.headers[.retryAfter] == "5")
-            #expect(String(buffer: api.body) == #"{"error":"unavailable","reason":"The service is briefly unavailable; try again shortly."}"#)
+            #expect(String(buffer: api.body) == #"{"error":"unavailable","reason":"storeUnavailable","message":"The service is briefly unavailable; try again shortly."}"#)
             // Pages that need no database keep working.
             #expect(try await client.send(uri: "/healthz", method: .get, headers: [:], body: nil).status == .ok)
             #expect(try await client.send(uri: "/static/board.css", method: .get, headers: [:], body: nil).status == .ok)

@@ -101,9 +101,9 @@ struct LiveTransportTests {
     }
 
     @Test("an unknown or missing Host gets 400, never a redirect", arguments: [
-        ("evil.example", "Bad Request: hostNotAllowed\n"),
-        ("localhost:99999", "Bad Request: malformedHost\n"),
-        (nil, "Bad Request: missingHost\n"),
+        ("evil.example", "400 Bad Request: this server does not answer for that host (hostNotAllowed)\n"),
+        ("localhost:99999", "400 Bad Request: the request's Host is not a valid host name (malformedHost)\n"),
+        (nil, "400 Bad Request: the request has no Host (missingHost)\n"),
     ] as [(String?, String)])
     func hostRejected(_ host: String?, _ body: String) async throws {
         try await Self.makeApp(trustedProxies: [], httpsPolicy: .redirectToHTTPS).test(.live) { client in

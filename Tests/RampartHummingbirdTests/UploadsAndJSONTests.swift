@@ -248,7 +248,7 @@ struct UploadAdapterTests {
             json[.accept] = "application/json"
             let big = try await client.execute(uri: "/avatar", method: .post, headers: json, body: Self.multipart([Self.file(Self.png + [UInt8](repeating: 1, count: 300_000))]))
             #expect(big.status == .contentTooLarge)
-            #expect(String(buffer: big.body) == #"{"error":"tooLarge","reason":"the file is over the size limit"}"#)
+            #expect(String(buffer: big.body) == #"{"error":"tooLarge","reason":"tooLarge","message":"the file is over the size limit"}"#)
             #expect(big.headers[.xContentTypeOptions] == "nosniff")
         }
     }
@@ -350,7 +350,7 @@ struct JSONBodyTests {
             let deep = try await client.execute(uri: "/api/comments", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: Self.nested(200)))
             #expect(deep.status == .badRequest)
             #expect(deep.headers[.contentType] == "application/json; charset=utf-8")
-            #expect(String(buffer: deep.body) == #"{"error":"tooDeep","reason":"the JSON nests deeper than 64 levels"}"#)
+            #expect(String(buffer: deep.body) == #"{"error":"badRequest","reason":"tooDeep","message":"the JSON nests deeper than 64 levels"}"#)
             #expect(deep.headers[.xFrameOptions] == "DENY")
         }
     }

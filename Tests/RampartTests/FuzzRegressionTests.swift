@@ -3,11 +3,8 @@ import Rampart
 import Testing
 
 /// Bugs found by the libFuzzer targets in `Fuzz/` (see Fuzz/README.md, "Findings"). Every test
-/// failed on the code the fuzzers found the bug in; most were fixed in 2da1c7d. The two still open
-/// (the audit's HSTS reader, `{{{{x}}}` templates) have a `KnownIssue` entry in
-/// Fuzz/Sources/FuzzSupport/FuzzSupport.swift, which can go once the test passes, so the fuzzer
-/// checks that property again. The inputs are the fuzzers' findings, reduced by hand;
-/// Fuzz/regressions holds the originals.
+/// failed on the code the fuzzers found the bug in; they were fixed in 2da1c7d and b7f5964. The
+/// inputs are the fuzzers' findings, reduced by hand; Fuzz/regressions holds the originals.
 ///
 /// Most are one pattern: a check on UTF-8 bytes (`utf8.starts(with:)`, `utf8.first`) followed by
 /// `dropFirst`, `hasPrefix`, `split` or `==` on `Character`s, which treat a separator followed by a
@@ -167,9 +164,9 @@ struct FuzzRegressionTests {
     }
 
     /// Browsers read the HSTS directive name exactly; "max-age" followed by a joiner or combining
-    /// mark is an unknown directive, and the header sets no policy. Open: the audit drops "max-age"
-    /// as 7 Characters (`dropFirst("max-age".count)`), the mark goes with the "e", and the header
-    /// passes as a max-age.
+    /// mark is an unknown directive, and the header sets no policy. Before b7f5964 the audit dropped
+    /// "max-age" as 7 Characters (`dropFirst("max-age".count)`), the mark went with the "e", and
+    /// the header passed as a max-age.
     @Test("the audit reads HSTS directive names as browsers do", arguments: ["max-age\u{200D}=31536000", "max-age\u{301}=31536000; includeSubDomains"])
     func auditHSTSMarks(_ value: String) throws {
         let url = try #require(AuditURL("https://example.com/"))
@@ -211,7 +208,7 @@ struct FuzzRegressionTests {
     /// The rewrite of an accepted template must be read as the check read it: checked again, it is
     /// accepted unchanged. Before 2da1c7d `{{{a}}` (a brace short) ran to the next "}}}", was
     /// rewritten to `{{…}}`, and the rewrite held a variable inside `<script>` that was never
-    /// checked. Open: `{{{{html}}}` is still rewritten to `{{{html}}`, which does not close.
+    /// checked; until b7f5964 `{{{{html}}}` was rewritten to `{{{html}}`, which does not close.
     @Test("template rewrites keep the tags the check read", arguments: [
         "{{{a}} <script>{{b}}</script> {{c}}}",
         "<title>{{&{{#x}}</title>{{y}}",

@@ -110,52 +110,9 @@ public struct HTTPLimits: Sendable, Hashable {
     /// The bytes a header section is counted as: each field's `name: value` plus CRLF.
     /// - Returns: `nil` when the fields are within ``maxHeaderBytes`` and ``maxHeaderFields``,
     ///   otherwise the refusal.
-    public func checkHeaderSection(fieldCount: Int, bytes: Int) -> HTTPLimitRefusal? {
+    public func checkHeaderSection(fieldCount: Int, bytes: Int) -> RequestRefusal? {
         if fieldCount > maxHeaderFields { return .tooManyHeaderFields(limit: maxHeaderFields) }
         if bytes > maxHeaderBytes { return .headerSectionTooLarge(limit: maxHeaderBytes) }
         return nil
     }
-}
-
-/// Why a connection-level limit refused a request: the status, a stable reason code and one
-/// sentence for people. Never echoes the request's bytes.
-///
-/// See ``HTTPLimits``.
-public struct HTTPLimitRefusal: Sendable, Hashable, CustomStringConvertible {
-    /// The status code: 400, 408, 414 or 431.
-    public let status: Int
-    /// The stable reason code, such as `headerTooLarge`.
-    public let reason: String
-    /// One short sentence for people.
-    public let message: String
-
-    /// Creates a refusal.
-    public init(status: Int, reason: String, message: String) {
-        self.status = status
-        self.reason = reason
-        self.message = message
-    }
-
-    public var description: String { "\(status) \(reason): \(message)" }
-
-    /// 431: more header bytes than ``HTTPLimits/maxHeaderBytes``.
-    public static func headerSectionTooLarge(limit: Int) -> HTTPLimitRefusal {
-        .init(status: 431, reason: "headerTooLarge", message: "the header section is over \(limit) bytes")
-    }
-    /// 431: more fields than ``HTTPLimits/maxHeaderFields``.
-    public static func tooManyHeaderFields(limit: Int) -> HTTPLimitRefusal {
-        .init(status: 431, reason: "tooManyHeaders", message: "the request has more than \(limit) header fields")
-    }
-    /// 414: a target over ``HTTPLimits/maxTargetBytes``.
-    public static func targetTooLong(limit: Int) -> HTTPLimitRefusal {
-        .init(status: 414, reason: "uriTooLong", message: "the request target is over \(limit) bytes")
-    }
-    /// 408: the header section did not arrive within ``HTTPLimits/headerTimeout``.
-    public static let headerTimeout = HTTPLimitRefusal(status: 408, reason: "headerTimeout", message: "the request's header section did not arrive in time")
-    /// 408: the body stalled or trickled below ``HTTPLimits/minimumBodyRate``.
-    public static let bodyTimeout = HTTPLimitRefusal(status: 408, reason: "bodyTimeout", message: "the request body stalled or arrived too slowly")
-    /// 400: the body ended before its declared length, or its framing was malformed.
-    public static let incompleteBody = HTTPLimitRefusal(status: 400, reason: "incompleteBody", message: "the request body ended early or is malformed")
-    /// 400: the request could not be parsed as HTTP/1.1.
-    public static let malformed = HTTPLimitRefusal(status: 400, reason: "malformedRequest", message: "the request is not valid HTTP/1.1")
 }

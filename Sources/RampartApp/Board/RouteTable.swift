@@ -98,108 +98,41 @@ struct RouteMatcher: Sendable {
     }
 }
 
-/// Turns errors into pages: HTML for browsers, `{"error":…,"reason":…}` JSON for `/api/` and
-/// clients that ask for JSON. A 404 on a path that exists with other methods becomes a 405 with
-/// `Allow`. Headers the error carries (`Allow`, `Retry-After`) are kept; anything that is not an
-/// HTTP error is logged and becomes a bare 500 page that says nothing about the cause.
+/// Answers what the routes do not: 404 for a path no route has, and 405 with `Allow` for a path
+/// that exists with other methods. Both are thrown as ``RequestRefusal``s, so the board's
+/// refusal pages (``boardRefusalPages(templates:)``) write them like every other refusal.
 ///
-/// It runs inside ``SecurityHeadersMiddleware``, so every error page has the security headers.
+/// It runs inside ``SecurityHeadersMiddleware`` and before sessions and CSRF, so an unknown route
+/// never starts a session and a wrong method is a 405, not a CSRF 403.
 ///
 /// See [MDN: 405 Method Not Allowed](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status/405).
-struct ErrorPagesMiddleware: RouterMiddleware {
+struct UnroutedMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let templates: SafeTemplates
     let routes: @Sendable () -> RouteMatcher
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        // Decided before the session and CSRF middleware run, so an unknown route never starts
-        // a session and a wrong method is a 405, not a CSRF 403.
         let allowed = routes().allowedMethods(for: request.uri.path)
-        if allowed.isEmpty {
-            return try page(for: HTTPError(.notFound), request: request, context: context)
-        }
-        if !allowed.contains(request.method.rawValue) {
-            return try page(for: HTTPError(.methodNotAllowed, headers: [.allow: allowed.joined(separator: ", ")],
-                                           message: "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", ")).",),
-                            request: request, context: context)
-        }
-        do {
-            return try await next(request, context)
-        } catch {
-            return try page(for: error, request: request, context: context)
-        }
+        if allowed.isEmpty { throw RequestRefusal.notFound }
+        if !allowed.contains(request.method.rawValue) { throw RequestRefusal.methodNotAllowed(request.method, allowed: allowed) }
+        return try await next(request, context)
     }
+}
 
-    func page(for error: any Error, request: Request, context: Context) throws -> Response {
-        let status: HTTPResponse.Status
-        var headers = HTTPFields()
-        let code: String
-        let message: String
-        switch error {
-        case let refusal as RequestRefusal:
-            (status, code, message) = (refusal.status, refusal.reason, refusal.message)
-        case let httpError as HTTPError:
-            status = httpError.status
-            headers = httpError.headers
-            code = Self.code(status)
-            message = httpError.body ?? Self.defaultMessage(status)
-        case let other as any HTTPResponseError:
-            let original = try other.response(from: request, context: context)
-            status = original.status
-            headers = original.headers
-            code = Self.code(status)
-            message = Self.defaultMessage(status)
-        default:
-            context.logger.error("Unhandled error in the reference app", metadata: ["error.type": .string(String(describing: type(of: error)))])
-            (status, code, message) = (.internalServerError, "internalError", "Something went wrong on our side.")
+/// The board's pages for every refusal Rampart makes (host, CSRF, limits, 404, 405, 500, 503):
+/// its own HTML error template for browsers and anything not asking for JSON, and Rampart's
+/// standard JSON for `/api/` and clients that ask for JSON.
+func boardRefusalPages(templates: SafeTemplates) -> RefusalPages {
+    RefusalPages { refusal, request in
+        if request.format == .json || request.path.hasPrefix("/api/") {
+            return RefusalPages.standardPage(for: refusal, format: .json)
         }
-        headers[.contentType] = nil
-        headers[.contentLength] = nil
-        headers[.cacheControl] = "no-store"
-        let accept = request.headers[values: .accept].joined(separator: ",").lowercased()
-        let wantsJSON = request.uri.path.hasPrefix("/api/") || (accept.contains("json") && !accept.contains("text/html"))
-        let body: String
-        if wantsJSON {
-            headers[.contentType] = "application/json; charset=utf-8"
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            body = JSONForHTML.escape(try encoder.encode(["error": code, "reason": message]))
-        } else {
-            headers[.contentType] = "text/html; charset=utf-8"
-            body = templates.render("error", [
-                "title": "\(status.code) \(status.reasonPhrase)",
-                "status": "\(status.code) \(status.reasonPhrase)",
-                "message": message,
-                "cspNonce": context.security.cspNonce?.value ?? "",
-            ]) ?? "\(status.code) \(status.reasonPhrase)"
-        }
-        let buffer = ByteBuffer(string: body)
-        headers[.contentLength] = String(buffer.readableBytes)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
-    }
-
-    static func code(_ status: HTTPResponse.Status) -> String {
-        switch status.code {
-        case 400: "badRequest"
-        case 401: "unauthorized"
-        case 403: "forbidden"
-        case 404: "notFound"
-        case 405: "methodNotAllowed"
-        case 409: "conflict"
-        case 413: "tooLarge"
-        case 415: "unsupportedMediaType"
-        case 429: "tooManyRequests"
-        case 503: "unavailable"
-        default: "error\(status.code)"
-        }
-    }
-
-    static func defaultMessage(_ status: HTTPResponse.Status) -> String {
-        switch status.code {
-        case 404: "There is nothing here."
-        case 413: "The request body is too large."
-        case 503: "The service is briefly unavailable; try again shortly."
-        default: status.reasonPhrase
-        }
+        let status = "\(refusal.status.code) \(refusal.status.reasonPhrase)"
+        guard let html = templates.render("error", [
+            "title": status,
+            "status": status,
+            "message": refusal.message,
+            "cspNonce": request.cspNonce?.value ?? "",
+        ]) else { return nil }
+        return RefusalPage(contentType: "text/html; charset=utf-8", body: html)
     }
 }
