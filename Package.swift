@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Rampart", targets: ["Rampart"]),
+        .library(name: "RampartAudit", targets: ["RampartAudit"]),
         .library(name: "RampartHummingbird", targets: ["RampartHummingbird"]),
         .library(name: "RampartSQLite", targets: ["RampartSQLite"]),
         .library(name: "RampartPostgres", targets: ["RampartPostgres"]),
@@ -37,12 +38,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/onevcat/Rainbow", from: "4.2.2"),
+        // `swift package generate-documentation` (DocC); a plugin, never linked into the products.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The framework-free core: HTTPTypes and Crypto only.
         .target(
             name: "Rampart",
             dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Tooling that no request runs: Observatory grading, deployment header rules, HPKP pins.
+        .target(
+            name: "RampartAudit",
+            dependencies: [
+                "Rampart",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -58,6 +71,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // RampartWiring's startup probe runs on an EmbeddedChannel.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -107,6 +122,8 @@ let package = Package(
             name: "RampartApp",
             dependencies: [
                 "Rampart",
+                // DeploymentFinding and the header rules, which the app's own rules extend.
+                "RampartAudit",
                 "RampartHummingbird",
                 "RampartSQLite",
                 "RampartPostgres",
@@ -130,6 +147,7 @@ let package = Package(
             name: "rampart",
             dependencies: [
                 "RampartApp",
+                "RampartAudit",
                 "RampartPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -142,6 +160,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -149,8 +168,19 @@ let package = Package(
             name: "RampartTests",
             dependencies: [
                 "Rampart",
+                // FuzzRegressionTests checks the audit's readers.
+                "RampartAudit",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RampartAuditTests",
+            dependencies: [
+                "Rampart",
+                "RampartAudit",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -187,6 +217,7 @@ let package = Package(
                 "RampartApp",
                 "rampart",
                 "Rampart",
+                "RampartAudit",
                 "RampartSQLite",
                 "RampartPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -15,12 +15,13 @@ let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto"
 
 /// Every fuzz target, whether it needs the Hummingbird adapter (the only public way to reach the
 /// multipart reader, the JSON limits on a request and the form-query decoder), and what else it
-/// uses as a reference (swift-crypto, to check the cookie and token formats independently).
+/// uses: swift-crypto as a reference (to check the cookie and token formats independently), and
+/// RampartAudit for the audit's readers.
 let fuzzers: [(name: String, usesHummingbird: Bool, extra: [Target.Dependency])] = [
     ("FuzzCookieHeader", false, []),
     ("FuzzSignedSealedCookie", false, [crypto]),
     ("FuzzCSRFTokens", false, [crypto]),
-    ("FuzzCSPAudit", false, []),
+    ("FuzzCSPAudit", false, [.product(name: "RampartAudit", package: "Rampart")]),
     ("FuzzForwarded", false, []),
     ("FuzzHost", false, []),
     ("FuzzURLEncodedForm", true, []),

@@ -39,7 +39,11 @@ fi
 build_flags=(-c release -Xswiftc -sanitize=fuzzer,address --package-path "$FUZZ_DIR" --scratch-path "$FUZZ_DIR/.build")
 if [ -n "${FUZZ_BUILD_JOBS:-}" ]; then build_flags+=(-j "$FUZZ_BUILD_JOBS"); fi
 build_start=$(date +%s)
-swift build "${build_flags[@]}"
+# One product at a time: a plain `swift build` would also build executables of the dependencies
+# (Hummingbird's PerformanceTest), which cannot link with -sanitize=fuzzer.
+for target in "${TARGETS[@]}"; do
+    swift build "${build_flags[@]}" --product "$target"
+done
 BIN="$(swift build "${build_flags[@]}" --show-bin-path)"
 echo "fuzz: build took $(( $(date +%s) - build_start )) s"
 

@@ -152,7 +152,7 @@ public func buildRouter(_ configuration: AppConfiguration, services: AppServices
     }
     router.add(middleware: SessionMiddleware(manager: services.sessions))
     router.add(middleware: CSRFMiddleware(configuration: services.csrf))
-    board.register(on: recorder)
+    try board.register(on: recorder)
     list.matcher.withLock { $0 = RouteMatcher(recorder.routes) }
     return (router, recorder.routes, pages)
 }
@@ -165,6 +165,7 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let services = try await AppServices(configuration, logger: logger)
     let (router, _, pages) = try await buildRouter(configuration, services: services)
+    try await RampartWiring.check(router, logger: logger)
     let server: HTTPServerBuilder
     if let tls = configuration.tls {
         server = try .tls(.rampartHTTP1(limits: configuration.limits, headers: configuration.headers, isSecure: true, refusalPages: pages),

@@ -21,23 +21,23 @@ extension HTTPServerBuilder {
     ///
     /// Where the bytes are counted: the request target and each field's `name: value` + CRLF
     /// are counted on the head NIO's HTTP/1.1 parser produced. The parser itself is set to a
-    /// backstop of ``HTTPLimits/maxHeaderBytes`` + ``HTTPLimits/maxTargetBytes`` bytes (target,
-    /// names and values, separators not counted) and exactly ``HTTPLimits/maxHeaderFields``
+    /// backstop of `HTTPLimits.maxHeaderBytes` + `HTTPLimits.maxTargetBytes` bytes (target,
+    /// names and values, separators not counted) and exactly `HTTPLimits.maxHeaderFields`
     /// fields, so it never buffers more than that per connection; a section that trips the
     /// backstop is answered 414 when its request line never ended and 431 otherwise. Bodies are
-    /// not limited here: routes limit them (`collectBody(limit:what:)`, ``UploadPolicy``,
-    /// ``JSONLimits``).
+    /// not limited here: routes limit them (`collectBody(limit:what:)`, `UploadPolicy`,
+    /// `JSONLimits`).
     ///
     /// - Parameters:
-    ///   - limits: The limits and timeouts; ``HTTPLimits/standard`` by default.
+    ///   - limits: The limits and timeouts; `HTTPLimits.standard` by default.
     ///   - headers: The security headers sent on the refusals this layer writes itself (no
-    ///     application code runs for them). ``SecurityHeaders/strict`` by default; pass the
+    ///     application code runs for them). `SecurityHeaders.strict` by default; pass the
     ///     same set as ``SecurityHeadersMiddleware``.
     ///   - isSecure: Whether connections arrive over TLS (HSTS is then sent on refusals).
     ///   - refusalPages: How the refusals written here look; pass the same pages as
     ///     ``SecurityHeadersMiddleware``. Only the head is known to them (for a 408 or 431 not
-    ///     even that), so ``RefusalRequest/path`` may be empty.
-    /// - Throws: ``SecurityConfigurationError`` for a limit out of range or a bad header set.
+    ///     even that), so `RefusalRequest.path` may be empty.
+    /// - Throws: `SecurityConfigurationError` for a limit out of range or a bad header set.
     ///
     /// See [RFC 9112 §2.2 (message parsing)](https://www.rfc-editor.org/rfc/rfc9112#section-2.2).
     public static func rampartHTTP1(limits: HTTPLimits = .standard, headers: SecurityHeaders = .strict, isSecure: Bool = false,

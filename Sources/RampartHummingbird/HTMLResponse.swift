@@ -14,7 +14,7 @@ public struct HTMLResponse: ResponseGenerator, Sendable {
     /// The HTML document or fragment.
     public var html: String
 
-    /// Creates an HTML response from trusted markup: what ``Markup`` interpolation built, with
+    /// Creates an HTML response from trusted markup: what `Markup` interpolation built, with
     /// every interpolated value escaped.
     public init(_ markup: Markup, status: HTTPResponse.Status = .ok) {
         self.status = status

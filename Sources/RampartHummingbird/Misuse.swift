@@ -19,6 +19,8 @@ public enum RampartMisuse: String, Sendable, CaseIterable {
     case csrfBeforeSessions
     /// ``SecurityHeadersMiddleware`` runs inside ``SessionMiddleware`` instead of outside it.
     case headersInsideSessions
+    /// The router has no ``SecurityHeadersMiddleware`` (found by ``RampartWiring/check(_:logger:)``).
+    case noSecurityHeaders
 
     /// What went wrong and the right order.
     public var message: String {
@@ -28,6 +30,7 @@ public enum RampartMisuse: String, Sendable, CaseIterable {
         case .csrfWithoutMiddleware: "context.csrf was read on a route without SessionMiddleware; its tokens never verify: \(order)"
         case .csrfBeforeSessions: "CSRFMiddleware runs before SessionMiddleware, so no token can verify: \(order)"
         case .headersInsideSessions: "SecurityHeadersMiddleware runs inside SessionMiddleware, so session errors go out without security headers: \(order)"
+        case .noSecurityHeaders: "the router has no SecurityHeadersMiddleware, so no response carries security headers: \(order)"
         }
     }
 

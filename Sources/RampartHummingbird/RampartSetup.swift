@@ -19,19 +19,19 @@ public struct RampartOptions: Sendable {
     /// Plain HTTP: redirected to HTTPS, unless every allowed host is a loopback name (local
     /// development), where it is served.
     public var httpsPolicy: TransportSecurity.HTTPSPolicy?
-    /// The security headers: ``SecurityHeaders/strict``.
+    /// The security headers: `SecurityHeaders.strict`.
     public var headers: SecurityHeaders
     /// Where the key file (mode 0600) and the SQLite database (mode 0600) live: `.rampart`.
     /// `RAMPART_KEYS` in the environment wins over the key file.
     public var dataDirectory: String
-    /// Connection limits and timeouts: ``HTTPLimits/standard``.
+    /// Connection limits and timeouts: `HTTPLimits.standard`.
     public var limits: HTTPLimits
-    /// Actions that take one-time tokens (``OneTimeTokens``), with the routes that need them.
+    /// Actions that take one-time tokens (`OneTimeTokens`), with the routes that need them.
     public var oneTimeRoutes: [CSRFConfiguration.OneTimeRoute]
     /// Paths that skip the CSRF checks, each with the reason why that is safe.
     public var csrfExemptions: [CSRFConfiguration.Exemption]
     /// How every refusal is written, from the host check's 400 to the connection limits' 431:
-    /// ``RefusalPages/standard`` unless you restyle them.
+    /// `RefusalPages.standard` unless you restyle them.
     public var refusalPages: RefusalPages
 
     /// The defaults, for the hosts given.
@@ -96,7 +96,7 @@ public struct RampartSetup<Context: RampartRequestContext>: Sendable {
     /// Validates the options, loads the keys (`RAMPART_KEYS`, else the key file, created with
     /// one new key on first run), opens the SQLite database in the data directory and builds
     /// every piece.
-    /// - Throws: ``SecurityConfigurationError`` naming a bad setting, or a key error naming the
+    /// - Throws: `SecurityConfigurationError` naming a bad setting, or a key error naming the
     ///   bad key source.
     public static func configure(_ options: RampartOptions, context: Context.Type = Context.self,
                                  logger: Logger = Logger(label: "rampart")) async throws -> RampartSetup {

@@ -7,12 +7,12 @@ import Rampart
 /// `HTTPResponseError`, so a refusal thrown anywhere (a handler, a middleware, a body read)
 /// becomes its status, never a 500.
 ///
-/// Inside ``SecurityHeadersMiddleware`` it is written by the middleware's ``RefusalPages`` and
+/// Inside ``SecurityHeadersMiddleware`` it is written by the middleware's `RefusalPages` and
 /// carries the security headers; outside it, by the standard pages.
 ///
 /// Thrown by the CSRF check, ``RequireJSONMiddleware``, ``SessionMiddleware`` (503),
-/// ``Hummingbird/Request/decodeJSON(as:limits:)``, ``Hummingbird/Request/multipartForm(policy:limits:)``,
-/// ``Hummingbird/Request/collectUpload(policy:)`` and the connection guard.
+/// `Request.decodeJSON(as:limits:decoder:)`, `Request.multipartForm(policy:limits:)`,
+/// `Request.collectUpload(policy:)` and the connection guard.
 ///
 /// See [MDN: HTTP response status codes](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status).
 extension RequestRefusal: HTTPResponseError {

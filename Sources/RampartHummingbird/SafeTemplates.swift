@@ -15,13 +15,13 @@ import Synchronization
 ///
 /// swift-mustache escapes by walking `Character`s, so `"` followed by a combining mark passes
 /// through raw and can break out of an attribute. Every template loaded here instead:
-/// - renders every `{{variable}}` through ``HTML/escape(_:)`` (UTF-8 bytes), by a registered
+/// - renders every `{{variable}}` through `HTML.escape(_:)` (UTF-8 bytes), by a registered
 ///   content type set at the top of each template and partial;
-/// - is checked by ``TemplateContextCheck``: a variable inside `<script>`, `<style>`, an `on*` or
+/// - is checked by `TemplateContextCheck`: a variable inside `<script>`, `<style>`, an `on*` or
 ///   `style` attribute, an unquoted attribute value, a comment or a bare tag is a load error naming
 ///   the template, the line and the reason; a variable at the start of a URL attribute renders
-///   through ``SafeURL``;
-/// - renders ``Markup`` values as they are, in `{{x}}` or `{{{x}}}`; any other value in a
+///   through `SafeURL`;
+/// - renders `Markup` values as they are, in `{{x}}` or `{{{x}}}`; any other value in a
 ///   triple mustache is escaped like `{{x}}`. Mark trusted HTML by passing a `Markup`.
 /// - gets `cspNonce`, `csrfField` and `csrfMeta` with no work in the handler;
 /// - can keep a page's rendering for reuse (``render(_:_:context:cacheKey:)``): the template work
@@ -40,7 +40,7 @@ public struct SafeTemplates: Sendable {
     static let markers = TemplateContextCheck.Markers(enterURL: "{{% CONTENT_TYPE: \(urlType)}}", leaveURL: "{{% CONTENT_TYPE: \(htmlType)}}")
 
     /// Checks and loads templates given as text, by name (partials are referenced by name).
-    /// - Throws: ``TemplateSecurityError`` for a dangerous context, or the parser's error.
+    /// - Throws: `TemplateSecurityError` for a dangerous context, or the parser's error.
     public init(templates: [String: String]) throws {
         Self.registerContentTypes()
         var library = MustacheLibrary()

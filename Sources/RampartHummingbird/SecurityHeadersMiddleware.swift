@@ -14,8 +14,8 @@ import Rampart
 /// 4. adds the pre-rendered headers to the response, including 404s and errors the handler
 ///    throws, with HSTS on HTTPS only and no CSP on a 304, and removes `Server` and
 ///    `X-Powered-By`;
-/// 5. writes every refusal thrown inside it (``RequestRefusal``, a CSRF failure, an unreachable
-///    store, Hummingbird's `HTTPError`, the router's 404) with its ``RefusalPages``, and any
+/// 5. writes every refusal thrown inside it (`RequestRefusal`, a CSRF failure, an unreachable
+///    store, Hummingbird's `HTTPError`, the router's 404) with its `RefusalPages`, and any
 ///    other error as a 500 that says nothing about its cause (logged at `error` with its type).
 ///
 /// A route group can change the policy for its routes with ``SecurityHeadersOverrideMiddleware``.
@@ -36,13 +36,13 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
 
     /// Validates and pre-renders the header set.
     /// - Parameters:
-    ///   - headers: The security headers; ``SecurityHeaders/strict`` by default.
+    ///   - headers: The security headers; `SecurityHeaders.strict` by default.
     ///   - transport: Host allow-list, trusted proxies and HTTPS policy.
     ///   - cookieHardening: Adds `Secure`, `HttpOnly` and `SameSite=Lax` to any `Set-Cookie` a
     ///     handler wrote without them (Hummingbird's `Cookie` has none of them by default).
     ///   - refusalPages: How every refusal and error page is written (HTML, JSON or text by
-    ///     ``RefusalFormat``); Rampart's standard pages by default.
-    /// - Throws: ``SecurityConfigurationError`` for contradicting policies.
+    ///     `RefusalFormat`); Rampart's standard pages by default.
+    /// - Throws: `SecurityConfigurationError` for contradicting policies.
     public init(headers: SecurityHeaders = .strict, transport: TransportSecurity, cookieHardening: CookieHardening = .upgrade(),
                 refusalPages: RefusalPages = .standard) throws {
         self.headers = try headers.rendered()
@@ -52,6 +52,10 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let probe = WiringProbe.current {
+            probe.record(.headers)
+            return try await next(request, context)
+        }
         if context.security.sessionHandle != nil { RampartMisuse.report(.headersInsideSessions, logger: context.logger) }
         switch transport.evaluate(request.head, peer: context.security.peerAddress) {
         case .reject(let rejection):
@@ -166,7 +170,7 @@ extension CookieHardening {
 }
 
 extension Response {
-    /// Adds a `Set-Cookie` built with Rampart's validated ``SetCookie`` (secure defaults:
+    /// Adds a `Set-Cookie` built with Rampart's validated `SetCookie` (secure defaults:
     /// `Secure; HttpOnly; SameSite=Lax; Path=/`).
     public mutating func setCookie(_ cookie: SetCookie) {
         headers.append(cookie.headerField)

@@ -182,7 +182,7 @@ extension RampartRequestContext {
     ///
     /// It needs ``SessionMiddleware``; without it, the handle is detached and nothing it holds
     /// is saved.
-    /// - Throws: ``RequestRefusal`` `storeUnavailable` (503 with `Retry-After`) when the store cannot be read.
+    /// - Throws: `RequestRefusal` `storeUnavailable` (503 with `Retry-After`) when the store cannot be read.
     public var session: SessionHandle {
         get async throws {
             guard let handle = security.sessionHandle else {
@@ -222,6 +222,10 @@ public struct SessionMiddleware<Context: RampartRequestContext>: RouterMiddlewar
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let probe = WiringProbe.current {
+            probe.record(.sessions)
+            return try await next(request, context)
+        }
         let handle = SessionHandle(manager: shared, requestFields: request.headers, logger: context.logger)
         var context = context
         context.security.sessionHandle = handle
@@ -261,7 +265,7 @@ extension SessionMiddleware {
 }
 
 /// A store that cannot be reached, thrown by any handler or middleware, becomes the same 503
-/// with `Retry-After` as ``RequestRefusal/unavailable(retryAfter:)``.
+/// with `Retry-After` as `RequestRefusal.unavailable(retryAfter:)`.
 ///
 /// See [RFC 9110 §15.6.4](https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4).
 extension StoreUnavailable: HTTPResponseError {

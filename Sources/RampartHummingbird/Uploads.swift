@@ -4,7 +4,7 @@ import MultipartKit
 import NIOCore
 import Rampart
 
-/// Limits on a `multipart/form-data` body, besides the ``UploadPolicy`` size of each file.
+/// Limits on a `multipart/form-data` body, besides the `UploadPolicy` size of each file.
 ///
 /// See [RFC 7578](https://www.rfc-editor.org/rfc/rfc7578) and
 /// [OWASP File Upload Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/File_Upload_Cheat_Sheet.html).
@@ -19,7 +19,7 @@ public struct MultipartLimits: Sendable, Hashable {
     public let maximumPartHeaderBytes: Int
 
     /// Creates limits.
-    /// - Throws: ``SecurityConfigurationError`` naming the setting when a limit is not positive.
+    /// - Throws: `SecurityConfigurationError` naming the setting when a limit is not positive.
     public init(maximumParts: Int = 16, maximumFiles: Int = 1, maximumFieldBytes: Int = 64 * 1024, maximumPartHeaderBytes: Int = 8 * 1024) throws(SecurityConfigurationError) {
         for (setting, value) in [("maximumParts", maximumParts), ("maximumFiles", maximumFiles), ("maximumFieldBytes", maximumFieldBytes), ("maximumPartHeaderBytes", maximumPartHeaderBytes)] where value <= 0 {
             throw SecurityConfigurationError(setting: setting, value: String(value), reason: .invalidValue, message: "must be positive")
@@ -45,7 +45,7 @@ public struct MultipartLimits: Sendable, Hashable {
 /// A file accepted from an upload: its type sniffed from its bytes, and a random stored name.
 ///
 /// The client's file name is kept only to be shown or offered back in `Content-Disposition`
-/// (through ``SafeDownload``); never use it as a path.
+/// (through `SafeDownload`); never use it as a path.
 public struct UploadedFile: Sendable {
     /// The form field it came in.
     public let field: String
@@ -53,7 +53,7 @@ public struct UploadedFile: Sendable {
     public let type: UploadType
     /// The bytes.
     public let bytes: ByteBuffer
-    /// A random name to store it under (``UploadPolicy/storedName()``).
+    /// A random name to store it under (`UploadPolicy.storedName()`).
     public let storedName: String
     /// The file name the client sent, if any. Display only.
     public let clientFilename: String?
@@ -74,23 +74,23 @@ public struct MultipartForm: Sendable {
 
 extension Request {
     /// Reads a `multipart/form-data` body as it streams, with vapor/multipart-kit's parser, under
-    /// an ``UploadPolicy`` and ``MultipartLimits``.
+    /// an `UploadPolicy` and ``MultipartLimits``.
     ///
     /// Every check stops reading at once: the rest of an oversized or refused body is never
     /// buffered. A `Content-Length` over the limit is refused before the first byte is read; a
     /// file whose first bytes match no allowed type is refused before its remaining bytes are read.
     ///
-    /// - Throws: ``RequestRefusal``: 415 for another content type or a refused file type
+    /// - Throws: `RequestRefusal`: 415 for another content type or a refused file type
     ///   (`unsupportedType`, `polyglot`); 413 `tooLarge` for a file, field, part count or
     ///   body over its limit; 400 `malformedMultipart` for a bad boundary, a part without a
     ///   name, or a truncated body; 400 `empty` for an empty file.
     public func multipartForm(policy: UploadPolicy, limits: MultipartLimits = .standard) async throws -> MultipartForm {
         guard let contentType = headers[.contentType],
-            HeaderGrammar.asciiLowercased(contentType.prefix { $0 != ";" }).trimmingSpaces == "multipart/form-data"
+            MediaType.essence(of: contentType) == "multipart/form-data"
         else {
             throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send Content-Type: multipart/form-data")
         }
-        guard let boundary = MediaParameters.value(of: "boundary", in: contentType), MultipartReader.isValidBoundary(boundary) else {
+        guard let boundary = MediaType.parameter("boundary", in: contentType), MultipartReader.isValidBoundary(boundary) else {
             throw RequestRefusal(status: .badRequest, reason: "malformedMultipart", message: "the multipart boundary is missing or invalid")
         }
         let maximumBody = limits.maximumBodyBytes(policy: policy)
@@ -107,10 +107,10 @@ extension Request {
         return try reader.finish()
     }
 
-    /// Reads a raw (not multipart) upload body as it streams, under an ``UploadPolicy``: 413 as
+    /// Reads a raw (not multipart) upload body as it streams, under an `UploadPolicy`: 413 as
     /// soon as it passes the size limit, 415 as soon as its first bytes match no allowed type.
     ///
-    /// - Throws: ``RequestRefusal`` with the policy's reason.
+    /// - Throws: `RequestRefusal` with the policy's reason.
     public func collectUpload(policy: UploadPolicy) async throws -> (type: UploadType, bytes: ByteBuffer) {
         let bytes = try await collectBody(limit: policy.maximumBytes, what: "the upload", inspect: { prefix in
             policy.earlyRefusal(prefix: prefix.readableBytesView).map(RequestRefusal.init)
@@ -221,7 +221,7 @@ final class MultipartReader {
             return fail(.tooLarge("a part's headers are over \(limits.maximumPartHeaderBytes) bytes"))
         }
         guard HeaderGrammar.asciiLowercased(name) == "content-disposition" else { return }
-        let disposition = ContentDisposition(value)
+        let disposition = ContentDisposition(parsing: value)
         guard disposition.type == "form-data", let fieldName = disposition.parameters["name"] else {
             return fail(RequestRefusal(status: .badRequest, reason: "malformedMultipart", message: "a part is not form-data with a name"))
         }
@@ -266,58 +266,5 @@ final class MultipartReader {
         } else {
             fields.append((name, String(decoding: part.body.readableBytesView, as: UTF8.self)))
         }
-    }
-}
-
-/// The parameters of a part's `Content-Disposition` header, quoted strings unescaped.
-///
-/// See [RFC 7578 §4.2](https://www.rfc-editor.org/rfc/rfc7578#section-4.2) and
-/// [RFC 6266 §4.1](https://www.rfc-editor.org/rfc/rfc6266#section-4.1).
-struct ContentDisposition {
-    var type: String
-    var parameters: [String: String] = [:]
-
-    init(_ value: String) {
-        let bytes = Array(value.utf8)
-        var i = 0
-        func skipSpaces() { while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 } }
-        func token() -> String {
-            let start = i
-            while i < bytes.count, bytes[i] != UInt8(ascii: ";"), bytes[i] != UInt8(ascii: "=") { i += 1 }
-            return String(decoding: bytes[start..<i], as: UTF8.self).trimmingSpaces
-        }
-        skipSpaces()
-        type = HeaderGrammar.asciiLowercased(token())
-        while i < bytes.count {
-            guard bytes[i] == UInt8(ascii: ";") else { i += 1; continue }
-            i += 1
-            skipSpaces()
-            let name = HeaderGrammar.asciiLowercased(token())
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else { continue }
-            i += 1
-            skipSpaces()
-            var parameterValue: [UInt8] = []
-            if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
-                i += 1
-                while i < bytes.count, bytes[i] != UInt8(ascii: "\"") {
-                    if bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.count { i += 1 }
-                    parameterValue.append(bytes[i])
-                    i += 1
-                }
-                i += 1
-            } else {
-                while i < bytes.count, bytes[i] != UInt8(ascii: ";") { parameterValue.append(bytes[i]); i += 1 }
-            }
-            if parameters[name] == nil, !name.isEmpty {
-                parameters[name] = String(decoding: parameterValue, as: UTF8.self).trimmingSpaces
-            }
-        }
-    }
-
-    /// Decodes an RFC 8187 `UTF-8''percent%20encoded` value; other charsets are ignored.
-    static func decodeExtended(_ value: String) -> String? {
-        let parts = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, HeaderGrammar.asciiLowercased(parts[0]) == "utf-8" else { return nil }
-        return URLEncodedFields.decode(ArraySlice(Array(parts[2].utf8)).split(separator: UInt8(ascii: "+"), omittingEmptySubsequences: false).joined(separator: Array("%2B".utf8)).map { $0 }[...])
     }
 }

@@ -1,11 +1,16 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Rainbow
 import Rampart
+import RampartAudit
+import SwiftASN1
+import X509
 
 /// `rampart audit URL`: fetches a site and grades its security headers the way Mozilla's
 /// HTTP Observatory does.
@@ -13,6 +18,10 @@ import Rampart
 /// Redirects are followed by hand, at most ``AuditRunner/maximumRedirects``, and only to
 /// `http` and `https` URLs. For an `https` URL the `http://` form is fetched too, to grade the
 /// redirection; nothing listening there scores as a site without plain HTTP.
+///
+/// Certificates are checked against this machine's trust store, plus the PEM certificates of
+/// `--ca-cert FILE` (a private CA, or the certificate `rampart dev-cert` wrote). A TLS failure is
+/// one line that says what went wrong and what to try.
 ///
 /// See [MDN: HTTP Observatory, Tests & Scoring](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
 struct Audit: AsyncParsableCommand {
@@ -32,6 +41,9 @@ struct Audit: AsyncParsableCommand {
 
     @Option(name: .long, help: "Seconds to wait for each response.")
     var timeout: Double = 10
+
+    @Option(name: .customLong("ca-cert"), help: ArgumentHelp("Also trust the PEM CA certificate(s) in this file, such as the one `rampart dev-cert` writes.", valueName: "file"))
+    var caCertificate: String?
 
     /// The URL to audit, parsed.
     func targetURL() throws -> AuditURL {
@@ -57,7 +69,7 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         let target = try targetURL()
-        let fetcher = HTTPClientAuditFetcher(timeoutSeconds: timeout)
+        let fetcher = try HTTPClientAuditFetcher(timeoutSeconds: timeout, caCertificatePath: caCertificate)
         let report: AuditReport
         do {
             report = try await AuditRunner(fetcher: fetcher).audit(target)
@@ -159,15 +171,91 @@ final class HTTPClientAuditFetcher: AuditFetching {
     /// The most body to read and discard, so that the connection can be reused.
     static let maximumBody = 4 << 20
 
-    init(timeoutSeconds: Double) {
+    /// The `--ca-cert` file, when one is trusted besides the system's roots.
+    let caCertificatePath: String?
+
+    /// Creates a fetcher; `caCertificatePath` names a PEM file of extra trusted certificates.
+    /// - Throws: ``CLIError`` naming the file when it cannot be read or holds no certificate.
+    init(timeoutSeconds: Double, caCertificatePath: String? = nil) throws(CLIError) {
         let timeout = TimeAmount.milliseconds(Int64(timeoutSeconds * 1000))
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caCertificatePath {
+            tls.additionalTrustRoots = [.certificates(Self.trustAnchors(try Self.loadCertificates(caCertificatePath)))]
+        }
         var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: .init(connect: timeout, read: timeout)
         )
         configuration.decompression = .disabled
+        // A refused connection or a failed handshake is an answer, not a glitch: report it at
+        // once instead of retrying until the timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.timeout = timeout
+        self.caCertificatePath = caCertificatePath
+    }
+
+    /// The certificates of a PEM file, for `--ca-cert`.
+    static func loadCertificates(_ path: String) throws(CLIError) -> [NIOSSLCertificate] {
+        let bytes: [UInt8]
+        do {
+            bytes = try CLIFiles.read(path)
+        } catch {
+            throw CLIError("--ca-cert \(error.description)")
+        }
+        let certificates = (try? NIOSSLCertificate.fromPEMBytes(bytes)) ?? []
+        guard !certificates.isEmpty else {
+            throw CLIError("--ca-cert \(path): holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+        }
+        return certificates
+    }
+
+    /// The trust anchors for `--ca-cert`'s certificates.
+    ///
+    /// A CA certificate anchors chains as it stands. A self-signed end-entity certificate, such
+    /// as the one `rampart dev-cert` writes, does not: BoringSSL accepts an issuer, even a trusted
+    /// one, only if its key usage allows `keyCertSign`, so the server's own certificate is never
+    /// found as its issuer. For such a certificate a stand-in anchor is added: the same subject,
+    /// public key and validity, marked as a CA. BoringSSL does not check a trust anchor's own
+    /// signature, so the stand-in is signed by a throwaway key. It admits exactly what the
+    /// certificate's key signed under its name: the file is trusted as a CA, which is what
+    /// `--ca-cert` asks for.
+    ///
+    /// See [RFC 5280 §6.1](https://www.rfc-editor.org/rfc/rfc5280#section-6.1) (trust anchors).
+    static func trustAnchors(_ certificates: [NIOSSLCertificate]) -> [NIOSSLCertificate] {
+        var anchors = certificates
+        for certificate in certificates {
+            guard let parsed = try? Certificate(derEncoded: certificate.toDERBytes()), parsed.issuer == parsed.subject else { continue }
+            if case .isCertificateAuthority? = try? parsed.extensions.basicConstraints,
+               (try? parsed.extensions.keyUsage)?.map(\.keyCertSign) ?? true {
+                continue  // A CA already.
+            }
+            do {
+                let standIn = try Certificate(
+                    version: .v3,
+                    serialNumber: Certificate.SerialNumber(),
+                    publicKey: parsed.publicKey,
+                    notValidBefore: parsed.notValidBefore,
+                    notValidAfter: parsed.notValidAfter,
+                    issuer: parsed.subject,
+                    subject: parsed.subject,
+                    signatureAlgorithm: .ecdsaWithSHA256,
+                    extensions: try Certificate.Extensions {
+                        Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                        Critical(KeyUsage(keyCertSign: true))
+                        SubjectKeyIdentifier(hash: parsed.publicKey)
+                    },
+                    issuerPrivateKey: Certificate.PrivateKey(P256.Signing.PrivateKey())
+                )
+                var serializer = DER.Serializer()
+                try serializer.serialize(standIn)
+                anchors.append(try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der))
+            } catch {
+                continue  // The certificate itself is still trusted as it stands.
+            }
+        }
+        return anchors
     }
 
     func shutdown() async throws { try await client.shutdown() }
@@ -187,8 +275,47 @@ final class HTTPClientAuditFetcher: AuditFetching {
             }
             return AuditedResponse(url: url, status: HTTPResponse.Status(code: Int(response.status.code)), headerFields: fields)
         } catch {
+            if let tlsFailure = Self.describeTLSFailure(error, host: url.host, caCertificatePath: caCertificatePath) {
+                throw .invalidCertificate(tlsFailure)
+            }
             throw Self.classify(error)
         }
+    }
+
+    /// A TLS failure as one line, `TLS: <what went wrong> (<BoringSSL's reason>); <what to try>`,
+    /// instead of BoringSSL's error stack; `nil` when the error is not a TLS failure.
+    static func describeTLSFailure(_ error: any Error, host: String, caCertificatePath: String?) -> String? {
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "TLS: the certificate is not issued for \(host); audit a name the certificate covers"
+        }
+        guard let sslError = error as? NIOSSLError, case .handshakeFailed(let failure) = sslError else { return nil }
+        let reasons: [String]
+        switch failure {
+        case .sslError(let stack), .unknownError(let stack): reasons = stack.map { Self.reason(of: $0.description) }
+        default: reasons = []
+        }
+        if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
+            if caCertificatePath != nil {
+                return "TLS: certificate not trusted by this machine or by the --ca-cert file (CERTIFICATE_VERIFY_FAILED); pass the CA that issued the server's certificate"
+            }
+            return "TLS: certificate not trusted by this machine (CERTIFICATE_VERIFY_FAILED); pass --ca-cert FILE for a private CA or a rampart dev-cert certificate"
+        }
+        if reasons.contains("WRONG_VERSION_NUMBER") {
+            return "TLS: the server did not answer in TLS (WRONG_VERSION_NUMBER); if it serves plain HTTP on this port, audit http://"
+        }
+        // The last reason is the one the handshake failed with; earlier ones say why.
+        return "TLS: handshake failed (\(reasons.last { !$0.isEmpty } ?? "\(failure)"))"
+    }
+
+    /// BoringSSL's reason code from one entry of its error stack, such as
+    /// `Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at …/handshake.cc:320`.
+    static func reason(of line: String) -> String {
+        guard let start = line.range(of: "error:") else { return "" }
+        var text = line[start.upperBound...]
+        if let at = text.range(of: " at ") { text = text[..<at.lowerBound] }
+        guard let last = text.split(separator: ":").last, !last.isEmpty else { return "" }
+        let isCode = last.utf8.allSatisfy { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
+        return isCode ? String(last) : ""
     }
 
     /// Sorts client errors into "nothing answered", "bad certificate" and the rest.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Rampart
+import RampartAudit
 import SwiftASN1
 import X509
 

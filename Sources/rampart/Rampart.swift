@@ -82,58 +82,66 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (RAMPART_LOG_LEVEL; default info).")
     var logLevel: String?
 
-    /// The settings, from flags first, then `RAMPART_*` variables, then defaults.
+    /// What the configuration is built from: flags first, then `RAMPART_*` variables, then
+    /// defaults, as given (nothing is checked but that numbers are numbers).
+    /// - Parameter onBadValue: Called with a value that cannot be read (a port that is not a
+    ///   number); it throws by default. If it returns, the value is left at its default.
     /// - Throws: `ValidationError` naming the flag or variable and the bad value.
-    func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
+    func settings(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        onBadValue: (ValidationError) throws -> Void = { throw $0 }
+    ) rethrows -> AppConfiguration.Settings {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        func number(_ flag: Int?, _ name: String, _ label: String) throws -> Int? {
+        func number(_ flag: Int?, _ name: String, _ label: String, _ onBadValue: (ValidationError) throws -> Void) rethrows -> Int? {
             if let flag { return flag }
             guard let text = env(name) else { return nil }
-            guard let value = Int(text) else { throw ValidationError("\(name): '\(text)' is not a \(label)") }
+            guard let value = Int(text) else {
+                try onBadValue(ValidationError("\(name): '\(text)' is not a \(label)"))
+                return nil
+            }
             return value
         }
         func list(_ flag: [String], _ name: String) -> [String] {
             flag.isEmpty ? (env(name)?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []) : flag
         }
-        let port = try number(port, "RAMPART_PORT", "port number") ?? 5000
-        let httpsPort = try number(httpsPort, "RAMPART_HTTPS_PORT", "port number")
+        var settings = AppConfiguration.Settings(environment: environment)
+        settings.port = try number(port, "RAMPART_PORT", "port number", onBadValue) ?? settings.port
+        settings.httpsPort = try number(httpsPort, "RAMPART_HTTPS_PORT", "port number", onBadValue)
         let insecureText = env("RAMPART_ALLOW_INSECURE_HTTP")
         if let insecureText, !["1", "true", "yes", "0", "false", "no"].contains(insecureText.lowercased()) {
-            throw ValidationError("RAMPART_ALLOW_INSECURE_HTTP: '\(insecureText)' is not 1/true/yes or 0/false/no")
+            try onBadValue(ValidationError("RAMPART_ALLOW_INSECURE_HTTP: '\(insecureText)' is not 1/true/yes or 0/false/no"))
         }
-        let certificate = tlsCertificate ?? env("RAMPART_TLS_CERT")
-        let key = tlsKey ?? env("RAMPART_TLS_KEY")
-        let tls: AppConfiguration.TLSFiles?
-        switch (certificate, key) {
-        case (nil, nil): tls = nil
-        case (let certificate?, let key?): tls = .init(certificatePath: certificate, keyPath: key)
-        case (nil, _): throw ValidationError("--tls-key needs --tls-cert (or RAMPART_TLS_CERT)")
-        case (_, nil): throw ValidationError("--tls-cert needs --tls-key (or RAMPART_TLS_KEY)")
+        settings.allowInsecureHTTP = allowInsecureHTTP || ["1", "true", "yes"].contains(insecureText?.lowercased() ?? "")
+        settings.tlsCertificatePath = tlsCertificate ?? env("RAMPART_TLS_CERT")
+        settings.tlsKeyPath = tlsKey ?? env("RAMPART_TLS_KEY")
+        if let value = try number(maxHeaderBytes, "RAMPART_MAX_HEADER_BYTES", "number of bytes", onBadValue) { settings.limits.maxHeaderBytes = value }
+        if let value = try number(maxHeaderFields, "RAMPART_MAX_HEADER_FIELDS", "number of fields", onBadValue) { settings.limits.maxHeaderFields = value }
+        if let value = try number(maxTargetBytes, "RAMPART_MAX_TARGET_BYTES", "number of bytes", onBadValue) { settings.limits.maxTargetBytes = value }
+        if let value = try number(headerTimeout, "RAMPART_HEADER_TIMEOUT", "number of seconds", onBadValue) { settings.limits.headerTimeout = .seconds(value) }
+        if let value = try number(bodyTimeout, "RAMPART_BODY_TIMEOUT", "number of seconds", onBadValue) { settings.limits.bodyIdleTimeout = .seconds(value) }
+        if let value = try number(minBodyRate, "RAMPART_MIN_BODY_RATE", "number of bytes per second", onBadValue) { settings.limits.minimumBodyRate = value }
+        if let value = try number(idleTimeout, "RAMPART_IDLE_TIMEOUT", "number of seconds", onBadValue) { settings.limits.idleTimeout = .seconds(value) }
+        settings.hostname = host ?? env("RAMPART_HOST") ?? settings.hostname
+        settings.allowedHosts = list(allowedHosts, "RAMPART_ALLOWED_HOSTS")
+        settings.trustedProxies = list(trustedProxies, "RAMPART_TRUSTED_PROXIES")
+        settings.dataDirectory = dataDirectory ?? env("RAMPART_DATA_DIR") ?? settings.dataDirectory
+        settings.database = database ?? env("RAMPART_DATABASE")
+        settings.databaseConnectAttempts = try number(databaseConnectAttempts, "RAMPART_DATABASE_CONNECT_ATTEMPTS", "number", onBadValue) ?? settings.databaseConnectAttempts
+        settings.databasePoolSize = try number(databasePoolSize, "RAMPART_DATABASE_POOL_SIZE", "number", onBadValue) ?? settings.databasePoolSize
+        return settings
+    }
+
+    /// The configuration, built from ``settings(environment:onBadValue:)``.
+    /// - Throws: `ValidationError` naming the flag or variable and the bad value.
+    func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfiguration {
+        let settings = try settings(environment: environment)
+        switch (settings.tlsCertificatePath, settings.tlsKeyPath) {
+        case (nil, _?): throw ValidationError("--tls-key needs --tls-cert (or RAMPART_TLS_CERT)")
+        case (_?, nil): throw ValidationError("--tls-cert needs --tls-key (or RAMPART_TLS_KEY)")
+        default: break
         }
-        var limits = HTTPLimits.standard
-        if let value = try number(maxHeaderBytes, "RAMPART_MAX_HEADER_BYTES", "number of bytes") { limits.maxHeaderBytes = value }
-        if let value = try number(maxHeaderFields, "RAMPART_MAX_HEADER_FIELDS", "number of fields") { limits.maxHeaderFields = value }
-        if let value = try number(maxTargetBytes, "RAMPART_MAX_TARGET_BYTES", "number of bytes") { limits.maxTargetBytes = value }
-        if let value = try number(headerTimeout, "RAMPART_HEADER_TIMEOUT", "number of seconds") { limits.headerTimeout = .seconds(value) }
-        if let value = try number(bodyTimeout, "RAMPART_BODY_TIMEOUT", "number of seconds") { limits.bodyIdleTimeout = .seconds(value) }
-        if let value = try number(minBodyRate, "RAMPART_MIN_BODY_RATE", "number of bytes per second") { limits.minimumBodyRate = value }
-        if let value = try number(idleTimeout, "RAMPART_IDLE_TIMEOUT", "number of seconds") { limits.idleTimeout = .seconds(value) }
         do {
-            return try AppConfiguration(
-                hostname: host ?? env("RAMPART_HOST") ?? "127.0.0.1",
-                port: port,
-                allowedHosts: list(allowedHosts, "RAMPART_ALLOWED_HOSTS"),
-                trustedProxies: list(trustedProxies, "RAMPART_TRUSTED_PROXIES"),
-                allowInsecureHTTP: allowInsecureHTTP || ["1", "true", "yes"].contains(insecureText?.lowercased() ?? ""),
-                httpsPort: httpsPort,
-                dataDirectory: dataDirectory ?? env("RAMPART_DATA_DIR") ?? ".rampart",
-                database: database ?? env("RAMPART_DATABASE"),
-                databaseConnectAttempts: try number(databaseConnectAttempts, "RAMPART_DATABASE_CONNECT_ATTEMPTS", "number") ?? 10,
-                databasePoolSize: try number(databasePoolSize, "RAMPART_DATABASE_POOL_SIZE", "number") ?? 20,
-                tls: tls,
-                limits: limits,
-                environment: environment
-            )
+            return try AppConfiguration(settings)
         } catch let error as SecurityConfigurationError {
             throw ValidationError(error.description)
         }

@@ -4,6 +4,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Rampart
+import RampartApp
+import RampartAudit
 import RampartHummingbird
 @testable import rampart
 import Testing
@@ -42,7 +44,7 @@ struct AuditCommandTests {
     static func withLiveApp(_ body: @Sendable @escaping (Int, AuditRunner) async throws -> Void) async throws {
         try await Self.makeApp().test(.live) { client in
             let port = try #require(client.port)
-            let fetcher = HTTPClientAuditFetcher(timeoutSeconds: 5)
+            let fetcher = try HTTPClientAuditFetcher(timeoutSeconds: 5)
             do {
                 try await body(port, AuditRunner(fetcher: fetcher))
                 try await fetcher.shutdown()
@@ -110,7 +112,7 @@ struct AuditCommandTests {
 
     @Test("an unreachable host is a one-line error naming the URL")
     func unreachable() async throws {
-        let fetcher = HTTPClientAuditFetcher(timeoutSeconds: 5)
+        let fetcher = try HTTPClientAuditFetcher(timeoutSeconds: 5)
         let error = await #expect(throws: AuditCommandError.self) {
             _ = try await AuditRunner(fetcher: fetcher).audit(AuditURL("http://127.0.0.1:1/")!)
         }
@@ -179,6 +181,107 @@ struct AuditCommandTests {
         #expect(try AuditRunner.resolve("//other.example/e", against: base).description == "https://other.example/e")
         #expect(try AuditRunner.resolve("http://example.com:8080/", against: base).description == "http://example.com:8080/")
         #expect(throws: AuditCommandError.self) { try AuditRunner.resolve("javascript:alert(1)", against: base) }
+    }
+
+    // MARK: --ca-cert, against the board served over HTTPS with a `rampart dev-cert` certificate
+
+    /// Serves the reference app over HTTPS with a fresh dev certificate, and passes its port,
+    /// the certificate file and a scratch folder.
+    static func withDevCertServer(_ body: @Sendable @escaping (Int, String, String) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-audit-tls-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let certificate = try DevCertCommand.parse(["--out", folder + "/certs"]).write()
+        let serve = try Serve.parse(["--port", "0", "--data-dir", folder + "/data", "--tls-cert", certificate.certificatePath, "--tls-key", certificate.keyPath])
+        let app = try await buildApplication(try serve.makeConfiguration(environment: [:]))
+        try await app.test(.ahc(.https)) { client in
+            try await body(try #require(client.port), certificate.certificatePath, folder)
+        }
+    }
+
+    enum TrustCase: String, CaseIterable, CustomTestStringConvertible {
+        case systemRootsOnly = "without --ca-cert: one line saying what failed and to pass --ca-cert"
+        case devCertificate = "--ca-cert the server's dev certificate: graded"
+        case otherCertificate = "--ca-cert another dev certificate: one line saying the file is not the issuer"
+        var testDescription: String { rawValue }
+    }
+
+    @Test("an HTTPS server with a dev certificate", arguments: TrustCase.allCases)
+    func devCertificate(_ trust: TrustCase) async throws {
+        try await Self.withDevCertServer { port, certificatePath, folder in
+            let url = "https://127.0.0.1:\(port)/"
+            let caCertificate: String?
+            switch trust {
+            case .systemRootsOnly: caCertificate = nil
+            case .devCertificate: caCertificate = certificatePath
+            case .otherCertificate: caCertificate = try DevCertCommand.parse(["--out", folder + "/other"]).write().certificatePath
+            }
+            let fetcher = try HTTPClientAuditFetcher(timeoutSeconds: 5, caCertificatePath: caCertificate)
+            let result: Result<AuditReport, AuditCommandError>
+            do {
+                result = .success(try await AuditRunner(fetcher: fetcher).audit(AuditURL(url)!))
+            } catch let error as AuditCommandError {
+                result = .failure(error)
+            }
+            try await fetcher.shutdown()
+            let arguments = [url, "--timeout", "5", "--json"] + (caCertificate.map { ["--ca-cert", $0] } ?? [])
+            switch trust {
+            case .devCertificate:
+                let report = try result.get()
+                #expect(report[.strictTransportSecurity]?.outcome == .hstsImplementedMaxAgeAtLeastSixMonths)
+                #expect(report[.redirection]?.outcome == .redirectionNotNeededNoHTTP)
+                #expect(report.grade == .aPlus)
+                try await Audit.parse(arguments + ["--min-grade", "A"]).run()
+            case .systemRootsOnly, .otherCertificate:
+                let expected = trust == .systemRootsOnly
+                    ? "cannot fetch \(url): TLS: certificate not trusted by this machine (CERTIFICATE_VERIFY_FAILED); pass --ca-cert FILE for a private CA or a rampart dev-cert certificate"
+                    : "cannot fetch \(url): TLS: certificate not trusted by this machine or by the --ca-cert file (CERTIFICATE_VERIFY_FAILED); pass the CA that issued the server's certificate"
+                guard case .failure(let error) = result else {
+                    Issue.record("the audit of \(url) passed without a trusted certificate")
+                    return
+                }
+                #expect(error.description == expected)
+                #expect(error.fetchError.map { if case .invalidCertificate = $0 { true } else { false } } == true)
+                // The command fails with the same one line.
+                let commandError = await #expect(throws: AuditCommandError.self) { try await Audit.parse(arguments).run() }
+                #expect(commandError?.description == expected)
+            }
+        }
+    }
+
+    @Test("https:// to a plain-HTTP port: one line saying the server did not answer in TLS")
+    func httpsToPlainHTTP() async throws {
+        try await Self.withLiveApp { port, runner in
+            let error = await #expect(throws: AuditCommandError.self) { _ = try await runner.audit(AuditURL("https://127.0.0.1:\(port)/")!) }
+            #expect(error?.description == "cannot fetch https://127.0.0.1:\(port)/: TLS: the server did not answer in TLS (WRONG_VERSION_NUMBER); if it serves plain HTTP on this port, audit http://")
+        }
+    }
+
+    @Test("a bad --ca-cert file is a one-line error naming it", arguments: [
+        ("missing", nil, "FILE: cannot be opened (No such file or directory)"),
+        ("not PEM", "not a certificate", "FILE: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        ("a private key", "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n",
+         "FILE: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+    ] as [(String, String?, String)])
+    func badCACertificate(_ name: String, _ contents: String?, _ message: String) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-audit-ca-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/ca.pem"
+        if let contents { try contents.write(toFile: path, atomically: true, encoding: .utf8) }
+        let expected = "--ca-cert " + message.replacingOccurrences(of: "FILE", with: path)
+        let error = #expect(throws: CLIError.self) { _ = try HTTPClientAuditFetcher(timeoutSeconds: 5, caCertificatePath: path) }
+        #expect(error?.description == expected)
+        let commandError = await #expect(throws: CLIError.self) { try await Audit.parse(["https://127.0.0.1:1/", "--ca-cert", path]).run() }
+        #expect(commandError?.description == expected)
+    }
+
+    @Test("TLS failures are one line: BoringSSL's reason code, not its error stack", arguments: [
+        ("Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /src/ssl/handshake.cc:320", "CERTIFICATE_VERIFY_FAILED"),
+        ("Error: 268435703 error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER", "WRONG_VERSION_NUMBER"),
+        ("Error: 1 no reason here", ""),
+    ])
+    func tlsReason(_ line: String, _ reason: String) {
+        #expect(HTTPClientAuditFetcher.reason(of: line) == reason)
     }
 
     // MARK: Arguments

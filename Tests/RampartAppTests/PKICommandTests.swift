@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import Foundation
 import Rampart
+import RampartAudit
 @testable import rampart
 import SwiftASN1
 import Testing

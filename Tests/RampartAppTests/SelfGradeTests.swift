@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Rampart
+import RampartAudit
 import RampartApp
 import Testing
 

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Rampart
@@ -79,5 +80,59 @@ struct MisuseTests {
             }
         }
         #expect(seen.isEmpty)
+    }
+}
+
+/// The startup check: misordered or missing pieces fail before anything is served, with the
+/// right order in the message. In the same serialized suite, since the recording handler is
+/// process-wide.
+extension MisuseTests {
+    enum Piece: String, CaseIterable, Sendable { case headers, sessions, csrf, headersOnlyCSRF }
+
+    static func wiredRouter(_ pieces: [Piece]) throws -> Router<BasicRampartRequestContext> {
+        let router = Router(context: BasicRampartRequestContext.self)
+        for piece in pieces {
+            switch piece {
+            case .headers: router.add(middleware: Self.headers)
+            case .sessions: router.add(middleware: try Self.sessions())
+            case .csrf: router.add(middleware: CSRFMiddleware(configuration: try CSRFConfiguration()))
+            case .headersOnlyCSRF: router.add(middleware: CSRFMiddleware(configuration: try CSRFConfiguration(mode: .headersOnly)))
+            }
+        }
+        router.get("/") { _, _ in "ok" }
+        return router
+    }
+
+    @Test("RampartWiring.check: wrong or missing pieces throw at startup, naming the misuse and the right order", arguments: [
+        ([Piece.csrf, .sessions, .headers], RampartMisuse.headersInsideSessions),
+        ([.sessions, .headers, .csrf], .headersInsideSessions),
+        ([.headers, .csrf, .sessions], .csrfBeforeSessions),
+        ([.headers, .csrf], .csrfBeforeSessions),
+        ([.sessions, .csrf], .noSecurityHeaders),
+        ([], .noSecurityHeaders),
+    ])
+    func wiringWrong(_ pieces: [Piece], _ misuse: RampartMisuse) async throws {
+        let error = await #expect(throws: RampartWiringError.self) { try await RampartWiring.check(try Self.wiredRouter(pieces)) }
+        #expect(error?.misuse == misuse)
+        #expect(error?.description.contains("add SecurityHeadersMiddleware, then SessionMiddleware, then CSRFMiddleware") == true)
+    }
+
+    @Test("RampartWiring.check: the right order passes, and the probe leaves no trace", arguments: [
+        [Piece.headers, .sessions, .csrf], [.headers], [.headers, .sessions], [.headers, .headersOnlyCSRF],
+    ])
+    func wiringRight(_ pieces: [Piece]) async throws {
+        let seen = try await Self.recording {
+            try await RampartWiring.check(try Self.wiredRouter(pieces))
+        }
+        #expect(seen.isEmpty)
+    }
+
+    @Test("RampartWiring.check: RampartSetup's single middleware passes")
+    func wiringSetup() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-wiring-\(UUID().uuidString)").path
+        let rampart = try await RampartSetup.configure(RampartOptions(allowedHosts: ["localhost"], dataDirectory: directory))
+        let router = Router(context: BasicRampartRequestContext.self)
+        router.add(middleware: rampart.middleware)
+        try await RampartWiring.check(router)
     }
 }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Rampart
+import RampartAudit
 import Testing
 
 /// Bugs found by the libFuzzer targets in `Fuzz/` (see Fuzz/README.md, "Findings"). Every test

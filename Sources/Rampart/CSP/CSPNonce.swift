@@ -2,7 +2,7 @@
 ///
 /// A fresh nonce is drawn for every response, so an attacker who can inject markup cannot
 /// predict the value that would make their `<script>` run. Put it on your own inline elements
-/// as `<script nonce="…">`; ``HTMLAttributeValue`` escaping is unnecessary because the
+/// as `<script nonce="…">`; HTML attribute escaping is unnecessary because the
 /// alphabet is `A–Z a–z 0–9 + / =`.
 ///
 /// See [CSP Level 3 §2.3.1 nonce-source](https://www.w3.org/TR/CSP3/#grammardef-nonce-source) and

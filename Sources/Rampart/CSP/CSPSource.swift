@@ -4,7 +4,7 @@ import Crypto
 ///
 /// Sources are typed, so that keywords are always quoted and hosts never are:
 /// ```swift
-/// .scriptSrc(.self, .host("cdn.example.com"), .sha256(of: "alert(1)"))
+/// .scriptSrc(.self, .host("cdn.example.com"), .hash(of: "alert(1)"))
 /// ```
 /// Values are checked when the enclosing ``ContentSecurityPolicy`` is created, against the
 /// CSP Level 3 grammar. The per-request nonce is not a source you write: it is added to the

@@ -38,8 +38,10 @@ public struct CrossOriginProtection: Sendable {
     }
 
     /// Checks a request. Returns `nil` when it passes.
-    /// - Parameter ownOrigin: The application's origin for this request: the scheme from the
-    ///   trusted-proxy-aware resolution and the allowed `Host`.
+    /// - Parameters:
+    ///   - request: The request head.
+    ///   - ownOrigin: The application's origin for this request: the scheme from the
+    ///     trusted-proxy-aware resolution and the allowed `Host`.
     public func check(_ request: HTTPRequest, ownOrigin: WebOrigin?) -> CSRFError? {
         if Self.isSafe(request.method) { return nil }
         let fetchSite = request.headerFields[values: .secFetchSite]

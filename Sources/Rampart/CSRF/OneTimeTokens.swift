@@ -54,8 +54,9 @@ public struct OneTimeTokens: Sendable {
     /// The registered action names.
     public let actions: Set<String>
     let store: any UsedTokenStore
-    /// How long a token is valid, in seconds.
-    public let lifetime: Int64
+    /// How long a token is valid (1 hour by default). Whole seconds count.
+    public let lifetime: Duration
+    let lifetimeSeconds: Int64
     let clock: WallClock
 
     static let byteCount = 16 + 8 + 32
@@ -63,20 +64,21 @@ public struct OneTimeTokens: Sendable {
     /// Creates the issuer and verifier.
     /// - Throws: ``SecurityConfigurationError`` for an empty action list, an action name with
     ///   characters outside `A–Z a–z 0–9 . _ -`, or a non-positive lifetime.
-    public init(keyRing: KeyRing, actions: [String], store: any UsedTokenStore, lifetime: Int64 = 3600, clock: WallClock = .system) throws(SecurityConfigurationError) {
+    public init(keyRing: KeyRing, actions: [String], store: any UsedTokenStore, lifetime: Duration = .seconds(3600), clock: WallClock = .system) throws(SecurityConfigurationError) {
         guard !actions.isEmpty else {
             throw SecurityConfigurationError(setting: "oneTimeActions", value: "", reason: .empty, message: "register at least one action")
         }
         for action in actions where action.isEmpty || action.utf8.count > 100 || !action.utf8.allSatisfy({ HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) {
             throw SecurityConfigurationError(setting: "oneTimeActions", value: action, reason: .invalidValue, message: "an action name is 1 to 100 of A–Z a–z 0–9 . _ -")
         }
-        guard lifetime > 0 else {
-            throw SecurityConfigurationError(setting: "oneTimeTokenLifetime", value: String(lifetime), reason: .invalidValue, message: "must be positive")
+        guard lifetime.components.seconds > 0 else {
+            throw SecurityConfigurationError(setting: "oneTimeTokenLifetime", value: "\(lifetime)", reason: .invalidValue, message: "must be positive")
         }
         self.keys = keyRing.all.map { PreparedHMAC(key: $0.derivedKey(for: .oneTimeToken)) }
         self.actions = Set(actions)
         self.store = store
         self.lifetime = lifetime
+        self.lifetimeSeconds = lifetime.components.seconds
         self.clock = clock
     }
 
@@ -87,7 +89,7 @@ public struct OneTimeTokens: Sendable {
             throw SecurityConfigurationError(setting: "oneTimeActions", value: action, reason: .missingDirective, message: "this action was not registered")
         }
         let id = SecureRandom.bytes(16)
-        let expiry = Self.bigEndian(clock.now() + lifetime)
+        let expiry = Self.bigEndian(clock.now() + lifetimeSeconds)
         let mac = Self.mac(key: keys[0], sessionSecret: sessionSecret, action: action, id: id, expiry: expiry)
         return Base64.encode(id + expiry + mac, urlSafe: true)
     }

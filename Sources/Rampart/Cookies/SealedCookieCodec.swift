@@ -86,7 +86,7 @@ public struct SealedCookieCodec: Sendable {
         try seal(Array(value.utf8), name: name, expiresAt: expiresAt)
     }
 
-    /// Opens a cookie made by ``seal(_:name:expiresAt:)``, or says why it was refused. Never
+    /// Opens a cookie made by ``seal(_:name:expiresAt:)-(Collection<UInt8>,_,_)``, or says why it was refused. Never
     /// throws and never traps, whatever the input.
     public func open(_ cookie: String, name: String) -> Result<[UInt8], CookieRefusal> {
         if let result = cookie.utf8.withContiguousStorageIfAvailable({ open(bytes: $0, name: name) }) { return result }

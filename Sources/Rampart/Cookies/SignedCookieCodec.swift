@@ -88,7 +88,7 @@ public struct SignedCookieCodec: Sendable {
         sign(Array(value.utf8), name: name, expiresAt: expiresAt)
     }
 
-    /// Verifies a cookie made by ``sign(_:name:expiresAt:)`` and returns its value, or why it
+    /// Verifies a cookie made by ``sign(_:name:expiresAt:)-(Collection<UInt8>,_,_)`` and returns its value, or why it
     /// was refused. Never throws and never traps, whatever the input.
     public func verify(_ cookie: String, name: String) -> Result<[UInt8], CookieRefusal> {
         verify(cookie, name: name) { Array($0) }

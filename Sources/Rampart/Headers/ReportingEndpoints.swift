@@ -58,7 +58,7 @@ public struct ReportingEndpoints: SecurityHeaderPolicy, Hashable {
 
     /// A report URL: visible ASCII without quotes, backslashes or commas, either a path starting
     /// with a single `/`, or `http://` / `https://` followed by a host.
-    static func isReportURL(_ url: String) -> Bool {
+    package static func isReportURL(_ url: String) -> Bool {
         guard HeaderGrammar.isVisibleASCII(url),
             !url.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "'") })
         else { return false }

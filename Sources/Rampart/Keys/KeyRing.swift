@@ -48,7 +48,9 @@ public struct KeyRing: Sendable {
     }
 
     /// Parses `RAMPART_KEYS` syntax: base64url keys separated by commas (or newlines), first current.
-    /// - Parameter source: Named in errors, with the 1-based entry number; the key is never printed.
+    /// - Parameters:
+    ///   - text: The keys, as in `RAMPART_KEYS`.
+    ///   - source: Named in errors, with the 1-based entry number; the key is never printed.
     public init(parsing text: String, source: String = KeyRing.environmentVariable) throws(KeyError) {
         var keys: [SecretKey] = []
         // Split on bytes: "\r\n" is one Character, neither "\n" nor "\r".

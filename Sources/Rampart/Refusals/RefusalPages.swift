@@ -27,7 +27,7 @@ public enum RefusalFormat: Sendable, Hashable {
             self = .html
         } else if accept.contains("json") {
             self = .json
-        } else if let contentType, Self.isJSON(contentType) {
+        } else if let contentType, MediaType.isJSON(contentType) {
             self = .json
         } else {
             self = .plainText
@@ -38,11 +38,6 @@ public enum RefusalFormat: Sendable, Hashable {
     public init(for request: HTTPRequest) {
         let accept = request.headerFields[values: .accept]
         self.init(accept: accept.isEmpty ? nil : accept.joined(separator: ","), contentType: request.headerFields[.contentType])
-    }
-
-    static func isJSON(_ contentType: String) -> Bool {
-        let media = String(HeaderGrammar.trimOWS(Substring(HeaderGrammar.asciiLowercased(contentType.prefix { $0 != ";" }))))
-        return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
     }
 }
 

@@ -30,35 +30,43 @@ public struct SessionConfiguration: Sendable {
 
     /// The session cookie's name: `__Host-session`.
     public let cookieName: String
-    /// Seconds without a request after which a session ends (30 minutes by default).
-    public let idleTimeout: Int64
-    /// Seconds after creation after which a session ends, however active (8 hours by default).
-    public let absoluteTimeout: Int64
+    /// How long without a request a session lasts (30 minutes by default). Whole seconds count.
+    public let idleTimeout: Duration
+    /// How long after creation a session ends, however active (8 hours by default).
+    public let absoluteTimeout: Duration
     /// The cookie's `SameSite`.
     public let sameSite: SetCookie.SameSite
     /// The back-end.
     public let backend: Backend
-    /// The shortest interval between two writes that only refresh the idle deadline.
-    public let touchInterval: Int64
+    /// The shortest interval between two writes that only refresh the idle deadline (1 minute
+    /// by default).
+    public let touchInterval: Duration
+    /// The same three settings in whole seconds, as the stores keep time.
+    let idleSeconds: Int64
+    let absoluteSeconds: Int64
+    let touchSeconds: Int64
 
     /// Creates and validates a configuration.
     /// - Throws: ``SecurityConfigurationError`` naming the bad setting.
     public init(
         backend: Backend,
         cookieName: String = "__Host-session",
-        idleTimeout: Int64 = 30 * 60,
-        absoluteTimeout: Int64 = 8 * 60 * 60,
+        idleTimeout: Duration = .seconds(30 * 60),
+        absoluteTimeout: Duration = .seconds(8 * 60 * 60),
         sameSite: SetCookie.SameSite = .lax,
-        touchInterval: Int64 = 60
+        touchInterval: Duration = .seconds(60)
     ) throws {
-        guard idleTimeout > 0 else {
-            throw SecurityConfigurationError(setting: "idleTimeout", value: String(idleTimeout), reason: .invalidValue, message: "must be positive")
+        let idle = idleTimeout.components.seconds
+        let absolute = absoluteTimeout.components.seconds
+        let touch = touchInterval.components.seconds
+        guard idle > 0 else {
+            throw SecurityConfigurationError(setting: "idleTimeout", value: "\(idleTimeout)", reason: .invalidValue, message: "must be at least 1 second")
         }
-        guard absoluteTimeout >= idleTimeout else {
-            throw SecurityConfigurationError(setting: "absoluteTimeout", value: String(absoluteTimeout), reason: .invalidValue, message: "must be at least idleTimeout (\(idleTimeout))")
+        guard absolute >= idle else {
+            throw SecurityConfigurationError(setting: "absoluteTimeout", value: "\(absoluteTimeout)", reason: .invalidValue, message: "must be at least idleTimeout (\(idleTimeout))")
         }
-        guard touchInterval >= 0, touchInterval < idleTimeout else {
-            throw SecurityConfigurationError(setting: "touchInterval", value: String(touchInterval), reason: .invalidValue, message: "must be at least 0 and below idleTimeout")
+        guard touchInterval >= .zero, touch < idle else {
+            throw SecurityConfigurationError(setting: "touchInterval", value: "\(touchInterval)", reason: .invalidValue, message: "must be at least 0 and below idleTimeout")
         }
         do {
             _ = try SetCookie(name: cookieName, value: "x", sameSite: sameSite)
@@ -74,6 +82,9 @@ public struct SessionConfiguration: Sendable {
         self.absoluteTimeout = absoluteTimeout
         self.sameSite = sameSite
         self.touchInterval = touchInterval
+        self.idleSeconds = idle
+        self.absoluteSeconds = absolute
+        self.touchSeconds = touch
     }
 }
 
@@ -86,7 +97,7 @@ public struct SessionConfiguration: Sendable {
 ///   id (``CSRFSecrets``). A row is written only when something is stored: a login, or a value.
 ///   A crawler that fetches a form page a million times leaves the store as it was.
 /// - **Loading is in two steps.** ``identify(_:)`` verifies the cookie (one MAC, no store
-///   access), which is all a CSRF check needs; ``load(_:)`` reads the row, and only for a cookie
+///   access), which is all a CSRF check needs; ``load(_:keepingID:)`` reads the row, and only for a cookie
 ///   that names a stored session.
 /// - A tampered, expired or refused cookie starts a fresh session; a cookie whose row is gone
 ///   (timed out, logged out elsewhere) is cleared. The reason is reported (for logging), never
@@ -211,8 +222,10 @@ public struct SessionManager: Sendable {
     /// Reads the stored row of an identified session, enforcing the timeouts (a timed-out row
     /// is deleted).
     ///
-    /// - Parameter keepingID: When the row is gone, keep the cookie's id as an anonymous session
-    ///   instead of starting over (because tokens for it were already issued in this request).
+    /// - Parameters:
+    ///   - identification: What ``identify(_:)`` found.
+    ///   - keepingID: When the row is gone, keep the cookie's id as an anonymous session
+    ///     instead of starting over (because tokens for it were already issued in this request).
     public func load(_ identification: Identification, keepingID: Bool = false) async throws -> (Session, LoadOutcome) {
         if let session = identification.session { return (session, identification.outcome) }
         guard let id = identification.id else {
@@ -261,11 +274,11 @@ public struct SessionManager: Sendable {
     }
 
     func isTimedOut(_ record: SessionRecord, now: Int64) -> Bool {
-        now - record.lastSeenAt >= configuration.idleTimeout || now - record.createdAt >= configuration.absoluteTimeout
+        now - record.lastSeenAt >= configuration.idleSeconds || now - record.createdAt >= configuration.absoluteSeconds
     }
 
     func expiresAt(_ record: SessionRecord) -> Int64 {
-        min(record.lastSeenAt + configuration.idleTimeout, record.createdAt + configuration.absoluteTimeout)
+        min(record.lastSeenAt + configuration.idleSeconds, record.createdAt + configuration.absoluteSeconds)
     }
 
     /// Saves the session's changes and returns the `Set-Cookie` to send, if the cookie changes.
@@ -274,7 +287,7 @@ public struct SessionManager: Sendable {
         switch configuration.backend.base {
         case .sealedCookie(let maximumBytes):
             if session.isDestroyed { return session.loadedID == nil && !session.cookieIsStale ? nil : try deletionCookie() }
-            let touchDue = session.isStored && now - session.record.lastSeenAt >= configuration.touchInterval
+            let touchDue = session.isStored && now - session.record.lastSeenAt >= configuration.touchSeconds
             guard !session.changedKeys.isEmpty || session.needsRotation || session.idIsNew || touchDue else {
                 return session.cookieIsStale ? try deletionCookie() : nil
             }
@@ -284,7 +297,7 @@ public struct SessionManager: Sendable {
             var sealed = SealedSession(record)
             sealed.i = session.id?.text ?? SessionID().text
             let bytes = try JSONEncoder().encode(sealed)
-            let value = try sealer.seal(Array(bytes), name: configuration.cookieName, expiresAt: record.createdAt + configuration.absoluteTimeout)
+            let value = try sealer.seal(Array(bytes), name: configuration.cookieName, expiresAt: record.createdAt + configuration.absoluteSeconds)
             let cookie = try sessionCookie(value: value)
             guard cookie.description.utf8.count <= maximumBytes else {
                 throw SessionError.tooLarge(bytes: cookie.description.utf8.count, limit: maximumBytes)
@@ -330,7 +343,7 @@ public struct SessionManager: Sendable {
                 }
                 return nil
             }
-            let touchDue = now - session.record.lastSeenAt >= configuration.touchInterval
+            let touchDue = now - session.record.lastSeenAt >= configuration.touchSeconds
             guard !session.changedKeys.isEmpty || touchDue else { return nil }
             var changes: [String: [UInt8]?] = [:]
             for key in session.changedKeys { changes[key] = .some(session.record.values[key]) }
@@ -351,14 +364,14 @@ public struct SessionManager: Sendable {
         if record.createdAt > now { record.createdAt = now }
         try await store.save(SessionStoreKey(id: id, storage: storageKeys[0]), .create(record, expiresAt: expiresAt(record)))
         return try sessionCookie(value: signer.sign(id.withUTF8 { Array($0) }, name: configuration.cookieName,
-                                                    expiresAt: record.createdAt + configuration.absoluteTimeout))
+                                                    expiresAt: record.createdAt + configuration.absoluteSeconds))
     }
 
     /// The cookie of a session with nothing stored: `a.` and the id, signed, valid for the
     /// absolute timeout.
     func anonymousCookie(_ id: SessionID, now: Int64) throws -> SetCookie {
         let value = signer.sign(Self.anonymousPrefix + id.withUTF8 { Array($0) }, name: configuration.cookieName,
-                                expiresAt: now + configuration.absoluteTimeout)
+                                expiresAt: now + configuration.absoluteSeconds)
         return try sessionCookie(value: value)
     }
 

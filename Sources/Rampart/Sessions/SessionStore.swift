@@ -1,7 +1,7 @@
 /// Where sessions live: in memory (tests), SQLite (one instance), PostgreSQL (many).
 ///
 /// Rows are keyed by ``SessionStoreKey`` (an HMAC of the id), never the raw id. Each row has an
-/// expiry, the earlier of its idle and absolute deadlines, by which ``purgeExpired(now:)`` deletes it.
+/// expiry, the earlier of its idle and absolute deadlines, by which ``PurgeableStore/purgeExpired(now:)`` deletes it.
 ///
 /// **Concurrency rule: last write wins per key.** ``SessionWrite/update(values:lastSeenAt:expiresAt:)``
 /// applies only the keys a request changed, atomically, on top of the stored row, so concurrent

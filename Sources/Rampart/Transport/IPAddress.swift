@@ -172,7 +172,9 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
     public let prefixLength: Int
 
     /// Parses `address/prefix`, or a bare address as a single-address range.
-    /// - Parameter setting: The configuration setting named in errors.
+    /// - Parameters:
+    ///   - text: The range, such as `10.0.0.0/8`.
+    ///   - setting: The configuration setting named in errors.
     /// - Throws: ``SecurityConfigurationError`` for a bad address or prefix, or host bits set
     ///   below the prefix (`10.0.0.1/8`), which usually means a typo.
     public init(_ text: String, setting: String = "trustedProxies") throws(SecurityConfigurationError) {

@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// A web origin: scheme, host and port, as browsers send it in the `Origin` header.
 ///
 /// Configured origins (trusted CSRF origins, Permissions-Policy allowlists) are checked
@@ -16,7 +18,9 @@ public struct WebOrigin: Hashable, Sendable, CustomStringConvertible {
     public let port: Int?
 
     /// Parses and validates an origin.
-    /// - Parameter setting: The configuration setting named in errors.
+    /// - Parameters:
+    ///   - text: The origin, such as `https://example.com`.
+    ///   - setting: The configuration setting named in errors.
     public init(validating text: String, setting: String) throws(SecurityConfigurationError) {
         func fail(_ message: String) -> SecurityConfigurationError {
             SecurityConfigurationError(setting: setting, value: text, reason: .invalidValue, message: message)
@@ -74,5 +78,22 @@ public struct WebOrigin: Hashable, Sendable, CustomStringConvertible {
     /// The serialised origin, such as `https://example.com:8443`.
     public var description: String {
         port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
+    }
+}
+
+extension WebOrigin {
+    /// The application's own origin for a request: the scheme the request arrived on (judged
+    /// with trusted proxies, passed in) and the host and port of its `:authority` or `Host`,
+    /// ASCII-lowercased. `nil` when neither names a readable host.
+    ///
+    /// The CSRF check compares `Origin` with this.
+    ///
+    /// See [RFC 6454 §4](https://www.rfc-editor.org/rfc/rfc6454#section-4) and
+    /// [MDN: Origin](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Origin).
+    public init?(ownOriginOf request: HTTPRequest, isSecure: Bool) {
+        guard let authority = request.authority ?? request.headerFields[HTTPField.Name("Host")!],
+              let (host, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(authority)[...])
+        else { return nil }
+        self.init(scheme: isSecure ? "https" : "http", host: host, port: port)
     }
 }

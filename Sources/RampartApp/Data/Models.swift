@@ -75,38 +75,6 @@ public struct StoredUpload: Sendable, Hashable {
     }
 }
 
-/// One CSP violation report, normalised from either report format.
-///
-/// See [MDN: CSP violation reports](https://developer.mozilla.org/en-US/docs/Web/API/CSPViolationReportBody).
-public struct CSPViolation: Sendable, Hashable {
-    /// The directive violated, such as `script-src-elem`.
-    public var directive: String
-    /// What was blocked: a URL, or `inline`, `eval`, …
-    public var blockedURI: String
-    /// The page the violation happened on.
-    public var documentURI: String
-    /// The script file, if known.
-    public var sourceFile: String
-    /// The line, if known.
-    public var lineNumber: Int
-    /// `enforce` or `report`.
-    public var disposition: String
-    /// The first characters of the blocked code, if the policy asks for `'report-sample'`.
-    public var sample: String
-
-    /// Creates a report value; every text is cut to 512 bytes.
-    public init(directive: String, blockedURI: String, documentURI: String, sourceFile: String = "", lineNumber: Int = 0, disposition: String = "enforce", sample: String = "") {
-        func cut(_ s: String) -> String { s.utf8.count <= 512 ? s : String(decoding: s.utf8.prefix(512), as: UTF8.self) }
-        self.directive = cut(directive)
-        self.blockedURI = cut(blockedURI)
-        self.documentURI = cut(documentURI)
-        self.sourceFile = cut(sourceFile)
-        self.lineNumber = lineNumber
-        self.disposition = cut(disposition)
-        self.sample = cut(sample)
-    }
-}
-
 /// Reports grouped by directive and blocked URI.
 public struct CSPReportGroup: Sendable, Hashable {
     /// The directive.

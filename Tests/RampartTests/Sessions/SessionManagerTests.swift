@@ -38,7 +38,7 @@ struct SessionManagerTests {
 
     static func manager(store: any SessionStore = InMemorySessionStore(), ring: KeyRing? = nil, clock: TestClock, backend: SessionConfiguration.Backend? = nil) throws -> SessionManager {
         SessionManager(
-            configuration: try SessionConfiguration(backend: backend ?? .store(store), idleTimeout: 1800, absoluteTimeout: 8 * 3600),
+            configuration: try SessionConfiguration(backend: backend ?? .store(store), idleTimeout: .seconds(1800), absoluteTimeout: .seconds(8 * 3600)),
             keyRing: try ring ?? KeyRing(current: key),
             clock: clock.clock
         )
@@ -316,11 +316,12 @@ struct SessionManagerTests {
     }
 
     @Test("bad configurations are refused, naming the setting", arguments: [
-        (Int64(0), Int64(10), "__Host-session", "idleTimeout"),
-        (Int64(100), Int64(10), "__Host-session", "absoluteTimeout"),
-        (Int64(100), Int64(1000), "__Host-bad name", "cookieName"),
+        (Duration.zero, Duration.seconds(10), "__Host-session", "idleTimeout"),
+        (.milliseconds(999), .seconds(10), "__Host-session", "idleTimeout"),
+        (.seconds(100), .seconds(10), "__Host-session", "absoluteTimeout"),
+        (.seconds(100), .seconds(1000), "__Host-bad name", "cookieName"),
     ])
-    func badConfiguration(_ idle: Int64, _ absolute: Int64, _ name: String, _ setting: String) {
+    func badConfiguration(_ idle: Duration, _ absolute: Duration, _ name: String, _ setting: String) {
         let error = #expect(throws: SecurityConfigurationError.self) {
             try SessionConfiguration(backend: .store(InMemorySessionStore()), cookieName: name, idleTimeout: idle, absoluteTimeout: absolute)
         }

@@ -1,0 +1,160 @@
+import HTTPTypes
+import Rampart
+
+/// A Content-Security-Policy as the audit reads it: for each policy, directive names to
+/// lowercased source lists.
+///
+/// Several policies (repeated header fields, or one field with commas) are all enforced, so a
+/// resource loads only when every policy allows it. The audit approximates that by
+/// intersecting, per directive, the source lists of the policies that restrict it (after each
+/// policy's own `default-src` fallback), by exact source text.
+struct AuditedCSP {
+    /// One dictionary per policy: directive name → sources, lowercased. An empty `*-src` list is `'none'`.
+    private(set) var policies: [[String: Set<String>]] = []
+
+    enum ParseError: Error { case tooShort, duplicateDirective(String) }
+
+    // The shortest policy the Observatory accepts is one character shorter than "img-src".
+    static let minimumLength = 6
+
+    /// Parses every policy of the header fields; throws when one cannot be parsed.
+    init(fields: [String]) throws(ParseError) {
+        for policy in ContentSecurityPolicyReader.policies(fields) {
+            guard policy.utf8.count >= Self.minimumLength else { throw .tooShort }
+            var directives: [String: Set<String>] = [:]
+            for directive in ContentSecurityPolicyReader.directives(policy) {
+                let name = directive.name
+                // Browsers ignore a repeated directive; the Observatory calls the policy invalid,
+                // except for the reporting directives.
+                guard directives[name] == nil else {
+                    if name == "report-uri" || name == "report-to" { continue }
+                    throw .duplicateDirective(name)
+                }
+                var sources = Set(directive.sources)
+                if sources.isEmpty && name.hasSuffix("-src") { sources = ["'none'"] }
+                directives[name] = sources
+            }
+            if !directives.isEmpty { policies.append(directives) }
+        }
+    }
+
+    var isEmpty: Bool { policies.isEmpty }
+
+    /// Every directive named by some policy, sorted.
+    var directiveNames: [String] { Set(policies.flatMap(\.keys)).sorted() }
+
+    static func intersect(_ lists: [Set<String>]) -> Set<String>? {
+        guard var common = lists.first else { return nil }
+        for list in lists.dropFirst() { common.formIntersection(list) }
+        return common.isEmpty && lists.contains(where: { !$0.isEmpty }) ? ["'none'"] : common
+    }
+
+    /// A directive's sources as written (no fallback); `nil` when no policy names it.
+    subscript(_ name: String) -> Set<String>? {
+        Self.intersect(policies.compactMap { $0[name] })
+    }
+
+    /// The sources that govern a fetch directive, each policy falling back to its `default-src`;
+    /// `nil` when no policy restricts it.
+    func restricted(_ name: String) -> Set<String>? {
+        Self.intersect(policies.compactMap { $0[name] ?? $0["default-src"] })
+    }
+
+    /// ``restricted(_:)``, or `*` when nothing restricts the directive.
+    func effective(_ name: String) -> Set<String> {
+        restricted(name) ?? ["*"]
+    }
+}
+
+extension ObservatoryAudit {
+    /// Schemes and wildcards that allow almost anything.
+    static let dangerouslyBroad: Set<String> = ["ftp:", "http:", "https:", "*", "http://*", "http://*.*", "https://*", "https://*.*"]
+    static let unsafeInline: Set<String> = ["'unsafe-inline'", "data:"]
+    static let passiveDirectives: Set<String> = ["img-src", "media-src"]
+
+    static func hasNonceOrHash(_ sources: Set<String>) -> Bool {
+        sources.contains(where: ContentSecurityPolicyReader.isNonceOrHash)
+    }
+
+    static func isInsecureScheme(_ source: String) -> Bool {
+        startsWith(source, "http:") || startsWith(source, "ftp:")
+    }
+
+    /// A byte-wise prefix test: `hasPrefix` compares grapheme clusters.
+    static func startsWith(_ text: String, _ prefix: String) -> Bool {
+        text.utf8.starts(with: prefix.utf8)
+    }
+
+    /// The CSP test, and the parsed policy for the X-Frame-Options test.
+    static func contentSecurityPolicy(_ response: AuditedResponse) -> (AuditResult, AuditedCSP?) {
+        let fields = response.headerFields[values: .contentSecurityPolicy]
+        guard !fields.isEmpty else {
+            if !response.headerFields[values: .contentSecurityPolicyReportOnly].isEmpty {
+                return (AuditResult(.cspNotImplementedButReportingEnabled), nil)
+            }
+            return (AuditResult(.cspNotImplemented), nil)
+        }
+        let csp: AuditedCSP
+        do throws(AuditedCSP.ParseError) {
+            csp = try AuditedCSP(fields: fields)
+        } catch {
+            switch error {
+            case .tooShort:
+                return (AuditResult(.cspHeaderInvalid, detail: "a policy is empty or too short"), nil)
+            case .duplicateDirective(let name):
+                return (AuditResult(.cspHeaderInvalid, detail: "\(name) appears twice in one policy"), nil)
+            }
+        }
+        guard !csp.isEmpty else { return (AuditResult(.cspNotImplemented), nil) }
+
+        var scriptSrc = csp.effective("script-src")
+        var styleSrc = csp.effective("style-src")
+        let objectSrc = csp.effective("object-src")
+
+        // A nonce or hash makes browsers ignore 'unsafe-inline' (it is only a CSP1 fallback).
+        if hasNonceOrHash(scriptSrc) { scriptSrc.remove("'unsafe-inline'") }
+        if hasNonceOrHash(styleSrc) { styleSrc.remove("'unsafe-inline'") }
+
+        // With 'strict-dynamic' and a nonce or hash, browsers ignore host and scheme sources,
+        // 'self' and 'unsafe-inline' in script-src. Without a nonce or hash it blocks every
+        // script, which the Observatory reports as an invalid policy.
+        if scriptSrc.contains("'strict-dynamic'") {
+            guard hasNonceOrHash(scriptSrc) else {
+                return (AuditResult(.cspHeaderInvalid, detail: "'strict-dynamic' without a nonce or hash"), csp)
+            }
+            scriptSrc = scriptSrc.filter { source in
+                !(dangerouslyBroad.contains { startsWith(source, $0) } || source == "'self'" || source == "'unsafe-inline'")
+            }
+        }
+
+        // Sorted, so that the value quoted in an explanation is always the same one.
+        var active: [String] = scriptSrc.sorted()
+        for name in csp.directiveNames where name != "script-src" && !passiveDirectives.contains(name) {
+            active.append(contentsOf: (csp[name] ?? []).sorted())
+        }
+        let passive = passiveDirectives.sorted().flatMap { (csp.restricted($0) ?? []).sorted() }
+        let isHTTPS = response.url.isSecure
+
+        // The first failing check, in the Observatory's order, decides the result.
+        let outcome: AuditOutcome
+        let detail: String?
+        if let bad = scriptSrc.sorted().first(where: { dangerouslyBroad.contains($0) || unsafeInline.contains($0) }) {
+            (outcome, detail) = (.cspImplementedWithUnsafeInline, "script-src allows \(bad)")
+        } else if let bad = objectSrc.sorted().first(where: { dangerouslyBroad.contains($0) }) {
+            (outcome, detail) = (.cspImplementedWithUnsafeInline, "object-src allows \(bad)")
+        } else if isHTTPS, let bad = active.first(where: isInsecureScheme) {
+            (outcome, detail) = (.cspImplementedWithInsecureScheme, bad)
+        } else if scriptSrc.contains("'unsafe-eval'") || styleSrc.contains("'unsafe-eval'") {
+            (outcome, detail) = (.cspImplementedWithUnsafeEval, nil)
+        } else if isHTTPS, let bad = passive.first(where: isInsecureScheme) {
+            (outcome, detail) = (.cspImplementedWithInsecureSchemeInPassiveContentOnly, bad)
+        } else if let bad = styleSrc.sorted().first(where: { dangerouslyBroad.contains($0) || unsafeInline.contains($0) }) {
+            (outcome, detail) = (.cspImplementedWithUnsafeInlineInStyleSrcOnly, "style-src allows \(bad)")
+        } else if csp["default-src"] == ["'none'"] {
+            (outcome, detail) = (.cspImplementedWithNoUnsafeDefaultSrcNone, nil)
+        } else {
+            (outcome, detail) = (.cspImplementedWithNoUnsafe, nil)
+        }
+        return (AuditResult(outcome, detail: detail), csp)
+    }
+}

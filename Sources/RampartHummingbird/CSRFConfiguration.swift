@@ -1,0 +1,138 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MultipartKit
+import Rampart
+import Synchronization
+
+/// How ``CSRFMiddleware`` protects unsafe requests.
+///
+/// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
+public struct CSRFConfiguration: Sendable {
+    /// A path that skips the CSRF checks, with the reason why that is safe.
+    public struct Exemption: Sendable, Hashable {
+        /// The exact path, or the prefix.
+        public let path: String
+        /// Whether ``path`` is a prefix.
+        public let isPrefix: Bool
+        /// Why the path is exempt, for reviewers and the log.
+        public let reason: String
+
+        /// One exact path, such as a webhook that carries its own signature.
+        public static func path(_ path: String, reason: String) -> Exemption { Exemption(path: path, isPrefix: false, reason: reason) }
+        /// Every path under a prefix (a route group), such as `/webhooks/`.
+        public static func prefix(_ prefix: String, reason: String) -> Exemption { Exemption(path: prefix, isPrefix: true, reason: reason) }
+
+        /// Whether a request path is exempt. Paths are compared segment by segment, the way
+        /// Hummingbird's router reads them (empty segments skipped, case kept, no decoding), so
+        /// `.prefix("/webhooks")` covers `/webhooks/github` and `//webhooks/` but never
+        /// `/webhooks-admin/…`. A path the router would reach some other way (a case-insensitive
+        /// router, say) is not exempt: the checks then run, which fails closed.
+        public func matches(_ requestPath: Substring) -> Bool {
+            let want = RoutePath.segments(path[...])
+            let have = RoutePath.segments(requestPath)
+            return isPrefix ? have.starts(with: want) : have == want
+        }
+    }
+
+    /// Which checks run.
+    public struct Mode: Sendable, Hashable {
+        enum Base: Hashable, Sendable { case tokens, headersOnly }
+        let base: Base
+        /// The origin checks, then a masked or one-time token. The default for apps with sessions.
+        public static let tokens = Mode(base: .tokens)
+        /// The origin checks only: for JSON APIs called by non-browser clients, where there is no
+        /// session cookie to ride on.
+        public static let headersOnly = Mode(base: .headersOnly)
+    }
+
+    /// A route whose unsafe requests need a one-time token for an action.
+    public struct OneTimeRoute: Sendable, Hashable {
+        /// The method, `POST` by default.
+        public let method: HTTPRequest.Method
+        /// The exact path.
+        public let path: String
+        /// The action the one-time token must be issued for.
+        public let action: String
+        /// Creates a route requirement.
+        public init(_ method: HTTPRequest.Method = .post, _ path: String, action: String) {
+            self.method = method
+            self.path = path
+            self.action = action
+        }
+
+        /// Whether a request is for this route. Every spelling a router could send to the same
+        /// handler matches: empty segments (`//`, a trailing `/`) are skipped, `%XX` escapes are
+        /// decoded and case is ignored. Matching more than the router does only ever asks for a
+        /// one-time token where a masked one would have done, never the other way round.
+        public func matches(method: HTTPRequest.Method, path requestPath: Substring) -> Bool {
+            method == self.method && RoutePath.looseSegments(requestPath) == RoutePath.looseSegments(path[...])
+        }
+    }
+
+    /// The origin checks.
+    public var crossOrigin: CrossOriginProtection
+    /// Which checks run.
+    public var mode: Mode
+    /// Paths that skip the checks.
+    public var exemptions: [Exemption]
+    /// One-time tokens for sensitive actions, if any.
+    public var oneTimeTokens: OneTimeTokens?
+    /// Routes that need a one-time token instead of the masked session token.
+    public var oneTimeRoutes: [OneTimeRoute]
+    /// The largest form body read to find the `_csrf` field; a larger one gets 413.
+    public var maximumFormBytes: Int
+
+    /// Creates a configuration.
+    /// - Throws: `SecurityConfigurationError` when an exemption has no reason, a one-time route
+    ///   names an action the issuer does not know, or the body limit is not positive.
+    public init(
+        crossOrigin: CrossOriginProtection = try! CrossOriginProtection(),
+        mode: Mode = .tokens,
+        exemptions: [Exemption] = [],
+        oneTimeTokens: OneTimeTokens? = nil,
+        oneTimeRoutes: [OneTimeRoute] = [],
+        maximumFormBytes: Int = 1024 * 1024
+    ) throws {
+        for exemption in exemptions {
+            guard exemption.path.utf8.first == UInt8(ascii: "/") else {
+                throw SecurityConfigurationError(setting: "csrfExemptions", value: exemption.path, reason: .invalidValue, message: "an exempt path starts with '/'")
+            }
+            guard !exemption.reason.utf8.allSatisfy({ $0 == 0x20 }) else {
+                throw SecurityConfigurationError(setting: "csrfExemptions", value: exemption.path, reason: .empty, message: "say why this path is safe without CSRF checks")
+            }
+        }
+        for route in oneTimeRoutes {
+            guard let oneTimeTokens, oneTimeTokens.actions.contains(route.action) else {
+                throw SecurityConfigurationError(setting: "oneTimeRoutes", value: route.action, reason: .missingDirective, message: "the action is not registered with oneTimeTokens")
+            }
+        }
+        guard maximumFormBytes > 0 else {
+            throw SecurityConfigurationError(setting: "maximumFormBytes", value: String(maximumFormBytes), reason: .invalidValue, message: "must be positive")
+        }
+        self.crossOrigin = crossOrigin
+        self.mode = mode
+        self.exemptions = exemptions
+        self.oneTimeTokens = oneTimeTokens
+        self.oneTimeRoutes = oneTimeRoutes
+        self.maximumFormBytes = maximumFormBytes
+    }
+}
+
+/// Request paths split the way Hummingbird's router splits them.
+enum RoutePath {
+    /// The non-empty segments, exactly as sent.
+    static func segments(_ path: Substring) -> [Substring] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+    }
+
+    /// The non-empty segments, percent-decoded and ASCII-lowercased, for requirements that must
+    /// cover every spelling of a route.
+    static func looseSegments(_ path: Substring) -> [String] {
+        segments(path).map { segment in
+            let decoded = String(segment).removingPercentEncoding ?? String(segment)
+            return HeaderGrammar.asciiLowercased(decoded[...])
+        }.filter { !$0.isEmpty }
+    }
+}
