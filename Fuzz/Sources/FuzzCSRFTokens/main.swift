@@ -45,7 +45,7 @@ let store = ScratchStore()
 let clockNow = Mutex<Int64>(1_700_000_000)
 let clock = WallClock { clockNow.withLock { $0 } }
 let actions = ["delete-account", "change-email", "rotate.keys_v2"]
-let tokens = try! OneTimeTokens(keyRing: ring, actions: actions, store: store, lifetime: 600, clock: clock)
+let tokens = try! OneTimeTokens(keyRing: ring, actions: actions, store: store, lifetime: .seconds(600), clock: clock)
 
 /// Standard Base64 with both alphabets accepted, through Foundation.
 func lenientDecode(_ text: String) -> [UInt8]? { Reference.lenientBase64Decode(text) }

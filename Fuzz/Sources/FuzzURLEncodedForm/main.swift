@@ -1,4 +1,4 @@
-// `application/x-www-form-urlencoded` decoding (URLEncodedFields in RampartHummingbird), through
+// `application/x-www-form-urlencoded` decoding (URLEncodedForm in the core), through
 // its public entry point `Request.formQueryValue(_:)`. The same decoder reads the `_csrf` field of
 // a form body and RFC 8187 file names in multipart parts.
 //
@@ -8,6 +8,7 @@
 // 1. For every name in the query, `formQueryValue` returns the first value that the WHATWG URL
 //    Standard's urlencoded parser (§5.1, written here) gives for exactly that name, compared as
 //    code points.
+//    `URLEncodedForm.pairs` (the core's reader) gives exactly the parser's pairs for the raw bytes.
 // 2. Pairs generated from the input, serialised with the urlencoded serialiser (§5.2, written
 //    here), read back.
 // 3. With RAMPART_FUZZ_DUMP set, each (query, name, value) is written out for check_corpus.py to
@@ -96,6 +97,12 @@ func fuzz(_ input: FuzzInput) {
                 "formQueryValue(\(show(name))) in \(show(held)) is \(value.map { show($0) } ?? "nil"), the WHATWG parser gives \(reference.map { show($0) } ?? "nil")")
         if Dump.isEnabled { Dump.record("form", ["query": held, "name": name, "value": value ?? "\u{0}none"]) }
     }
+
+    // 1b. The core's reader on the raw bytes (no HTTPRequest in between): every pair, in order.
+    let core = URLEncodedForm.pairs(in: query)
+    let raw = referenceParse(query)
+    require(core.count == raw.count && zip(core, raw).allSatisfy { sameBytes($0.name, $1.name) && sameBytes($0.value, $1.value) },
+            "URLEncodedForm.pairs(\(show(text))) differs from the WHATWG parser")
 
     // 2. Generated pairs.
     var pairs: [(name: String, value: String)] = []
