@@ -13,11 +13,13 @@ router.add(middleware: rampart.middleware)
 
 router.get("/") { _, context -> HTMLResponse in
     let nonce = context.security.cspNonce?.value ?? ""
-    return HTMLResponse("""
+    return HTMLResponse(
+        """
         <!doctype html><title>Hello, Rampart</title>
         <form method="post" action="/echo">\(context.csrf.hiddenField())<input name="text"><button>Echo</button></form>
         <script nonce="\(nonce)">document.querySelector("input").focus()</script>
-        """)
+        """
+    )
 }
 
 router.post("/echo") { request, _ -> HTMLResponse in
@@ -28,6 +30,10 @@ router.post("/echo") { request, _ -> HTMLResponse in
 
 let port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8080
 // 3. The server with Rampart's limits, and the purge of expired sessions beside it.
-let app = Application(router: router, server: rampart.server,
-                      configuration: .init(address: .hostname("127.0.0.1", port: port)), services: rampart.services)
+let app = Application(
+    router: router,
+    server: rampart.server,
+    configuration: .init(address: .hostname("127.0.0.1", port: port)),
+    services: rampart.services
+)
 try await app.runService()

@@ -105,7 +105,12 @@ extension AppConfiguration {
         case (let certificate?, let key?):
             tls = TLSFiles(certificatePath: certificate, keyPath: key)
         case (let certificate?, nil):
-            throw SecurityConfigurationError(setting: "tlsKey", value: certificate, reason: .empty, message: "a TLS certificate chain needs its private key")
+            throw SecurityConfigurationError(
+                setting: "tlsKey",
+                value: certificate,
+                reason: .empty,
+                message: "a TLS certificate chain needs its private key"
+            )
         case (nil, let key?):
             throw SecurityConfigurationError(setting: "tlsCert", value: key, reason: .empty, message: "a TLS private key needs its certificate chain")
         }

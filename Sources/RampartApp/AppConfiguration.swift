@@ -123,18 +123,32 @@ public struct AppConfiguration: Sendable {
         self.limits = try limits.validated()
         if let admin = environment["RAMPART_ADMIN"], !admin.isEmpty {
             guard let name = Board.normalisedUsername(admin) else {
-                throw SecurityConfigurationError(setting: "RAMPART_ADMIN", value: admin, reason: .invalidValue,
-                                                 message: "is not a user name (3 to 32 of a–z, 0–9, _ . and -)")
+                throw SecurityConfigurationError(
+                    setting: "RAMPART_ADMIN",
+                    value: admin,
+                    reason: .invalidValue,
+                    message: "is not a user name (3 to 32 of a–z, 0–9, _ . and -)"
+                )
             }
             self.bootstrapAdmin = name
         } else {
             self.bootstrapAdmin = nil
         }
         guard (10...16).contains(passwordHashCost) else {
-            throw SecurityConfigurationError(setting: "passwordHashCost", value: String(passwordHashCost), reason: .invalidValue, message: "bcrypt cost must be 10 to 16 (12 recommended)")
+            throw SecurityConfigurationError(
+                setting: "passwordHashCost",
+                value: String(passwordHashCost),
+                reason: .invalidValue,
+                message: "bcrypt cost must be 10 to 16 (12 recommended)"
+            )
         }
         guard cspReportsPerMinute > 0 else {
-            throw SecurityConfigurationError(setting: "cspReportsPerMinute", value: String(cspReportsPerMinute), reason: .invalidValue, message: "must be positive")
+            throw SecurityConfigurationError(
+                setting: "cspReportsPerMinute",
+                value: String(cspReportsPerMinute),
+                reason: .invalidValue,
+                message: "must be positive"
+            )
         }
         guard (0...65535).contains(port) else {
             throw SecurityConfigurationError(setting: "port", value: String(port), reason: .invalidValue, message: "port must be 0 to 65535")
@@ -143,13 +157,18 @@ public struct AppConfiguration: Sendable {
         var hosts = allowedHosts
         if loopback { hosts = ["localhost", "127.0.0.1", "[::1]"] + hosts }
         if hosts.isEmpty {
-            throw SecurityConfigurationError(setting: "allowedHosts", value: hostname, reason: .empty,
-                                             message: "listening on a non-loopback address needs at least one allowed host (--allowed-host example.com)")
+            throw SecurityConfigurationError(
+                setting: "allowedHosts",
+                value: hostname,
+                reason: .empty,
+                message: "listening on a non-loopback address needs at least one allowed host (--allowed-host example.com)"
+            )
         }
         self.hostname = hostname
         self.port = port
         self.allowedHosts = try HostAllowList(hosts)
-        let httpsPolicy: TransportSecurity.HTTPSPolicy = (loopback || allowInsecureHTTP)
+        let httpsPolicy: TransportSecurity.HTTPSPolicy =
+            (loopback || allowInsecureHTTP)
             ? .allowInsecureHTTP
             : try .redirect(httpsPort: httpsPort, exemptPaths: [Self.healthPath])
         self.transport = TransportSecurity(
@@ -160,7 +179,12 @@ public struct AppConfiguration: Sendable {
         )
         self.headers = Self.boardHeaders
         guard !dataDirectory.isEmpty else {
-            throw SecurityConfigurationError(setting: "dataDirectory", value: dataDirectory, reason: .empty, message: "name a folder for the database and key file")
+            throw SecurityConfigurationError(
+                setting: "dataDirectory",
+                value: dataDirectory,
+                reason: .empty,
+                message: "name a folder for the database and key file"
+            )
         }
         self.dataDirectory = dataDirectory
         self.environment = environment
@@ -171,10 +195,19 @@ public struct AppConfiguration: Sendable {
             _ = try RampartPostgresDatabase.configuration(url: text)  // refuses a bad URL now, naming `database`
             self.database = .postgres(url: text)
         case let text? where text.isEmpty:
-            throw SecurityConfigurationError(setting: "database", value: text, reason: .empty, message: "give a SQLite file path or a postgres:// URL")
+            throw SecurityConfigurationError(
+                setting: "database",
+                value: text,
+                reason: .empty,
+                message: "give a SQLite file path or a postgres:// URL"
+            )
         case let text? where text.contains("://"):
-            throw SecurityConfigurationError(setting: "database", value: RampartPostgresDatabase.redacted(text), reason: .invalidValue,
-                                             message: "only postgres:// URLs are supported; anything else is a SQLite file path")
+            throw SecurityConfigurationError(
+                setting: "database",
+                value: RampartPostgresDatabase.redacted(text),
+                reason: .invalidValue,
+                message: "only postgres:// URLs are supported; anything else is a SQLite file path"
+            )
         case let text?:
             self.database = .sqlite(path: text)
         }

@@ -2,9 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import NIOSSL
 import Logging
 import NIOCore
+import NIOSSL
 import Rampart
 import RampartHummingbird
 import RampartPostgres
@@ -86,7 +86,9 @@ public struct AppServices: Sendable {
         }
         sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(sessionStore)), keyRing: ring)
         csrf = try CSRFConfiguration(
-            exemptions: [.path("/csp-reports", reason: "browsers send CSP reports without cookies or tokens; it only stores capped, deduplicated reports")],
+            exemptions: [
+                .path("/csp-reports", reason: "browsers send CSP reports without cookies or tokens; it only stores capped, deduplicated reports")
+            ],
             oneTimeTokens: try OneTimeTokens(keyRing: ring, actions: ["profile.delete", "profile.export"], store: usedTokens),
             oneTimeRoutes: [.init(.post, "/profile/delete", action: "profile.delete"), .init(.post, "/profile/export", action: "profile.export")],
             maximumFormBytes: 64 * 1024
@@ -115,17 +117,32 @@ public struct AppServices: Sendable {
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
-                throw SecurityConfigurationError(setting: "dataDirectory", value: directory, reason: .invalidValue, message: "exists but is not a folder")
+                throw SecurityConfigurationError(
+                    setting: "dataDirectory",
+                    value: directory,
+                    reason: .invalidValue,
+                    message: "exists but is not a folder"
+                )
             }
         } else {
             do {
                 try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                throw SecurityConfigurationError(setting: "dataDirectory", value: directory, reason: .invalidValue, message: "cannot be created (check the parent folder's permissions)")
+                throw SecurityConfigurationError(
+                    setting: "dataDirectory",
+                    value: directory,
+                    reason: .invalidValue,
+                    message: "cannot be created (check the parent folder's permissions)"
+                )
             }
         }
         guard manager.isWritableFile(atPath: directory) else {
-            throw SecurityConfigurationError(setting: "dataDirectory", value: directory, reason: .invalidValue, message: "is not writable by this user")
+            throw SecurityConfigurationError(
+                setting: "dataDirectory",
+                value: directory,
+                reason: .invalidValue,
+                message: "is not writable by this user"
+            )
         }
     }
 }
@@ -138,8 +155,12 @@ final class RouteList: Sendable {
 /// Builds the reference application's router: every route behind Rampart's middleware.
 /// Returns the router, the routes it registered (with their CSRF mode and CSP), and the board's
 /// refusal pages, which the server's connection limits use too.
-public func buildRouter(_ configuration: AppConfiguration, services: AppServices) async throws
-    -> (router: Router<AppRequestContext>, routes: [RouteInfo], refusalPages: RefusalPages) {
+public func buildRouter(
+    _ configuration: AppConfiguration,
+    services: AppServices
+) async throws
+    -> (router: Router<AppRequestContext>, routes: [RouteInfo], refusalPages: RefusalPages)
+{
     let router = Router(context: AppRequestContext.self)
     let board = try await Board(services: services, configuration: configuration)
     let list = RouteList()
@@ -168,8 +189,10 @@ public func buildApplication(
     try await RampartWiring.check(router, logger: logger)
     let server: HTTPServerBuilder
     if let tls = configuration.tls {
-        server = try .tls(.rampartHTTP1(limits: configuration.limits, headers: configuration.headers, isSecure: true, refusalPages: pages),
-                          tlsConfiguration: try tlsConfiguration(tls))
+        server = try .tls(
+            .rampartHTTP1(limits: configuration.limits, headers: configuration.headers, isSecure: true, refusalPages: pages),
+            tlsConfiguration: try tlsConfiguration(tls)
+        )
     } else {
         server = try .rampartHTTP1(limits: configuration.limits, headers: configuration.headers, refusalPages: pages)
     }
@@ -189,7 +212,12 @@ func tlsConfiguration(_ files: AppConfiguration.TLSFiles) throws -> TLSConfigura
     do {
         chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath)
     } catch {
-        throw SecurityConfigurationError(setting: "tlsCert", value: files.certificatePath, reason: .invalidValue, message: "cannot read a PEM certificate chain from this file")
+        throw SecurityConfigurationError(
+            setting: "tlsCert",
+            value: files.certificatePath,
+            reason: .invalidValue,
+            message: "cannot read a PEM certificate chain from this file"
+        )
     }
     guard !chain.isEmpty else {
         throw SecurityConfigurationError(setting: "tlsCert", value: files.certificatePath, reason: .empty, message: "holds no certificate")
@@ -198,7 +226,12 @@ func tlsConfiguration(_ files: AppConfiguration.TLSFiles) throws -> TLSConfigura
     do {
         key = try NIOSSLPrivateKey(file: files.keyPath, format: .pem)
     } catch {
-        throw SecurityConfigurationError(setting: "tlsKey", value: files.keyPath, reason: .invalidValue, message: "cannot read a PEM private key from this file")
+        throw SecurityConfigurationError(
+            setting: "tlsKey",
+            value: files.keyPath,
+            reason: .invalidValue,
+            message: "cannot read a PEM private key from this file"
+        )
     }
     var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     configuration.minimumTLSVersion = .tlsv12

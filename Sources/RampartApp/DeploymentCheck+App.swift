@@ -1,3 +1,8 @@
+import HTTPTypes
+import Rampart
+import RampartAudit
+import RampartPostgres
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,10 +10,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import HTTPTypes
-import Rampart
-import RampartAudit
-import RampartPostgres
 
 /// The reference app's deployment rules: the server, key-file, database and admin settings of
 /// ``AppConfiguration``, checked on what the configuration is built from
@@ -71,7 +72,10 @@ extension DeploymentCheck {
         var findings: [DeploymentFinding] = []
         findings += checkServer(settings)
         findings += checkDatabase(settings)
-        findings += checkKeys(settings, keyFileIsOnTemporaryFilesystem: keyFileIsOnTemporaryFilesystem ?? isOnTemporaryFilesystem(settings.keyFilePath))
+        findings += checkKeys(
+            settings,
+            keyFileIsOnTemporaryFilesystem: keyFileIsOnTemporaryFilesystem ?? isOnTemporaryFilesystem(settings.keyFilePath)
+        )
         findings += checkHeaders(strictTransportSecurity: hsts, contentSecurityPolicy: csp)
         findings += checkAdmin(settings)
         return findings
@@ -100,13 +104,25 @@ extension DeploymentCheck {
                 continue
             }
             if coversEveryAddress(network) {
-                findings.append(.init(severity: .error, id: "proxy.trust-all",
-                                      message: "trusted proxy \(text) covers \(everyone(network)), so any client can send X-Forwarded-Proto: https; list only your proxies' addresses"))
+                findings.append(
+                    .init(
+                        severity: .error,
+                        id: "proxy.trust-all",
+                        message:
+                            "trusted proxy \(text) covers \(everyone(network)), so any client can send X-Forwarded-Proto: https; list only your proxies' addresses"
+                    )
+                )
                 continue
             }
             if network.prefixLength < (network.address.isIPv4 ? 8 : 32) {
-                findings.append(.init(severity: .warning, id: "proxy.broad-range",
-                                      message: "trusted proxy \(text) is a very wide range (/\(network.prefixLength)); every host in it can claim a client used HTTPS"))
+                findings.append(
+                    .init(
+                        severity: .warning,
+                        id: "proxy.broad-range",
+                        message:
+                            "trusted proxy \(text) is a very wide range (/\(network.prefixLength)); every host in it can claim a client used HTTPS"
+                    )
+                )
             }
             usableProxies.append(network)
         }
@@ -114,22 +130,47 @@ extension DeploymentCheck {
         let hasCertificate = settings.tlsCertificatePath.map { !$0.isEmpty } ?? false
         let hasKey = settings.tlsKeyPath.map { !$0.isEmpty } ?? false
         if hasCertificate != hasKey {
-            findings.append(.init(severity: .error, id: "tls.incomplete",
-                                  message: hasCertificate ? "a TLS certificate is given without its private key (--tls-key)" : "a TLS private key is given without its certificate (--tls-cert)"))
+            findings.append(
+                .init(
+                    severity: .error,
+                    id: "tls.incomplete",
+                    message: hasCertificate
+                        ? "a TLS certificate is given without its private key (--tls-key)"
+                        : "a TLS private key is given without its certificate (--tls-cert)"
+                )
+            )
         }
 
         if !IPAddress.isLoopback(host: settings.hostname), !(hasCertificate && hasKey) {
             let listen = "\(settings.hostname):\(settings.port)"
             if usableProxies.isEmpty {
-                findings.append(.init(severity: .error, id: "transport.plain-http",
-                                      message: "plain HTTP on \(listen), a non-loopback address, with no TLS certificate (--tls-cert, --tls-key) and no trusted proxy (--trusted-proxy) to terminate TLS; passwords and session cookies would cross the network in clear text"))
+                findings.append(
+                    .init(
+                        severity: .error,
+                        id: "transport.plain-http",
+                        message:
+                            "plain HTTP on \(listen), a non-loopback address, with no TLS certificate (--tls-cert, --tls-key) and no trusted proxy (--trusted-proxy) to terminate TLS; passwords and session cookies would cross the network in clear text"
+                    )
+                )
             } else {
                 let proxies = usableProxies.map(\.description).joined(separator: ", ")
-                findings.append(.init(severity: .info, id: "transport.tls-at-proxy",
-                                      message: "plain HTTP on \(listen) behind trusted proxy \(proxies), which is expected to terminate TLS; keep this port reachable from the proxy only"))
+                findings.append(
+                    .init(
+                        severity: .info,
+                        id: "transport.tls-at-proxy",
+                        message:
+                            "plain HTTP on \(listen) behind trusted proxy \(proxies), which is expected to terminate TLS; keep this port reachable from the proxy only"
+                    )
+                )
                 if settings.allowInsecureHTTP {
-                    findings.append(.init(severity: .warning, id: "transport.insecure-http-allowed",
-                                          message: "--allow-insecure-http: plain-HTTP requests are served, not redirected to HTTPS; make sure the proxy redirects them"))
+                    findings.append(
+                        .init(
+                            severity: .warning,
+                            id: "transport.insecure-http-allowed",
+                            message:
+                                "--allow-insecure-http: plain-HTTP requests are served, not redirected to HTTPS; make sure the proxy redirects them"
+                        )
+                    )
                 }
             }
         }
@@ -157,8 +198,14 @@ extension DeploymentCheck {
     /// See [PostgreSQL: SSL support](https://www.postgresql.org/docs/current/libpq-ssl.html).
     public static func checkDatabase(_ settings: AppConfiguration.Settings) -> [DeploymentFinding] {
         guard let database = sharedDatabase(settings), !database.isLoopback, !database.usesTLS else { return [] }
-        return [.init(severity: .error, id: "database.plain-connection",
-                      message: "PostgreSQL at \(database.host) is reached without TLS (sslmode=disable): credentials and session data cross the network in clear text; remove sslmode=disable")]
+        return [
+            .init(
+                severity: .error,
+                id: "database.plain-connection",
+                message:
+                    "PostgreSQL at \(database.host) is reached without TLS (sslmode=disable): credentials and session data cross the network in clear text; remove sslmode=disable"
+            )
+        ]
     }
 
     /// The PostgreSQL server the settings name, if they name one that parses.
@@ -177,12 +224,24 @@ extension DeploymentCheck {
         guard !settings.keysFromEnvironment else { return [] }
         var findings: [DeploymentFinding] = []
         if sharedDatabase(settings) != nil {
-            findings.append(.init(severity: .warning, id: "keys.not-shared",
-                                  message: "the database is shared (PostgreSQL) but RAMPART_KEYS is not set: each instance would use its own key file and refuse the others' cookies; give every instance the same RAMPART_KEYS"))
+            findings.append(
+                .init(
+                    severity: .warning,
+                    id: "keys.not-shared",
+                    message:
+                        "the database is shared (PostgreSQL) but RAMPART_KEYS is not set: each instance would use its own key file and refuse the others' cookies; give every instance the same RAMPART_KEYS"
+                )
+            )
         }
         if keyFileIsOnTemporaryFilesystem || isUnderTemporaryFolder(settings.keyFilePath) {
-            findings.append(.init(severity: .warning, id: "keys.temporary-filesystem",
-                                  message: "RAMPART_KEYS is not set and the key file \(settings.keyFilePath) is on a temporary file system: a reboot loses the keys and logs everyone out; set RAMPART_KEYS or use a persistent --data-dir"))
+            findings.append(
+                .init(
+                    severity: .warning,
+                    id: "keys.temporary-filesystem",
+                    message:
+                        "RAMPART_KEYS is not set and the key file \(settings.keyFilePath) is on a temporary file system: a reboot loses the keys and logs everyone out; set RAMPART_KEYS or use a persistent --data-dir"
+                )
+            )
         }
         return findings
     }
@@ -194,8 +253,14 @@ extension DeploymentCheck {
     /// See [Django: check --deploy](https://docs.djangoproject.com/en/stable/ref/django-admin/#cmdoption-check-deploy).
     public static func checkAdmin(_ settings: AppConfiguration.Settings) -> [DeploymentFinding] {
         guard !IPAddress.isLoopback(host: settings.hostname), (settings.environment["RAMPART_ADMIN"] ?? "").isEmpty else { return [] }
-        return [.init(severity: .warning, id: "admin.unset",
-                      message: "no admin is set: set RAMPART_ADMIN=username or run `rampart admin grant USER` (off loopback the first account does not become admin)")]
+        return [
+            .init(
+                severity: .warning,
+                id: "admin.unset",
+                message:
+                    "no admin is set: set RAMPART_ADMIN=username or run `rampart admin grant USER` (off loopback the first account does not become admin)"
+            )
+        ]
     }
 
     // MARK: Temporary file systems
@@ -248,7 +313,8 @@ extension DeploymentCheck {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 3 else { continue }
             let mountPoint = unescapeMountField(fields[1])
-            let contains = mountPoint == "/"
+            let contains =
+                mountPoint == "/"
                 || resolvedPath.utf8.elementsEqual(mountPoint.utf8)
                 || resolvedPath.utf8.starts(with: (mountPoint + "/").utf8)
             guard contains else { continue }

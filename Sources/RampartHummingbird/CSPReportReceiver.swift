@@ -39,8 +39,12 @@ public struct CSPReportReceiver<Context: RequestContext>: Sendable {
     ///   1 MiB.
     public init(maximumBytes: Int = 64 * 1024, record: @escaping Record) throws(SecurityConfigurationError) {
         guard (1...1024 * 1024).contains(maximumBytes) else {
-            throw SecurityConfigurationError(setting: "maximumReportBytes", value: String(maximumBytes), reason: .invalidValue,
-                                             message: "must be 1 to 1048576 bytes")
+            throw SecurityConfigurationError(
+                setting: "maximumReportBytes",
+                value: String(maximumBytes),
+                reason: .invalidValue,
+                message: "must be 1 to 1048576 bytes"
+            )
         }
         self.maximumBytes = maximumBytes
         self.record = record
@@ -49,8 +53,11 @@ public struct CSPReportReceiver<Context: RequestContext>: Sendable {
     /// Reads, checks and records the reports of one request; 204 No Content.
     public func handle(_ request: Request, context: Context) async throws -> Response {
         guard let media = request.contentMediaType, Self.mediaTypes.contains(media) else {
-            throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType",
-                                 message: "send application/csp-report or application/reports+json")
+            throw RequestRefusal(
+                status: .unsupportedMediaType,
+                reason: "unsupportedMediaType",
+                message: "send application/csp-report or application/reports+json"
+            )
         }
         let body = try await request.collectBody(limit: maximumBytes, what: "the report")
         guard let reports = CSPViolation.parseReports(body.readableBytesView) else {

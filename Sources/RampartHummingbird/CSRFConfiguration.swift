@@ -97,19 +97,39 @@ public struct CSRFConfiguration: Sendable {
     ) throws {
         for exemption in exemptions {
             guard exemption.path.utf8.first == UInt8(ascii: "/") else {
-                throw SecurityConfigurationError(setting: "csrfExemptions", value: exemption.path, reason: .invalidValue, message: "an exempt path starts with '/'")
+                throw SecurityConfigurationError(
+                    setting: "csrfExemptions",
+                    value: exemption.path,
+                    reason: .invalidValue,
+                    message: "an exempt path starts with '/'"
+                )
             }
             guard !exemption.reason.utf8.allSatisfy({ $0 == 0x20 }) else {
-                throw SecurityConfigurationError(setting: "csrfExemptions", value: exemption.path, reason: .empty, message: "say why this path is safe without CSRF checks")
+                throw SecurityConfigurationError(
+                    setting: "csrfExemptions",
+                    value: exemption.path,
+                    reason: .empty,
+                    message: "say why this path is safe without CSRF checks"
+                )
             }
         }
         for route in oneTimeRoutes {
             guard let oneTimeTokens, oneTimeTokens.actions.contains(route.action) else {
-                throw SecurityConfigurationError(setting: "oneTimeRoutes", value: route.action, reason: .missingDirective, message: "the action is not registered with oneTimeTokens")
+                throw SecurityConfigurationError(
+                    setting: "oneTimeRoutes",
+                    value: route.action,
+                    reason: .missingDirective,
+                    message: "the action is not registered with oneTimeTokens"
+                )
             }
         }
         guard maximumFormBytes > 0 else {
-            throw SecurityConfigurationError(setting: "maximumFormBytes", value: String(maximumFormBytes), reason: .invalidValue, message: "must be positive")
+            throw SecurityConfigurationError(
+                setting: "maximumFormBytes",
+                value: String(maximumFormBytes),
+                reason: .invalidValue,
+                message: "must be positive"
+            )
         }
         self.crossOrigin = crossOrigin
         self.mode = mode

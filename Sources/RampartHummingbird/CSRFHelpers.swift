@@ -37,7 +37,12 @@ public struct CSRFHelpers: Sendable {
     /// - Throws: when no one-time tokens are configured or the action is not registered.
     public func oneTimeToken(action: String) throws -> String {
         guard let tokens = state?.oneTimeTokens else {
-            throw SecurityConfigurationError(setting: "oneTimeTokens", value: action, reason: .missingDirective, message: "CSRFMiddleware has no one-time tokens configured")
+            throw SecurityConfigurationError(
+                setting: "oneTimeTokens",
+                value: action,
+                reason: .missingDirective,
+                message: "CSRFMiddleware has no one-time tokens configured"
+            )
         }
         state?.markIssued()
         return try tokens.issue(action: action, sessionSecret: session.csrfSecret)
@@ -54,7 +59,10 @@ extension RampartRequestContext {
     public var csrf: CSRFHelpers {
         guard let session = security.sessionHandle else {
             RampartMisuse.report(.csrfWithoutMiddleware, logger: logger)
-            return CSRFHelpers(session: security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now())), state: security.csrfState)
+            return CSRFHelpers(
+                session: security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now())),
+                state: security.csrfState
+            )
         }
         return CSRFHelpers(session: session, state: security.csrfState)
     }

@@ -59,13 +59,19 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
         if !CrossOriginProtection.isSafe(request.method) {
             let path = request.uri.path[...]
             if let exemption = configuration.exemptions.first(where: { $0.matches(path) }) {
-                context.logger.debug("Rampart CSRF exemption", metadata: ["rampart.path": .string(String(path)), "rampart.reason": .string(exemption.reason)])
+                context.logger.debug(
+                    "Rampart CSRF exemption",
+                    metadata: ["rampart.path": .string(String(path)), "rampart.reason": .string(exemption.reason)]
+                )
             } else if let failure = try await check(&request, context: context) {
-                context.logger.notice("Rampart refused a cross-site request", metadata: [
-                    "rampart.reason": .string(failure.reason),
-                    "rampart.method": .string(request.method.rawValue),
-                    "rampart.path": .string(String(path)),
-                ])
+                context.logger.notice(
+                    "Rampart refused a cross-site request",
+                    metadata: [
+                        "rampart.reason": .string(failure.reason),
+                        "rampart.method": .string(request.method.rawValue),
+                        "rampart.path": .string(String(path)),
+                    ]
+                )
                 throw RequestRefusal(failure)
             }
         }
@@ -94,7 +100,8 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
         // no stored row is read here.
         let handle = context.security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now()))
         if let route = configuration.oneTimeRoutes.first(where: { $0.matches(method: request.method, path: request.uri.path[...]) }),
-            let tokens = configuration.oneTimeTokens {
+            let tokens = configuration.oneTimeTokens
+        {
             guard let secret = handle.verificationSecret() else { return .badToken }
             return try await tokens.redeem(token, action: route.action, sessionSecret: secret)
         }
@@ -140,7 +147,10 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
             let scanned = chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, limit - total))!
             total += scanned.readableBytes
             do {
-                if let value = try scan.feed(scanned) { result = .success(value); break }
+                if let value = try scan.feed(scanned) {
+                    result = .success(value)
+                    break
+                }
             } catch {
                 result = .failure(.badToken)
                 break

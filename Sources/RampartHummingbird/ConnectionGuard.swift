@@ -40,9 +40,18 @@ extension HTTPServerBuilder {
     /// - Throws: `SecurityConfigurationError` for a limit out of range or a bad header set.
     ///
     /// See [RFC 9112 §2.2 (message parsing)](https://www.rfc-editor.org/rfc/rfc9112#section-2.2).
-    public static func rampartHTTP1(limits: HTTPLimits = .standard, headers: SecurityHeaders = .strict, isSecure: Bool = false,
-                                    refusalPages: RefusalPages = .standard) throws -> HTTPServerBuilder {
-        let settings = ConnectionGuard.Settings(limits: try limits.validated(), headers: try headers.rendered(), isSecure: isSecure, pages: refusalPages)
+    public static func rampartHTTP1(
+        limits: HTTPLimits = .standard,
+        headers: SecurityHeaders = .strict,
+        isSecure: Bool = false,
+        refusalPages: RefusalPages = .standard
+    ) throws -> HTTPServerBuilder {
+        let settings = ConnectionGuard.Settings(
+            limits: try limits.validated(),
+            headers: try headers.rendered(),
+            isSecure: isSecure,
+            pages: refusalPages
+        )
         return HTTPServerBuilder { responder in
             RampartHTTP1Channel(responder: responder, settings: settings)
         }
@@ -62,7 +71,11 @@ struct RampartHTTP1Channel: ServerChildChannel {
             // Called once, on the channel's event loop, inside `setup`.
             additionalChannelHandlers: guardHandler.map { [$0.value] } ?? [],
             idleTimeout: nil,
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: backstop, maxHeaderListSize: backstop, maxHeaderFieldCount: settings.limits.maxHeaderFields)
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: backstop,
+                maxHeaderListSize: backstop,
+                maxHeaderFieldCount: settings.limits.maxHeaderFields
+            )
         )
         configuration.idleTimeout = nil
         return HTTP1Channel(responder: responder, configuration: configuration)
@@ -267,15 +280,25 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             if case .headerOverflow = parserError {
-                refuse(sawLineEnd ? RequestRefusal(status: .requestHeaderFieldsTooLarge, reason: "headerTooLarge",
-                                                   message: "the header section is over \(settings.limits.maxHeaderBytes) bytes or \(settings.limits.maxHeaderFields) fields")
-                                  : .targetTooLong(limit: settings.limits.maxTargetBytes), context: context)
+                refuse(
+                    sawLineEnd
+                        ? RequestRefusal(
+                            status: .requestHeaderFieldsTooLarge,
+                            reason: "headerTooLarge",
+                            message: "the header section is over \(settings.limits.maxHeaderBytes) bytes or \(settings.limits.maxHeaderFields) fields"
+                        )
+                        : .targetTooLong(limit: settings.limits.maxTargetBytes),
+                    context: context
+                )
             } else {
                 refuse(.malformed, context: context)
             }
         case .request:
             // A body cut short: the parser's EOF or framing error, or a reset.
-            logger.info("Rampart refused request", metadata: ["rampart.reason": "incompleteBody", "error.type": .string(String(describing: type(of: error)))])
+            logger.info(
+                "Rampart refused request",
+                metadata: ["rampart.reason": "incompleteBody", "error.type": .string(String(describing: type(of: error)))]
+            )
             inbound = .dropping(closeAt: .now() + settings.bodyIdle)
             closeAfterResponse = true
             rearmNow()
@@ -345,7 +368,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Stops passing requests on and answers `refusal` once every earlier response is written.
     private func refuse(_ refusal: RequestRefusal, head: HTTPRequest? = nil, context: ChannelHandlerContext) {
-        logger.info("Rampart refused request", metadata: ["rampart.reason": .string(refusal.reason), "http.status": .stringConvertible(refusal.status.code)])
+        logger.info(
+            "Rampart refused request",
+            metadata: ["rampart.reason": .string(refusal.reason), "http.status": .stringConvertible(refusal.status.code)]
+        )
         inbound = .dropping(closeAt: .now() + settings.bodyIdle)
         rearmNow()
         if responsesPending == 0 {

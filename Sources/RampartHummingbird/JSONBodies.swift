@@ -49,13 +49,16 @@ extension Request {
     /// array indices as `[n]`, so no request bytes are echoed.
     static func explain(_ error: DecodingError) -> String {
         func path(_ keys: [any CodingKey]) -> String {
-            keys.isEmpty ? "the top level" : keys.map { key in
-                if let index = key.intValue { return "[\(index)]" }
-                let fromRequest = String(describing: type(of: key)).hasPrefix("_")
-                    || !key.stringValue.utf8.allSatisfy { HeaderGrammar.isAlpha($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") }
-                    || key.stringValue.utf8.count > 64
-                return fromRequest ? "*" : key.stringValue
-            }.joined(separator: ".")
+            keys.isEmpty
+                ? "the top level"
+                : keys.map { key in
+                    if let index = key.intValue { return "[\(index)]" }
+                    let fromRequest =
+                        String(describing: type(of: key)).hasPrefix("_")
+                        || !key.stringValue.utf8.allSatisfy { HeaderGrammar.isAlpha($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") }
+                        || key.stringValue.utf8.count > 64
+                    return fromRequest ? "*" : key.stringValue
+                }.joined(separator: ".")
         }
         switch error {
         case .keyNotFound(let key, let context): return "missing field \(path(context.codingPath + [key]))"

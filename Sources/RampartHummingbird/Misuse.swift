@@ -29,7 +29,8 @@ public enum RampartMisuse: String, Sendable, CaseIterable {
         case .sessionWithoutMiddleware: "context.session was read on a route without SessionMiddleware; nothing it holds is saved: \(order)"
         case .csrfWithoutMiddleware: "context.csrf was read on a route without SessionMiddleware; its tokens never verify: \(order)"
         case .csrfBeforeSessions: "CSRFMiddleware runs before SessionMiddleware, so no token can verify: \(order)"
-        case .headersInsideSessions: "SecurityHeadersMiddleware runs inside SessionMiddleware, so session errors go out without security headers: \(order)"
+        case .headersInsideSessions:
+            "SecurityHeadersMiddleware runs inside SessionMiddleware, so session errors go out without security headers: \(order)"
         case .noSecurityHeaders: "the router has no SecurityHeadersMiddleware, so no response carries security headers: \(order)"
         }
     }

@@ -37,25 +37,45 @@ struct MultipartHeaderGuard {
         for byte in chunk.readableBytesView {
             switch state {
             case .preamble(var index):
-                if index == 0, byte == boundary[2] { index = 3 }
-                else if byte == boundary[index] { index += 1 }
-                else if index > 0, byte == boundary[0] { index = 1 }
-                else { index = 0 }
+                if index == 0, byte == boundary[2] {
+                    index = 3
+                } else if byte == boundary[index] {
+                    index += 1
+                } else if index > 0, byte == boundary[0] {
+                    index = 1
+                } else {
+                    index = 0
+                }
                 state = index >= boundary.count ? .preHeaders(expectingLF: false) : .preamble(index)
             case .preHeaders(let expectingLF):
-                if !expectingLF, byte == 0x0D { state = .preHeaders(expectingLF: true) }
-                else if expectingLF, byte == 0x0A { state = .headerName(empty: true) }
-                else { state = .stopped }
+                if !expectingLF, byte == 0x0D {
+                    state = .preHeaders(expectingLF: true)
+                } else if expectingLF, byte == 0x0A {
+                    state = .headerName(empty: true)
+                } else {
+                    state = .stopped
+                }
             case .headerName(let empty):
-                if byte == UInt8(ascii: ":"), !empty { state = .headerValue(empty: true) }
-                else if byte == 0x0D, empty { state = .postHeaders }
-                else if byte >= 0x80 { return false }  // multipart-kit's table has 128 entries
-                else if Self.isAllowedName(byte) { state = .headerName(empty: false) }
-                else { state = .stopped }
+                if byte == UInt8(ascii: ":"), !empty {
+                    state = .headerValue(empty: true)
+                } else if byte == 0x0D, empty {
+                    state = .postHeaders
+                } else if byte >= 0x80 {
+                    return false
+                }  // multipart-kit's table has 128 entries
+                else if Self.isAllowedName(byte) {
+                    state = .headerName(empty: false)
+                } else {
+                    state = .stopped
+                }
             case .headerValue(let empty):
-                if byte == 0x0D { state = .postHeaderValue }
-                else if (byte == 0x20 || byte == 0x09) && empty { state = .headerValue(empty: true) }
-                else { state = .headerValue(empty: false) }
+                if byte == 0x0D {
+                    state = .postHeaderValue
+                } else if (byte == 0x20 || byte == 0x09) && empty {
+                    state = .headerValue(empty: true)
+                } else {
+                    state = .headerValue(empty: false)
+                }
             case .postHeaderValue:
                 state = byte == 0x0A ? .headerName(empty: true) : .stopped
             case .postHeaders:

@@ -98,8 +98,11 @@ public struct RampartSetup<Context: RampartRequestContext>: Sendable {
     /// every piece.
     /// - Throws: `SecurityConfigurationError` naming a bad setting, or a key error naming the
     ///   bad key source.
-    public static func configure(_ options: RampartOptions, context: Context.Type = Context.self,
-                                 logger: Logger = Logger(label: "rampart")) async throws -> RampartSetup {
+    public static func configure(
+        _ options: RampartOptions,
+        context: Context.Type = Context.self,
+        logger: Logger = Logger(label: "rampart")
+    ) async throws -> RampartSetup {
         let hosts = try HostAllowList(options.allowedHosts)
         let loopbackOnly = !options.allowedHosts.isEmpty && options.allowedHosts.allSatisfy { IPAddress.isLoopback(host: $0) || $0 == "localhost" }
         let transport = TransportSecurity(

@@ -21,8 +21,12 @@ public struct RequireJSONMiddleware<Context: RequestContext>: RouterMiddleware {
             let media = request.headers[.contentType].map(MediaType.essence(of:))
             let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? (request.headers[.transferEncoding] != nil)
             if media != "application/json" && (hasBody || media != nil) {
-                throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType",
-                                     message: "send Content-Type: application/json", headerFields: [.accept: "application/json"])
+                throw RequestRefusal(
+                    status: .unsupportedMediaType,
+                    reason: "unsupportedMediaType",
+                    message: "send Content-Type: application/json",
+                    headerFields: [.accept: "application/json"]
+                )
             }
         }
         return try await next(request, context)

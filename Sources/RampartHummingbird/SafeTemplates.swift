@@ -1,3 +1,9 @@
+import Hummingbird
+import Logging
+import Mustache
+import Rampart
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,11 +11,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Hummingbird
-import Logging
-import Mustache
-import Rampart
-import Synchronization
 
 /// Mustache templates that escape safely and refuse dangerous contexts at load time.
 ///
@@ -87,7 +88,8 @@ public struct SafeTemplates: Sendable {
     /// `csrfMeta` and `cspNonce`, which are filled in per response). At most 1,024 pages are
     /// kept; past that the cache starts over.
     /// - Throws: `HTTPError(.internalServerError)` for an unknown template name.
-    public func render(_ name: String, _ values: [String: any Sendable], context: some RampartRequestContext, cacheKey: String) throws -> HTMLResponse {
+    public func render(_ name: String, _ values: [String: any Sendable], context: some RampartRequestContext, cacheKey: String) throws -> HTMLResponse
+    {
         let key = name + "\u{0}" + cacheKey
         let kept: KeptRendering
         if let found = renderings.lookup(key) {
@@ -106,13 +108,15 @@ public struct SafeTemplates: Sendable {
         }
         let nonce = context.security.cspNonce?.value ?? ""
         let hasCSRF = context.security.csrfState != nil
-        return HTMLResponse(html: kept.fill { slot in
-            switch slot {
-            case .nonce: nonce
-            case .csrfField: hasCSRF ? context.csrf.hiddenField().html : ""
-            case .csrfMeta: hasCSRF ? context.csrf.metaTag().html : ""
+        return HTMLResponse(
+            html: kept.fill { slot in
+                switch slot {
+                case .nonce: nonce
+                case .csrfField: hasCSRF ? context.csrf.hiddenField().html : ""
+                case .csrfMeta: hasCSRF ? context.csrf.metaTag().html : ""
+                }
             }
-        })
+        )
     }
 
     /// Renders without a request (tests, e-mails); no nonce or CSRF values are added.
@@ -147,7 +151,9 @@ public struct SafeTemplates: Sendable {
 /// because the escaper removes U+E000 to U+E007 from it.
 struct KeptRendering: Sendable {
     enum Slot: UInt8, Sendable {
-        case nonce = 0x30, csrfField = 0x31, csrfMeta = 0x32
+        case nonce = 0x30
+        case csrfField = 0x31
+        case csrfMeta = 0x32
 
         var marker: String { "\u{E004}" + MarkupSentinel.key + String(UnicodeScalar(rawValue)) + "\u{E005}" }
         var markup: Markup { Markup(unsafeRaw: marker) }
@@ -165,10 +171,12 @@ struct KeptRendering: Sendable {
         let bytes = Array(html.utf8)
         let prefix = Array(("\u{E004}" + MarkupSentinel.key).utf8)
         let suffix = Array("\u{E005}".utf8)
-        var start = 0, i = 0
+        var start = 0
+        var i = 0
         while i < bytes.count {
             if bytes[i] == MarkupSentinel.markerLead, bytes[i...].starts(with: prefix), i + prefix.count + 1 + suffix.count <= bytes.count,
-               let slot = Slot(rawValue: bytes[i + prefix.count]), bytes[(i + prefix.count + 1)...].starts(with: suffix) {
+                let slot = Slot(rawValue: bytes[i + prefix.count]), bytes[(i + prefix.count + 1)...].starts(with: suffix)
+            {
                 segments.append(Array(bytes[start..<i]))
                 slots.append(slot)
                 i += prefix.count + 1 + suffix.count
@@ -310,7 +318,9 @@ enum MarkupSentinel {
             guard bytes.contains(markerLead) else { return String(decoding: bytes, as: UTF8.self) }
             var out = ""
             var rest = bytes[...]
-            while let marker = [firstRange(of: openBytes, in: rest), firstRange(of: closeBytes, in: rest)].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            while let marker = [firstRange(of: openBytes, in: rest), firstRange(of: closeBytes, in: rest)].compactMap({ $0 }).min(by: {
+                $0.lowerBound < $1.lowerBound
+            }) {
                 out += removeMarkerCharacters(rest[..<marker.lowerBound])
                 rest = rest[marker.upperBound...]
             }

@@ -43,8 +43,12 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
     ///   - refusalPages: How every refusal and error page is written (HTML, JSON or text by
     ///     `RefusalFormat`); Rampart's standard pages by default.
     /// - Throws: `SecurityConfigurationError` for contradicting policies.
-    public init(headers: SecurityHeaders = .strict, transport: TransportSecurity, cookieHardening: CookieHardening = .upgrade(),
-                refusalPages: RefusalPages = .standard) throws {
+    public init(
+        headers: SecurityHeaders = .strict,
+        transport: TransportSecurity,
+        cookieHardening: CookieHardening = .upgrade(),
+        refusalPages: RefusalPages = .standard
+    ) throws {
         self.headers = try headers.rendered()
         self.transport = transport
         self.cookieHardening = cookieHardening
@@ -86,8 +90,14 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
                 if !(error is any HTTPResponseError), !(error is CSRFError), !(error is UploadRefusal), !(error is StoreUnavailable) {
                     context.logger.error("Unhandled error; answered 500", metadata: ["error.type": .string(String(describing: type(of: error)))])
                 }
-                throw SecuredError(original: error, headers: slot.headers ?? headers, nonce: nonce, isSecure: isSecure,
-                                   cookieHardening: cookieHardening, pages: pages)
+                throw SecuredError(
+                    original: error,
+                    headers: slot.headers ?? headers,
+                    nonce: nonce,
+                    isSecure: isSecure,
+                    cookieHardening: cookieHardening,
+                    pages: pages
+                )
             }
         }
     }

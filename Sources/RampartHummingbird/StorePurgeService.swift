@@ -33,9 +33,17 @@ public struct StorePurgeService: Service {
                 for store in stores {
                     do {
                         let purged = try await store.purgeExpired(now: clock.now())
-                        if purged > 0 { logger.debug("Rampart purged expired rows", metadata: ["rampart.count": "\(purged)", "rampart.store": "\(type(of: store))"]) }
+                        if purged > 0 {
+                            logger.debug(
+                                "Rampart purged expired rows",
+                                metadata: ["rampart.count": "\(purged)", "rampart.store": "\(type(of: store))"]
+                            )
+                        }
                     } catch {
-                        logger.warning("Rampart could not purge expired rows", metadata: ["rampart.error": .string(String(describing: type(of: error)))])
+                        logger.warning(
+                            "Rampart could not purge expired rows",
+                            metadata: ["rampart.error": .string(String(describing: type(of: error)))]
+                        )
                     }
                 }
                 try? await Task.sleep(for: interval)

@@ -20,8 +20,16 @@ public struct MultipartLimits: Sendable, Hashable {
 
     /// Creates limits.
     /// - Throws: `SecurityConfigurationError` naming the setting when a limit is not positive.
-    public init(maximumParts: Int = 16, maximumFiles: Int = 1, maximumFieldBytes: Int = 64 * 1024, maximumPartHeaderBytes: Int = 8 * 1024) throws(SecurityConfigurationError) {
-        for (setting, value) in [("maximumParts", maximumParts), ("maximumFiles", maximumFiles), ("maximumFieldBytes", maximumFieldBytes), ("maximumPartHeaderBytes", maximumPartHeaderBytes)] where value <= 0 {
+    public init(
+        maximumParts: Int = 16,
+        maximumFiles: Int = 1,
+        maximumFieldBytes: Int = 64 * 1024,
+        maximumPartHeaderBytes: Int = 8 * 1024
+    ) throws(SecurityConfigurationError) {
+        for (setting, value) in [
+            ("maximumParts", maximumParts), ("maximumFiles", maximumFiles), ("maximumFieldBytes", maximumFieldBytes),
+            ("maximumPartHeaderBytes", maximumPartHeaderBytes),
+        ] where value <= 0 {
             throw SecurityConfigurationError(setting: setting, value: String(value), reason: .invalidValue, message: "must be positive")
         }
         self.maximumParts = maximumParts
@@ -112,9 +120,13 @@ extension Request {
     ///
     /// - Throws: `RequestRefusal` with the policy's reason.
     public func collectUpload(policy: UploadPolicy) async throws -> (type: UploadType, bytes: ByteBuffer) {
-        let bytes = try await collectBody(limit: policy.maximumBytes, what: "the upload", inspect: { prefix in
-            policy.earlyRefusal(prefix: prefix.readableBytesView).map(RequestRefusal.init)
-        })
+        let bytes = try await collectBody(
+            limit: policy.maximumBytes,
+            what: "the upload",
+            inspect: { prefix in
+                policy.earlyRefusal(prefix: prefix.readableBytesView).map(RequestRefusal.init)
+            }
+        )
         switch policy.inspect(bytes.readableBytesView) {
         case .success(let type): return (type, bytes)
         case .failure(let refusal): throw RequestRefusal(refusal)
@@ -259,7 +271,9 @@ final class MultipartReader {
             }
             switch policy.inspect(part.body.readableBytesView) {
             case .success(let type):
-                files.append(UploadedFile(field: name, type: type, bytes: part.body, storedName: UploadPolicy.storedName(), clientFilename: part.filename))
+                files.append(
+                    UploadedFile(field: name, type: type, bytes: part.body, storedName: UploadPolicy.storedName(), clientFilename: part.filename)
+                )
             case .failure(let refusal):
                 fail(RequestRefusal(refusal))
             }

@@ -31,7 +31,10 @@ import Synchronization
 public enum RampartWiring {
     /// Throws ``RampartWiringError`` when security headers are missing, or the pieces are in the
     /// wrong order.
-    public static func check<Context: RampartRequestContext>(_ router: Router<Context>, logger: Logger = Logger(label: "rampart"))
+    public static func check<Context: RampartRequestContext>(
+        _ router: Router<Context>,
+        logger: Logger = Logger(label: "rampart")
+    )
         async throws where Context.Source == ApplicationRequestContextSource
     {
         let probe = WiringProbe()
@@ -39,9 +42,15 @@ public enum RampartWiring {
         defer { _ = try? channel.finish() }
         let context = Context(source: ApplicationRequestContextSource(channel: channel, logger: logger))
         // A method no route is registered for, so no handler runs whatever the path.
-        let request = Request(head: HTTPRequest(method: HTTPRequest.Method("RAMPART-WIRING-PROBE")!, scheme: "http", authority: "rampart-wiring.invalid",
-                                                path: "/"),
-                              body: RequestBody(buffer: ByteBuffer()))
+        let request = Request(
+            head: HTTPRequest(
+                method: HTTPRequest.Method("RAMPART-WIRING-PROBE")!,
+                scheme: "http",
+                authority: "rampart-wiring.invalid",
+                path: "/"
+            ),
+            body: RequestBody(buffer: ByteBuffer())
+        )
         let responder = router.buildResponder()
         await WiringProbe.$current.withValue(probe) {
             _ = try? await responder.respond(to: request, context: context)

@@ -49,7 +49,12 @@ public struct StartupRetry: Sendable, Hashable {
     ///   is not 1 to 1000.
     public init(attempts: Int = 10, initialDelay: Duration = .milliseconds(250), maximumDelay: Duration = .seconds(5)) throws {
         guard (1...1000).contains(attempts) else {
-            throw SecurityConfigurationError(setting: "databaseConnectAttempts", value: String(attempts), reason: .invalidValue, message: "must be 1 to 1000")
+            throw SecurityConfigurationError(
+                setting: "databaseConnectAttempts",
+                value: String(attempts),
+                reason: .invalidValue,
+                message: "must be 1 to 1000"
+            )
         }
         self.attempts = attempts
         self.initialDelay = initialDelay
@@ -127,7 +132,8 @@ extension RampartPostgresDatabase {
             }
             return nil
         case let error as ConnectionPoolError:
-            return error == .connectionCreationCircuitBreakerTripped ? "connection attempts keep failing" : (error == .poolShutdown ? "pool shut down" : nil)
+            return error == .connectionCreationCircuitBreakerTripped
+                ? "connection attempts keep failing" : (error == .poolShutdown ? "pool shut down" : nil)
         case is ChannelError, is IOError, is NIOConnectionError:
             return shortCause(error)
         default:
@@ -210,7 +216,9 @@ extension RampartPostgresDatabase {
                 throw DatabaseUnreachableError(redactedURL: redactedURL, attempts: attempt, cause: cause)
             }
             let delay = retry.delay(after: attempt)
-            logger.warning("Rampart cannot reach PostgreSQL at \(redactedURL) (attempt \(attempt) of \(retry.attempts): \(cause)); retrying in \(delay)")
+            logger.warning(
+                "Rampart cannot reach PostgreSQL at \(redactedURL) (attempt \(attempt) of \(retry.attempts): \(cause)); retrying in \(delay)"
+            )
             try await Task.sleep(for: delay)
         }
     }
@@ -228,7 +236,10 @@ extension RampartPostgresDatabase {
         return try await perform { client in
             try await client.withTransaction(logger: logger) { connection in
                 var acquired = false
-                let lock = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.tableLockClass), \(table)::regclass::oid::int4)", logger: logger)
+                let lock = try await connection.query(
+                    "SELECT pg_try_advisory_xact_lock(\(Self.tableLockClass), \(table)::regclass::oid::int4)",
+                    logger: logger
+                )
                 for try await value in lock.decode(Bool.self) { acquired = value }
                 guard acquired else { return 0 }
                 return try await count(connection.query(delete, logger: logger))
@@ -254,10 +265,12 @@ final class DeadlineRace<T: Sendable>: Sendable {
 
     /// Resumes the caller with `result` unless it was already resumed; returns whether it was this call.
     func finish(_ result: Result<T, any Error>) -> Bool {
-        guard let continuation = continuation.withLock({ value -> CheckedContinuation<T, any Error>? in
-            defer { value = nil }
-            return value
-        }) else { return false }
+        guard
+            let continuation = continuation.withLock({ value -> CheckedContinuation<T, any Error>? in
+                defer { value = nil }
+                return value
+            })
+        else { return false }
         continuation.resume(with: result)
         return true
     }

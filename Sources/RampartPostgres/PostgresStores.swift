@@ -29,7 +29,12 @@ public final class PostgresSessionStore: SessionStore {
     public func load(_ key: SessionStoreKey) async throws -> SessionRecord? {
         try await database.perform { [logger] client in
             for try await (user, values, createdAt, lastSeenAt) in try await client.execute(LoadSession(key: key.rawValue), logger: logger) {
-                return SessionRecord(userID: user, values: try SessionValueCoding.decode(Data(values.utf8)), createdAt: createdAt, lastSeenAt: lastSeenAt)
+                return SessionRecord(
+                    userID: user,
+                    values: try SessionValueCoding.decode(Data(values.utf8)),
+                    createdAt: createdAt,
+                    lastSeenAt: lastSeenAt
+                )
             }
             return nil
         }
@@ -83,13 +88,16 @@ public final class PostgresSessionStore: SessionStore {
         case .create(let record, let expiresAt):
             let values = String(decoding: try SessionValueCoding.encode(record.values), as: UTF8.self)
             try await database.perform { [logger] client in
-                _ = try await client.query("""
-                INSERT INTO rampart_sessions (key, user_id, "values", created_at, last_seen_at, expires_at)
-                VALUES (\(key.rawValue), \(record.userID), \(values)::jsonb, \(record.createdAt), \(record.lastSeenAt), \(expiresAt))
-                ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, "values" = rampart_sessions."values" || EXCLUDED."values",
-                    last_seen_at = GREATEST(rampart_sessions.last_seen_at, EXCLUDED.last_seen_at),
-                    expires_at = GREATEST(rampart_sessions.expires_at, EXCLUDED.expires_at)
-                """, logger: logger)
+                _ = try await client.query(
+                    """
+                    INSERT INTO rampart_sessions (key, user_id, "values", created_at, last_seen_at, expires_at)
+                    VALUES (\(key.rawValue), \(record.userID), \(values)::jsonb, \(record.createdAt), \(record.lastSeenAt), \(expiresAt))
+                    ON CONFLICT (key) DO UPDATE SET user_id = EXCLUDED.user_id, "values" = rampart_sessions."values" || EXCLUDED."values",
+                        last_seen_at = GREATEST(rampart_sessions.last_seen_at, EXCLUDED.last_seen_at),
+                        expires_at = GREATEST(rampart_sessions.expires_at, EXCLUDED.expires_at)
+                    """,
+                    logger: logger
+                )
             }
             return true
         case .update(let changes, let lastSeenAt, let expiresAt):
@@ -123,12 +131,17 @@ public final class PostgresSessionStore: SessionStore {
     @discardableResult
     public func move(_ old: SessionStoreKey, to new: SessionStoreKey, lastSeenAt: Int64, expiresAt: Int64) async throws -> Bool {
         try await database.perform { [logger] client in
-            try await count(client.query("""
-                UPDATE rampart_sessions SET key = \(new.rawValue), last_seen_at = GREATEST(last_seen_at, \(lastSeenAt)),
-                    expires_at = GREATEST(expires_at, \(expiresAt))
-                WHERE key = \(old.rawValue)
-                RETURNING key
-                """, logger: logger)) > 0
+            try await count(
+                client.query(
+                    """
+                    UPDATE rampart_sessions SET key = \(new.rawValue), last_seen_at = GREATEST(last_seen_at, \(lastSeenAt)),
+                        expires_at = GREATEST(expires_at, \(expiresAt))
+                    WHERE key = \(old.rawValue)
+                    RETURNING key
+                    """,
+                    logger: logger
+                )
+            ) > 0
         }
     }
 
@@ -154,9 +167,12 @@ public final class PostgresUsedTokenStore: UsedTokenStore {
 
     public func markUsed(_ id: String, expiresAt: Int64) async throws -> Bool {
         try await database.perform { [logger] client in
-            try await count(client.query(
-                "INSERT INTO rampart_used_tokens (id, expires_at) VALUES (\(id), \(expiresAt)) ON CONFLICT (id) DO NOTHING RETURNING id",
-                logger: logger)) == 1
+            try await count(
+                client.query(
+                    "INSERT INTO rampart_used_tokens (id, expires_at) VALUES (\(id), \(expiresAt)) ON CONFLICT (id) DO NOTHING RETURNING id",
+                    logger: logger
+                )
+            ) == 1
         }
     }
 

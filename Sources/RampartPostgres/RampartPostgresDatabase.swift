@@ -47,31 +47,40 @@ public final class RampartPostgresDatabase: Service, Sendable {
 
     /// Rampart's own tables: sessions and used one-time tokens.
     public static let rampartMigrations: [Migration] = [
-        Migration("v1: sessions", [
-            """
-            CREATE TABLE rampart_sessions (
-                key TEXT PRIMARY KEY,
-                user_id TEXT,
-                csrf_secret BYTEA NOT NULL,
-                "values" BYTEA NOT NULL,
-                created_at BIGINT NOT NULL,
-                last_seen_at BIGINT NOT NULL,
-                expires_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE INDEX rampart_sessions_user ON rampart_sessions (user_id)",
-            "CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at)",
-        ]),
-        Migration("v2: used one-time tokens", [
-            "CREATE TABLE rampart_used_tokens (id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)",
-            "CREATE INDEX rampart_used_tokens_expiry ON rampart_used_tokens (expires_at)",
-        ]),
+        Migration(
+            "v1: sessions",
+            [
+                """
+                CREATE TABLE rampart_sessions (
+                    key TEXT PRIMARY KEY,
+                    user_id TEXT,
+                    csrf_secret BYTEA NOT NULL,
+                    "values" BYTEA NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    last_seen_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX rampart_sessions_user ON rampart_sessions (user_id)",
+                "CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at)",
+            ]
+        ),
+        Migration(
+            "v2: used one-time tokens",
+            [
+                "CREATE TABLE rampart_used_tokens (id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)",
+                "CREATE INDEX rampart_used_tokens_expiry ON rampart_used_tokens (expires_at)",
+            ]
+        ),
         // Values become a jsonb object, so an update is one statement (`values - removed ||
         // changes`); the CSRF secret is derived from the session id and no longer stored.
-        Migration("v3: jsonb session values, no stored CSRF secret", [
-            #"ALTER TABLE rampart_sessions ALTER COLUMN "values" TYPE jsonb USING convert_from("values", 'UTF8')::jsonb"#,
-            "ALTER TABLE rampart_sessions DROP COLUMN csrf_secret",
-        ]),
+        Migration(
+            "v3: jsonb session values, no stored CSRF secret",
+            [
+                #"ALTER TABLE rampart_sessions ALTER COLUMN "values" TYPE jsonb USING convert_from("values", 'UTF8')::jsonb"#,
+                "ALTER TABLE rampart_sessions DROP COLUMN csrf_secret",
+            ]
+        ),
     ]
 
     /// Connects to `postgres://user:password@host:port/database?sslmode=…`.
@@ -84,8 +93,13 @@ public final class RampartPostgresDatabase: Service, Sendable {
     ///     instances × size under the server's `max_connections` (100 by default).
     /// - Throws: ``SecurityConfigurationError`` naming `database` (with the password removed) or
     ///   `databasePoolSize`.
-    public init(url: String, searchPath: String? = nil, timeouts: PostgresTimeouts = PostgresTimeouts(),
-                maximumConnections: Int = 20, logger: Logger) throws {
+    public init(
+        url: String,
+        searchPath: String? = nil,
+        timeouts: PostgresTimeouts = PostgresTimeouts(),
+        maximumConnections: Int = 20,
+        logger: Logger
+    ) throws {
         try Self.validatePoolSize(maximumConnections)
         var parsed = try PostgresURL(url)
         if let searchPath { parsed.searchPath = searchPath }
@@ -115,8 +129,14 @@ public final class RampartPostgresDatabase: Service, Sendable {
 
     /// The pool's settings for a parsed URL.
     static func configuration(_ url: PostgresURL) -> PostgresClient.Configuration {
-        var configuration = PostgresClient.Configuration(host: url.host, port: url.port, username: url.username, password: url.password,
-                                                         database: url.database, tls: url.usesTLS ? .require(.makeClientConfiguration()) : .disable)
+        var configuration = PostgresClient.Configuration(
+            host: url.host,
+            port: url.port,
+            username: url.username,
+            password: url.password,
+            database: url.database,
+            tls: url.usesTLS ? .require(.makeClientConfiguration()) : .disable
+        )
         if let schema = url.searchPath { configuration.options.additionalStartupParameters.append(("search_path", schema)) }
         return configuration
     }
@@ -124,8 +144,13 @@ public final class RampartPostgresDatabase: Service, Sendable {
     /// One direct connection's settings for a parsed URL (the startup probe).
     static func probeConfiguration(_ url: PostgresURL) throws -> PostgresConnection.Configuration {
         var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
-            tls: url.usesTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable)
+            host: url.host,
+            port: url.port,
+            username: url.username,
+            password: url.password,
+            database: url.database,
+            tls: url.usesTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+        )
         configuration.options.connectTimeout = .seconds(3)
         if let schema = url.searchPath { configuration.options.additionalStartupParameters = [("search_path", schema)] }
         return configuration
@@ -142,8 +167,12 @@ public final class RampartPostgresDatabase: Service, Sendable {
     /// `[a-z_][a-z0-9_]{0,62}`: safe to pass as a schema name.
     public static func isPlainIdentifier(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
-        guard (1...63).contains(bytes.count), let first = bytes.first, first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
-        return bytes.allSatisfy { $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        guard (1...63).contains(bytes.count), let first = bytes.first,
+            first == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first)
+        else { return false }
+        return bytes.allSatisfy {
+            $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+        }
     }
 
     /// The URL with any password replaced, for messages and logs.
@@ -165,9 +194,14 @@ public final class RampartPostgresDatabase: Service, Sendable {
         try await client.withConnection { connection in
             _ = try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLock))", logger: logger)
             do {
-                _ = try await connection.query("CREATE TABLE IF NOT EXISTS rampart_schema_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: logger)
+                _ = try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS rampart_schema_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                    logger: logger
+                )
                 var applied: Set<String> = []
-                for try await identifier in try await connection.query("SELECT identifier FROM rampart_schema_migrations", logger: logger).decode(String.self) {
+                for try await identifier in try await connection.query("SELECT identifier FROM rampart_schema_migrations", logger: logger).decode(
+                    String.self
+                ) {
                     applied.insert(identifier)
                 }
                 for migration in migrations where !applied.contains(migration.identifier) {
@@ -176,7 +210,10 @@ public final class RampartPostgresDatabase: Service, Sendable {
                             _ = try await transaction.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                         }
                         let now = Int64(Date().timeIntervalSince1970)
-                        _ = try await transaction.query("INSERT INTO rampart_schema_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(now))", logger: logger)
+                        _ = try await transaction.query(
+                            "INSERT INTO rampart_schema_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(now))",
+                            logger: logger
+                        )
                     }
                     logger.info("Rampart applied a PostgreSQL migration", metadata: ["rampart.migration": .string(migration.identifier)])
                 }

@@ -1,5 +1,6 @@
 import GRDB
 import Rampart
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,8 +78,12 @@ public final class RampartDatabase: Sendable {
             var info = stat()
             guard stat(file, &info) == 0 else { continue }
             if info.st_mode & 0o077 != 0 {
-                throw SecurityConfigurationError(setting: "database", value: file, reason: .invalidValue,
-                                                 message: "is readable or writable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 on it")
+                throw SecurityConfigurationError(
+                    setting: "database",
+                    value: file,
+                    reason: .invalidValue,
+                    message: "is readable or writable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 on it"
+                )
             }
         }
     }
@@ -91,28 +96,32 @@ public final class RampartDatabase: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: sessions") { db in
-            try db.execute(sql: """
-                CREATE TABLE rampart_sessions (
-                    key TEXT PRIMARY KEY NOT NULL,
-                    user_id TEXT,
-                    csrf_secret BLOB NOT NULL,
-                    "values" BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    last_seen_at INTEGER NOT NULL,
-                    expires_at INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX rampart_sessions_user ON rampart_sessions (user_id);
-                CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE rampart_sessions (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        user_id TEXT,
+                        csrf_secret BLOB NOT NULL,
+                        "values" BLOB NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        last_seen_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX rampart_sessions_user ON rampart_sessions (user_id);
+                    CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at);
+                    """
+            )
         }
         migrator.registerMigration("v2: used one-time tokens") { db in
-            try db.execute(sql: """
-                CREATE TABLE rampart_used_tokens (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    expires_at INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX rampart_used_tokens_expiry ON rampart_used_tokens (expires_at);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE rampart_used_tokens (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        expires_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX rampart_used_tokens_expiry ON rampart_used_tokens (expires_at);
+                    """
+            )
         }
         migrator.registerMigration("v3: CSRF secrets derived, not stored") { db in
             // The secret is now HMAC(csrf key, id); the stored copies are dropped.

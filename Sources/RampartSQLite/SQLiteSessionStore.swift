@@ -1,11 +1,11 @@
 import GRDB
+import Rampart
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Rampart
 
 /// The embedded default session store: SQLite through GRDB, in WAL mode, with a bounded
 /// in-process cache of session records.
@@ -74,10 +74,14 @@ public final class SQLiteSessionStore: SessionStore {
                         try Self.update(db, key, merged, expiresAt: max(storedExpiry, expiresAt))
                         written = (merged, max(storedExpiry, expiresAt))
                     } else {
-                        try db.cachedStatement(sql: """
-                            INSERT INTO rampart_sessions (key, user_id, "values", created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-                            """).execute(arguments: [key.rawValue, record.userID, try SessionValueCoding.encode(record.values),
-                                                     record.createdAt, record.lastSeenAt, expiresAt])
+                        try db.cachedStatement(
+                            sql: """
+                                INSERT INTO rampart_sessions (key, user_id, "values", created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                                """
+                        ).execute(arguments: [
+                            key.rawValue, record.userID, try SessionValueCoding.encode(record.values),
+                            record.createdAt, record.lastSeenAt, expiresAt,
+                        ])
                         written = (record, expiresAt)
                     }
                 case .update(let values, let lastSeenAt, let expiresAt):
@@ -112,11 +116,15 @@ public final class SQLiteSessionStore: SessionStore {
                 record.lastSeenAt = max(record.lastSeenAt, lastSeenAt)
                 let expiry = max(storedExpiry, expiresAt)
                 try db.cachedStatement(sql: "DELETE FROM rampart_sessions WHERE key = ?").execute(arguments: [old.rawValue])
-                try db.cachedStatement(sql: """
-                    INSERT INTO rampart_sessions (key, user_id, "values", created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(key) DO NOTHING
-                    """).execute(arguments: [new.rawValue, record.userID, try SessionValueCoding.encode(record.values),
-                                             record.createdAt, record.lastSeenAt, expiry])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO rampart_sessions (key, user_id, "values", created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(key) DO NOTHING
+                        """
+                ).execute(arguments: [
+                    new.rawValue, record.userID, try SessionValueCoding.encode(record.values),
+                    record.createdAt, record.lastSeenAt, expiry,
+                ])
                 moved = (record, expiry)
                 return .commit
             }
@@ -154,8 +162,10 @@ public final class SQLiteSessionStore: SessionStore {
     }
 
     static func update(_ db: Database, _ key: SessionStoreKey, _ record: SessionRecord, expiresAt: Int64) throws {
-        try db.cachedStatement(sql: """
-            UPDATE rampart_sessions SET user_id = ?, "values" = ?, last_seen_at = ?, expires_at = ? WHERE key = ?
-            """).execute(arguments: [record.userID, try SessionValueCoding.encode(record.values), record.lastSeenAt, expiresAt, key.rawValue])
+        try db.cachedStatement(
+            sql: """
+                UPDATE rampart_sessions SET user_id = ?, "values" = ?, last_seen_at = ?, expires_at = ? WHERE key = ?
+                """
+        ).execute(arguments: [record.userID, try SessionValueCoding.encode(record.values), record.lastSeenAt, expiresAt, key.rawValue])
     }
 }

@@ -15,7 +15,10 @@ public final class SQLiteUsedTokenStore: UsedTokenStore {
 
     public func markUsed(_ id: String, expiresAt: Int64) async throws -> Bool {
         try await database.pool.write { db in
-            try db.execute(sql: "INSERT INTO rampart_used_tokens (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", arguments: [id, expiresAt])
+            try db.execute(
+                sql: "INSERT INTO rampart_used_tokens (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                arguments: [id, expiresAt]
+            )
             return db.changesCount == 1
         }
     }

@@ -16,10 +16,20 @@ public struct SessionCacheLimits: Sendable, Hashable {
     ///   `sessionCacheBytes` for a negative value.
     public init(entries: Int, bytes: Int) throws {
         guard entries >= 0 else {
-            throw SecurityConfigurationError(setting: "sessionCacheEntries", value: String(entries), reason: .invalidValue, message: "must be 0 (off) or more")
+            throw SecurityConfigurationError(
+                setting: "sessionCacheEntries",
+                value: String(entries),
+                reason: .invalidValue,
+                message: "must be 0 (off) or more"
+            )
         }
         guard bytes >= 0 else {
-            throw SecurityConfigurationError(setting: "sessionCacheBytes", value: String(bytes), reason: .invalidValue, message: "must be 0 (off) or more")
+            throw SecurityConfigurationError(
+                setting: "sessionCacheBytes",
+                value: String(bytes),
+                reason: .invalidValue,
+                message: "must be 0 (off) or more"
+            )
         }
         self.entries = entries
         self.bytes = bytes

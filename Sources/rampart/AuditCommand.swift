@@ -42,7 +42,10 @@ struct Audit: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds to wait for each response.")
     var timeout: Double = 10
 
-    @Option(name: .customLong("ca-cert"), help: ArgumentHelp("Also trust the PEM CA certificate(s) in this file, such as the one `rampart dev-cert` writes.", valueName: "file"))
+    @Option(
+        name: .customLong("ca-cert"),
+        help: ArgumentHelp("Also trust the PEM CA certificate(s) in this file, such as the one `rampart dev-cert` writes.", valueName: "file")
+    )
     var caCertificate: String?
 
     /// The URL to audit, parsed.
@@ -99,11 +102,12 @@ struct Audit: AsyncParsableCommand {
     /// The report as a coloured table (colours are dropped when stdout is not a terminal).
     static func table(_ report: AuditReport) -> String {
         let gradeText = "\(report.grade)"
-        let coloured: String = switch report.grade {
-        case .aPlus, .a, .aMinus: gradeText.green.bold
-        case .bPlus, .b, .bMinus, .cPlus, .c: gradeText.yellow.bold
-        default: gradeText.red.bold
-        }
+        let coloured: String =
+            switch report.grade {
+            case .aPlus, .a, .aMinus: gradeText.green.bold
+            case .bPlus, .b, .bMinus, .cPlus, .c: gradeText.yellow.bold
+            default: gradeText.red.bold
+            }
         var lines = [
             "Observatory-style audit of \(report.url)" + (report.finalURL == report.url ? "" : " (final: \(report.finalURL))"),
             "Grade \(coloured)   Score \(report.score)",
@@ -228,7 +232,8 @@ final class HTTPClientAuditFetcher: AuditFetching {
         for certificate in certificates {
             guard let parsed = try? Certificate(derEncoded: certificate.toDERBytes()), parsed.issuer == parsed.subject else { continue }
             if case .isCertificateAuthority? = try? parsed.extensions.basicConstraints,
-               (try? parsed.extensions.keyUsage)?.map(\.keyCertSign) ?? true {
+                (try? parsed.extensions.keyUsage)?.map(\.keyCertSign) ?? true
+            {
                 continue  // A CA already.
             }
             do {
@@ -296,9 +301,11 @@ final class HTTPClientAuditFetcher: AuditFetching {
         }
         if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
             if caCertificatePath != nil {
-                return "TLS: certificate not trusted by this machine or by the --ca-cert file (CERTIFICATE_VERIFY_FAILED); pass the CA that issued the server's certificate"
+                return
+                    "TLS: certificate not trusted by this machine or by the --ca-cert file (CERTIFICATE_VERIFY_FAILED); pass the CA that issued the server's certificate"
             }
-            return "TLS: certificate not trusted by this machine (CERTIFICATE_VERIFY_FAILED); pass --ca-cert FILE for a private CA or a rampart dev-cert certificate"
+            return
+                "TLS: certificate not trusted by this machine (CERTIFICATE_VERIFY_FAILED); pass --ca-cert FILE for a private CA or a rampart dev-cert certificate"
         }
         if reasons.contains("WRONG_VERSION_NUMBER") {
             return "TLS: the server did not answer in TLS (WRONG_VERSION_NUMBER); if it serves plain HTTP on this port, audit http://"
@@ -314,7 +321,9 @@ final class HTTPClientAuditFetcher: AuditFetching {
         var text = line[start.upperBound...]
         if let at = text.range(of: " at ") { text = text[..<at.lowerBound] }
         guard let last = text.split(separator: ":").last, !last.isEmpty else { return "" }
-        let isCode = last.utf8.allSatisfy { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
+        let isCode = last.utf8.allSatisfy {
+            ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_")
+        }
         return isCode ? String(last) : ""
     }
 
@@ -323,14 +332,16 @@ final class HTTPClientAuditFetcher: AuditFetching {
         let text = String(describing: error)
         let lowered = text.lowercased()
         if let clientError = error as? HTTPClientError,
-           [.connectTimeout, .deadlineExceeded, .readTimeout, .remoteConnectionClosed, .tlsHandshakeTimeout].contains(clientError) {
+            [.connectTimeout, .deadlineExceeded, .readTimeout, .remoteConnectionClosed, .tlsHandshakeTimeout].contains(clientError)
+        {
             return .unreachable(text)
         }
         if lowered.contains("certificate") || lowered.contains("handshake") {
             return .invalidCertificate(text)
         }
         if lowered.contains("connect") || lowered.contains("refused") || lowered.contains("lookup")
-            || lowered.contains("resolve") || lowered.contains("unreachable") || lowered.contains("timeout") {
+            || lowered.contains("resolve") || lowered.contains("unreachable") || lowered.contains("timeout")
+        {
             return .unreachable(text)
         }
         return .failed(text)
@@ -382,8 +393,8 @@ struct AuditRunner: Sendable {
     /// Resolves a `Location` against the URL that sent it; only `http` and `https` results pass.
     static func resolve(_ location: String, against base: AuditURL) throws -> AuditURL {
         guard let baseURL = URL(string: base.description),
-              let resolved = URL(string: location, relativeTo: baseURL)?.absoluteURL,
-              let next = AuditURL(resolved.absoluteString)
+            let resolved = URL(string: location, relativeTo: baseURL)?.absoluteURL,
+            let next = AuditURL(resolved.absoluteString)
         else {
             throw AuditCommandError(description: "\(base) redirects to '\(oneLine(location))', which is not an http:// or https:// URL")
         }

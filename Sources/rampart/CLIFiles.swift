@@ -1,3 +1,5 @@
+import Rampart
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Rampart
 
 /// A command failure shown as one line, `Error: <file>: <what went wrong>`, with no usage text.
 struct CLIError: Error, CustomStringConvertible {

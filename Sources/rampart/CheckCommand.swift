@@ -22,10 +22,16 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var options: ServeOptions
 
-    @Option(name: .customLong("hsts"), help: "The Strict-Transport-Security value to check (default: the one rampart serve sends, max-age=63072000; includeSubDomains).")
+    @Option(
+        name: .customLong("hsts"),
+        help: "The Strict-Transport-Security value to check (default: the one rampart serve sends, max-age=63072000; includeSubDomains)."
+    )
     var hsts: String?
 
-    @Option(name: .customLong("csp"), help: "The Content-Security-Policy value to check (default: the one rampart serve sends, Rampart's strict preset).")
+    @Option(
+        name: .customLong("csp"),
+        help: "The Content-Security-Policy value to check (default: the one rampart serve sends, Rampart's strict preset)."
+    )
     var csp: String?
 
     /// Every finding for these flags. `environment` supplies the `RAMPART_*` variables,
@@ -52,9 +58,11 @@ struct CheckCommand: ParsableCommand {
             let n = findings.filter { $0.severity == severity }.count
             return "\(n) \(noun)\(n == 1 || noun == "info" ? "" : "s")"
         }
-        lines.append(findings.isEmpty
-            ? "rampart check: no issues found."
-            : "rampart check: \(count(.error, "error")), \(count(.warning, "warning")), \(count(.info, "info")).")
+        lines.append(
+            findings.isEmpty
+                ? "rampart check: no issues found."
+                : "rampart check: \(count(.error, "error")), \(count(.warning, "warning")), \(count(.info, "info"))."
+        )
         return lines
     }
 

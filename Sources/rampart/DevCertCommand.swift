@@ -101,7 +101,8 @@ struct DevCertCommand: ParsableCommand {
     func run() throws {
         let output = try write()
         let pin = try PinCommand.pin(of: output.certificate.publicKey)
-        print("""
+        print(
+            """
             Wrote a self-signed certificate for localhost, 127.0.0.1 and ::1, valid for 90 days:
               certificate: \(output.certificatePath)
               private key: \(output.keyPath) (mode 0600; keep it out of version control)
@@ -110,7 +111,8 @@ struct DevCertCommand: ParsableCommand {
               rampart serve --tls-cert \(output.certificatePath) --tls-key \(output.keyPath)
               curl --cacert \(output.certificatePath) https://localhost:5000/
             Browsers will warn until you trust the certificate; never trust it on another machine.
-            """)
+            """
+        )
     }
 
     static func join(_ folder: String, _ name: String) -> String {

@@ -22,7 +22,8 @@ struct PinCommand: ParsableCommand {
     var file: String
 
     /// The line printed after the pins.
-    static let caveat = "Note: browsers no longer enforce HPKP (removed in Chrome 72 and Firefox 72). Prefer Certificate Transparency monitoring, CAA records (RFC 8659) and HSTS."
+    static let caveat =
+        "Note: browsers no longer enforce HPKP (removed in Chrome 72 and Firefox 72). Prefer Certificate Transparency monitoring, CAA records (RFC 8659) and HSTS."
 
     /// One pin, with what it was computed from.
     struct Pin: Hashable {

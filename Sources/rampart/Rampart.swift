@@ -1,12 +1,13 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Hummingbird
 import Logging
 import Rampart
 import RampartApp
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `rampart` command-line tool.
 @main
@@ -14,7 +15,9 @@ struct RampartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rampart",
         abstract: "Rampart: secure-by-default web security for Swift servers.",
-        subcommands: [Serve.self, Routes.self, Audit.self, CheckCommand.self, KeysCommand.self, DevCertCommand.self, PinCommand.self, AdminCommand.self],
+        subcommands: [
+            Serve.self, Routes.self, Audit.self, CheckCommand.self, KeysCommand.self, DevCertCommand.self, PinCommand.self, AdminCommand.self,
+        ],
         defaultSubcommand: Serve.self
     )
 }
@@ -28,52 +31,96 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "The port to listen on (RAMPART_PORT; default 5000).")
     var port: Int?
 
-    @Option(name: .customLong("data-dir"), help: "The data directory: the SQLite database and, unless RAMPART_KEYS is set, the key file (RAMPART_DATA_DIR; default .rampart).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "The data directory: the SQLite database and, unless RAMPART_KEYS is set, the key file (RAMPART_DATA_DIR; default .rampart)."
+    )
     var dataDirectory: String?
 
-    @Option(name: .customLong("database"), help: "A SQLite database file, or postgres://user:password@host:port/db to share state between instances (RAMPART_DATABASE; default <data-dir>/rampart.sqlite).")
+    @Option(
+        name: .customLong("database"),
+        help:
+            "A SQLite database file, or postgres://user:password@host:port/db to share state between instances (RAMPART_DATABASE; default <data-dir>/rampart.sqlite)."
+    )
     var database: String?
 
-    @Option(name: .customLong("database-connect-attempts"), help: "How many times startup tries to reach PostgreSQL, with backoff, before exiting non-zero (RAMPART_DATABASE_CONNECT_ATTEMPTS; default 10).")
+    @Option(
+        name: .customLong("database-connect-attempts"),
+        help:
+            "How many times startup tries to reach PostgreSQL, with backoff, before exiting non-zero (RAMPART_DATABASE_CONNECT_ATTEMPTS; default 10)."
+    )
     var databaseConnectAttempts: Int?
 
-    @Option(name: .customLong("database-pool-size"), help: "The most PostgreSQL connections this instance opens; keep instances × size under the server's max_connections (RAMPART_DATABASE_POOL_SIZE; default 20).")
+    @Option(
+        name: .customLong("database-pool-size"),
+        help:
+            "The most PostgreSQL connections this instance opens; keep instances × size under the server's max_connections (RAMPART_DATABASE_POOL_SIZE; default 20)."
+    )
     var databasePoolSize: Int?
 
-    @Option(name: .customLong("max-header-bytes"), help: "The most bytes of request header fields, else 431 (RAMPART_MAX_HEADER_BYTES; default 16384; 4096 to 1048576).")
+    @Option(
+        name: .customLong("max-header-bytes"),
+        help: "The most bytes of request header fields, else 431 (RAMPART_MAX_HEADER_BYTES; default 16384; 4096 to 1048576)."
+    )
     var maxHeaderBytes: Int?
 
-    @Option(name: .customLong("max-header-fields"), help: "The most request header fields, else 431 (RAMPART_MAX_HEADER_FIELDS; default 100; 16 to 10000).")
+    @Option(
+        name: .customLong("max-header-fields"),
+        help: "The most request header fields, else 431 (RAMPART_MAX_HEADER_FIELDS; default 100; 16 to 10000)."
+    )
     var maxHeaderFields: Int?
 
-    @Option(name: .customLong("max-target-bytes"), help: "The longest request target (path and query), else 414 (RAMPART_MAX_TARGET_BYTES; default 8192; 1024 to 1048576).")
+    @Option(
+        name: .customLong("max-target-bytes"),
+        help: "The longest request target (path and query), else 414 (RAMPART_MAX_TARGET_BYTES; default 8192; 1024 to 1048576)."
+    )
     var maxTargetBytes: Int?
 
-    @Option(name: .customLong("header-timeout"), help: "Seconds a request's header section may take from its first byte, else 408 (RAMPART_HEADER_TIMEOUT; default 30; 1 to 600).")
+    @Option(
+        name: .customLong("header-timeout"),
+        help: "Seconds a request's header section may take from its first byte, else 408 (RAMPART_HEADER_TIMEOUT; default 30; 1 to 600)."
+    )
     var headerTimeout: Int?
 
     @Option(name: .customLong("body-timeout"), help: "Seconds a request body may stall, else 408 (RAMPART_BODY_TIMEOUT; default 30; 1 to 600).")
     var bodyTimeout: Int?
 
-    @Option(name: .customLong("min-body-rate"), help: "Bytes per second a request body must average after a 5 s grace period, else 408 (RAMPART_MIN_BODY_RATE; default 240).")
+    @Option(
+        name: .customLong("min-body-rate"),
+        help: "Bytes per second a request body must average after a 5 s grace period, else 408 (RAMPART_MIN_BODY_RATE; default 240)."
+    )
     var minBodyRate: Int?
 
     @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection stays open (RAMPART_IDLE_TIMEOUT; default 30; 1 to 600).")
     var idleTimeout: Int?
 
-    @Option(name: .customLong("tls-cert"), help: "A PEM certificate chain to serve HTTPS directly (RAMPART_TLS_CERT); needs --tls-key. Try `rampart dev-cert`.")
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "A PEM certificate chain to serve HTTPS directly (RAMPART_TLS_CERT); needs --tls-key. Try `rampart dev-cert`."
+    )
     var tlsCertificate: String?
 
     @Option(name: .customLong("tls-key"), help: "The PEM private key for --tls-cert (RAMPART_TLS_KEY).")
     var tlsKey: String?
 
-    @Option(name: .customLong("trusted-proxy"), help: "A reverse proxy's address or CIDR range whose X-Forwarded-* and Forwarded headers are believed (repeatable; RAMPART_TRUSTED_PROXIES, comma-separated).")
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help:
+            "A reverse proxy's address or CIDR range whose X-Forwarded-* and Forwarded headers are believed (repeatable; RAMPART_TRUSTED_PROXIES, comma-separated)."
+    )
     var trustedProxies: [String] = []
 
-    @Option(name: .customLong("allowed-host"), help: "A host to answer for (repeatable; RAMPART_ALLOWED_HOSTS, comma-separated): example.com, .example.com, host:port. Loopback names are always allowed on a loopback address.")
+    @Option(
+        name: .customLong("allowed-host"),
+        help:
+            "A host to answer for (repeatable; RAMPART_ALLOWED_HOSTS, comma-separated): example.com, .example.com, host:port. Loopback names are always allowed on a loopback address."
+    )
     var allowedHosts: [String] = []
 
-    @Flag(name: .customLong("allow-insecure-http"), help: "Serve plain HTTP without redirecting to HTTPS on a non-loopback address (RAMPART_ALLOW_INSECURE_HTTP=1).")
+    @Flag(
+        name: .customLong("allow-insecure-http"),
+        help: "Serve plain HTTP without redirecting to HTTPS on a non-loopback address (RAMPART_ALLOW_INSECURE_HTTP=1)."
+    )
     var allowInsecureHTTP = false
 
     @Option(name: .customLong("https-port"), help: "The port used in redirects to HTTPS (RAMPART_HTTPS_PORT; default 443).")
@@ -114,19 +161,34 @@ struct ServeOptions: ParsableArguments {
         settings.allowInsecureHTTP = allowInsecureHTTP || ["1", "true", "yes"].contains(insecureText?.lowercased() ?? "")
         settings.tlsCertificatePath = tlsCertificate ?? env("RAMPART_TLS_CERT")
         settings.tlsKeyPath = tlsKey ?? env("RAMPART_TLS_KEY")
-        if let value = try number(maxHeaderBytes, "RAMPART_MAX_HEADER_BYTES", "number of bytes", onBadValue) { settings.limits.maxHeaderBytes = value }
-        if let value = try number(maxHeaderFields, "RAMPART_MAX_HEADER_FIELDS", "number of fields", onBadValue) { settings.limits.maxHeaderFields = value }
-        if let value = try number(maxTargetBytes, "RAMPART_MAX_TARGET_BYTES", "number of bytes", onBadValue) { settings.limits.maxTargetBytes = value }
-        if let value = try number(headerTimeout, "RAMPART_HEADER_TIMEOUT", "number of seconds", onBadValue) { settings.limits.headerTimeout = .seconds(value) }
-        if let value = try number(bodyTimeout, "RAMPART_BODY_TIMEOUT", "number of seconds", onBadValue) { settings.limits.bodyIdleTimeout = .seconds(value) }
-        if let value = try number(minBodyRate, "RAMPART_MIN_BODY_RATE", "number of bytes per second", onBadValue) { settings.limits.minimumBodyRate = value }
-        if let value = try number(idleTimeout, "RAMPART_IDLE_TIMEOUT", "number of seconds", onBadValue) { settings.limits.idleTimeout = .seconds(value) }
+        if let value = try number(maxHeaderBytes, "RAMPART_MAX_HEADER_BYTES", "number of bytes", onBadValue) {
+            settings.limits.maxHeaderBytes = value
+        }
+        if let value = try number(maxHeaderFields, "RAMPART_MAX_HEADER_FIELDS", "number of fields", onBadValue) {
+            settings.limits.maxHeaderFields = value
+        }
+        if let value = try number(maxTargetBytes, "RAMPART_MAX_TARGET_BYTES", "number of bytes", onBadValue) {
+            settings.limits.maxTargetBytes = value
+        }
+        if let value = try number(headerTimeout, "RAMPART_HEADER_TIMEOUT", "number of seconds", onBadValue) {
+            settings.limits.headerTimeout = .seconds(value)
+        }
+        if let value = try number(bodyTimeout, "RAMPART_BODY_TIMEOUT", "number of seconds", onBadValue) {
+            settings.limits.bodyIdleTimeout = .seconds(value)
+        }
+        if let value = try number(minBodyRate, "RAMPART_MIN_BODY_RATE", "number of bytes per second", onBadValue) {
+            settings.limits.minimumBodyRate = value
+        }
+        if let value = try number(idleTimeout, "RAMPART_IDLE_TIMEOUT", "number of seconds", onBadValue) {
+            settings.limits.idleTimeout = .seconds(value)
+        }
         settings.hostname = host ?? env("RAMPART_HOST") ?? settings.hostname
         settings.allowedHosts = list(allowedHosts, "RAMPART_ALLOWED_HOSTS")
         settings.trustedProxies = list(trustedProxies, "RAMPART_TRUSTED_PROXIES")
         settings.dataDirectory = dataDirectory ?? env("RAMPART_DATA_DIR") ?? settings.dataDirectory
         settings.database = database ?? env("RAMPART_DATABASE")
-        settings.databaseConnectAttempts = try number(databaseConnectAttempts, "RAMPART_DATABASE_CONNECT_ATTEMPTS", "number", onBadValue) ?? settings.databaseConnectAttempts
+        settings.databaseConnectAttempts =
+            try number(databaseConnectAttempts, "RAMPART_DATABASE_CONNECT_ATTEMPTS", "number", onBadValue) ?? settings.databaseConnectAttempts
         settings.databasePoolSize = try number(databasePoolSize, "RAMPART_DATABASE_POOL_SIZE", "number", onBadValue) ?? settings.databasePoolSize
         return settings
     }
@@ -151,7 +213,9 @@ struct ServeOptions: ParsableArguments {
     func level(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Logger.Level {
         guard let text = logLevel ?? environment["RAMPART_LOG_LEVEL"] else { return .info }
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
-            throw ValidationError("\(logLevel == nil ? "RAMPART_LOG_LEVEL" : "--log-level"): '\(text)' is not one of trace, debug, info, notice, warning, error, critical")
+            throw ValidationError(
+                "\(logLevel == nil ? "RAMPART_LOG_LEVEL" : "--log-level"): '\(text)' is not one of trace, debug, info, notice, warning, error, critical"
+            )
         }
         return level
     }
@@ -181,9 +245,11 @@ struct Serve: AsyncParsableCommand {
                 let port = channel.localAddress?.port ?? configuration.port
                 let scheme = configuration.tls == nil ? "http" : "https"
                 let host = configuration.hostname.contains(":") ? "[\(configuration.hostname)]" : configuration.hostname
-                let admin = configuration.bootstrapAdmin.map { "admin: \($0) (RAMPART_ADMIN)" }
-                    ?? (configuration.firstUserBecomesAdmin ? "the first user to register becomes admin (loopback demo only)"
-                                                            : "admin only by `rampart admin grant USER` or RAMPART_ADMIN")
+                let admin =
+                    configuration.bootstrapAdmin.map { "admin: \($0) (RAMPART_ADMIN)" }
+                    ?? (configuration.firstUserBecomesAdmin
+                        ? "the first user to register becomes admin (loopback demo only)"
+                        : "admin only by `rampart admin grant USER` or RAMPART_ADMIN")
                 print("Rampart board on \(scheme)://\(host):\(port)/ (\(configuration.database)); \(admin); Ctrl-C stops it")
                 fflush(nil)  // all output streams: the banner shows at once even when stdout is a file
             }
@@ -225,7 +291,10 @@ struct Routes: AsyncParsableCommand {
     static func render(json: Bool) async throws -> String {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-routes-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let configuration = try AppConfiguration(dataDirectory: scratch, environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()])
+        let configuration = try AppConfiguration(
+            dataDirectory: scratch,
+            environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()]
+        )
         var logger = Logger(label: "rampart")
         logger.logLevel = .error
         let services = try await AppServices(configuration, logger: logger)

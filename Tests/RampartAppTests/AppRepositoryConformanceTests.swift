@@ -162,7 +162,10 @@ struct AppRepositoryConformanceTests {
         #expect(try await repository.recordCSPReport(inline, client: "198.51.100.1", now: 601, perMinuteCap: 3) == .duplicate)
         #expect(try await repository.recordCSPReport(image, client: "198.51.100.1", now: 602, perMinuteCap: 3) == .stored)
         #expect(try await repository.recordCSPReport(image, client: "198.51.100.1", now: 603, perMinuteCap: 3) == .rateLimited)
-        #expect(try await repository.recordCSPReport(image, client: "198.51.100.1", now: 660, perMinuteCap: 3) == .duplicate, "a new minute has room again")
+        #expect(
+            try await repository.recordCSPReport(image, client: "198.51.100.1", now: 660, perMinuteCap: 3) == .duplicate,
+            "a new minute has room again"
+        )
         let groups = try await repository.cspReportGroups(limit: 10)
         #expect(groups.map(\.directive) == ["img-src", "script-src-elem"], "equal counts: the latest first")
         #expect(groups.map(\.count) == [2, 2])
@@ -171,8 +174,10 @@ struct AppRepositoryConformanceTests {
         #expect(long.directive.utf8.count == 512)
     }
 
-    @Test("CSP reports: one client's flood does not keep another client's new report out; dropped reports are counted",
-          arguments: RepositoryKind.available)
+    @Test(
+        "CSP reports: one client's flood does not keep another client's new report out; dropped reports are counted",
+        arguments: RepositoryKind.available
+    )
     func cspReportBudgets(_ kind: RepositoryKind) async throws {
         let repository = try await kind.make()
         let real = CSPViolation(directive: "script-src-elem", blockedURI: "https://cdn.evil.example/x.js", documentURI: "https://board.example/")
@@ -210,13 +215,19 @@ struct AppRepositoryConformanceTests {
 
     @Test("the CSP report table is capped: the least recently seen beyond the cap are purged", arguments: RepositoryKind.available)
     func cspReportRowCap(_ kind: RepositoryKind) async throws {
-        let repository: any AppRepository = switch kind {
-        case .sqlite:
-            SQLiteAppRepository(database: try RampartDatabase(path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-cap-\(UUID().uuidString)/board.sqlite").path,
-                                                               migrations: SQLiteAppRepository.migrations), cspReportCap: 40)
-        case .postgres:
-            PostgresAppRepository(database: try await AppTestPostgres.freshDatabase(), cspReportCap: 40)
-        }
+        let repository: any AppRepository =
+            switch kind {
+            case .sqlite:
+                SQLiteAppRepository(
+                    database: try RampartDatabase(
+                        path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-cap-\(UUID().uuidString)/board.sqlite").path,
+                        migrations: SQLiteAppRepository.migrations
+                    ),
+                    cspReportCap: 40
+                )
+            case .postgres:
+                PostgresAppRepository(database: try await AppTestPostgres.freshDatabase(), cspReportCap: 40)
+            }
         for index in 0..<45 {
             let report = CSPViolation(directive: "img-src", blockedURI: "https://x.example/\(index)", documentURI: "https://board.example/")
             _ = try await repository.recordCSPReport(report, client: "c\(index)", now: 10_000 + Int64(index), perMinuteCap: 100)

@@ -7,8 +7,9 @@ import Rampart
 import RampartApp
 import RampartAudit
 import RampartHummingbird
-@testable import rampart
 import Testing
+
+@testable import rampart
 
 /// A fetcher that answers from a table, for the HTTPS paths a loopback test cannot serve.
 struct TableFetcher: AuditFetching {
@@ -33,7 +34,11 @@ struct AuditCommandTests {
         router.add(middleware: try SecurityHeadersMiddleware(headers: .strict, transport: transport))
         router.get("/") { _, _ in "home" }
         router.get("/login") { _, _ in
-            Response(status: .ok, headers: [.setCookie: "sessionid=abc; HttpOnly; SameSite=Lax; Path=/"], body: ResponseBody(byteBuffer: ByteBuffer(string: "in")))
+            Response(
+                status: .ok,
+                headers: [.setCookie: "sessionid=abc; HttpOnly; SameSite=Lax; Path=/"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "in"))
+            )
         }
         router.get("/old") { _, _ in Response.redirect(to: "/", type: .permanent) }
         router.get("/loop") { _, _ in Response.redirect(to: "/loop", type: .found) }
@@ -61,12 +66,14 @@ struct AuditCommandTests {
             let report = try await runner.audit(AuditURL("http://127.0.0.1:\(port)/")!)
             #expect(report.grade == .cPlus)
             #expect(report.score == 60)
-            #expect(report.results.map(\.outcome.rawValue) == [
-                "csp-implemented-with-no-unsafe-default-src-none", "cookies-not-found",
-                "cross-origin-resource-sharing-not-implemented", "redirection-missing", "referrer-policy-private",
-                "hsts-not-implemented-no-https", "x-content-type-options-nosniff", "x-frame-options-implemented-via-csp",
-                "corp-implemented-with-same-origin", "coop-implemented-with-same-origin", "coep-not-implemented",
-            ])
+            #expect(
+                report.results.map(\.outcome.rawValue) == [
+                    "csp-implemented-with-no-unsafe-default-src-none", "cookies-not-found",
+                    "cross-origin-resource-sharing-not-implemented", "redirection-missing", "referrer-policy-private",
+                    "hsts-not-implemented-no-https", "x-content-type-options-nosniff", "x-frame-options-implemented-via-csp",
+                    "corp-implemented-with-same-origin", "coop-implemented-with-same-origin", "coep-not-implemented",
+                ]
+            )
             #expect(report[.redirection]?.explanation == "Plain HTTP does not redirect to HTTPS (http://127.0.0.1:\(port)/ answered 200)")
             #expect(Audit.table(report).contains("redirection-missing"))
         }
@@ -97,10 +104,13 @@ struct AuditCommandTests {
         }
     }
 
-    @Test("bad redirects and unreachable hosts are one-line errors naming the value", arguments: [
-        ("/loop", "http://127.0.0.1:PORT/loop redirects more than 5 times (last to '/loop')"),
-        ("/ftp", "http://127.0.0.1:PORT/ftp redirects to 'ftp://example.com/', which is not an http:// or https:// URL"),
-    ])
+    @Test(
+        "bad redirects and unreachable hosts are one-line errors naming the value",
+        arguments: [
+            ("/loop", "http://127.0.0.1:PORT/loop redirects more than 5 times (last to '/loop')"),
+            ("/ftp", "http://127.0.0.1:PORT/ftp redirects to 'ftp://example.com/', which is not an http:// or https:// URL"),
+        ]
+    )
     func liveErrors(_ path: String, _ message: String) async throws {
         try await Self.withLiveApp { port, runner in
             let error = await #expect(throws: AuditCommandError.self) {
@@ -146,21 +156,30 @@ struct AuditCommandTests {
         AuditedResponse(url: AuditURL(url)!, status: status, headerFields: fields)
     }
 
-    @Test("an https URL: the http:// form is fetched for the redirection test", arguments: [
-        ("redirects", "redirection-to-https", 135, AuditGrade.aPlus),
-        ("refuses", "redirection-not-needed-no-http", 135, .aPlus),
-        ("bad certificate", "redirection-invalid-cert", 80, .bPlus),
-        ("serves plain HTTP", "redirection-missing", 80, .bPlus),
-    ])
+    @Test(
+        "an https URL: the http:// form is fetched for the redirection test",
+        arguments: [
+            ("redirects", "redirection-to-https", 135, AuditGrade.aPlus),
+            ("refuses", "redirection-not-needed-no-http", 135, .aPlus),
+            ("bad certificate", "redirection-invalid-cert", 80, .bPlus),
+            ("serves plain HTTP", "redirection-missing", 80, .bPlus),
+        ]
+    )
     func httpsWithPlainHTTP(_ http: String, _ identifier: String, _ score: Int, _ grade: AuditGrade) async throws {
         var routes: [String: Result<AuditedResponse, AuditFetchError>] = [
-            "https://example.com/": .success(Self.response("https://example.com/", try Self.strictFields(cookie: "__Host-session=v1.x; Secure; HttpOnly; SameSite=Lax; Path=/"))),
+            "https://example.com/": .success(
+                Self.response("https://example.com/", try Self.strictFields(cookie: "__Host-session=v1.x; Secure; HttpOnly; SameSite=Lax; Path=/"))
+            )
         ]
         switch http {
         case "redirects":
-            routes["http://example.com/"] = .success(Self.response("http://example.com/", status: .movedPermanently, [.location: "https://example.com/"]))
+            routes["http://example.com/"] = .success(
+                Self.response("http://example.com/", status: .movedPermanently, [.location: "https://example.com/"])
+            )
         case "bad certificate":
-            routes["http://example.com/"] = .success(Self.response("http://example.com/", status: .movedPermanently, [.location: "https://www.example.com/"]))
+            routes["http://example.com/"] = .success(
+                Self.response("http://example.com/", status: .movedPermanently, [.location: "https://www.example.com/"])
+            )
             routes["https://www.example.com/"] = .failure(.invalidCertificate("certificate verify failed"))
         case "serves plain HTTP":
             routes["http://example.com/"] = .success(Self.response("http://example.com/"))
@@ -191,7 +210,9 @@ struct AuditCommandTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-audit-tls-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let certificate = try DevCertCommand.parse(["--out", folder + "/certs"]).write()
-        let serve = try Serve.parse(["--port", "0", "--data-dir", folder + "/data", "--tls-cert", certificate.certificatePath, "--tls-key", certificate.keyPath])
+        let serve = try Serve.parse([
+            "--port", "0", "--data-dir", folder + "/data", "--tls-cert", certificate.certificatePath, "--tls-key", certificate.keyPath,
+        ])
         let app = try await buildApplication(try serve.makeConfiguration(environment: [:]))
         try await app.test(.ahc(.https)) { client in
             try await body(try #require(client.port), certificate.certificatePath, folder)
@@ -232,7 +253,8 @@ struct AuditCommandTests {
                 #expect(report.grade == .aPlus)
                 try await Audit.parse(arguments + ["--min-grade", "A"]).run()
             case .systemRootsOnly, .otherCertificate:
-                let expected = trust == .systemRootsOnly
+                let expected =
+                    trust == .systemRootsOnly
                     ? "cannot fetch \(url): TLS: certificate not trusted by this machine (CERTIFICATE_VERIFY_FAILED); pass --ca-cert FILE for a private CA or a rampart dev-cert certificate"
                     : "cannot fetch \(url): TLS: certificate not trusted by this machine or by the --ca-cert file (CERTIFICATE_VERIFY_FAILED); pass the CA that issued the server's certificate"
                 guard case .failure(let error) = result else {
@@ -252,16 +274,24 @@ struct AuditCommandTests {
     func httpsToPlainHTTP() async throws {
         try await Self.withLiveApp { port, runner in
             let error = await #expect(throws: AuditCommandError.self) { _ = try await runner.audit(AuditURL("https://127.0.0.1:\(port)/")!) }
-            #expect(error?.description == "cannot fetch https://127.0.0.1:\(port)/: TLS: the server did not answer in TLS (WRONG_VERSION_NUMBER); if it serves plain HTTP on this port, audit http://")
+            #expect(
+                error?.description
+                    == "cannot fetch https://127.0.0.1:\(port)/: TLS: the server did not answer in TLS (WRONG_VERSION_NUMBER); if it serves plain HTTP on this port, audit http://"
+            )
         }
     }
 
-    @Test("a bad --ca-cert file is a one-line error naming it", arguments: [
-        ("missing", nil, "FILE: cannot be opened (No such file or directory)"),
-        ("not PEM", "not a certificate", "FILE: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
-        ("a private key", "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n",
-         "FILE: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
-    ] as [(String, String?, String)])
+    @Test(
+        "a bad --ca-cert file is a one-line error naming it",
+        arguments: [
+            ("missing", nil, "FILE: cannot be opened (No such file or directory)"),
+            ("not PEM", "not a certificate", "FILE: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+            (
+                "a private key", "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n",
+                "FILE: holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+            ),
+        ] as [(String, String?, String)]
+    )
     func badCACertificate(_ name: String, _ contents: String?, _ message: String) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-audit-ca-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -275,11 +305,17 @@ struct AuditCommandTests {
         #expect(commandError?.description == expected)
     }
 
-    @Test("TLS failures are one line: BoringSSL's reason code, not its error stack", arguments: [
-        ("Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /src/ssl/handshake.cc:320", "CERTIFICATE_VERIFY_FAILED"),
-        ("Error: 268435703 error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER", "WRONG_VERSION_NUMBER"),
-        ("Error: 1 no reason here", ""),
-    ])
+    @Test(
+        "TLS failures are one line: BoringSSL's reason code, not its error stack",
+        arguments: [
+            (
+                "Error: 268435581 error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at /src/ssl/handshake.cc:320",
+                "CERTIFICATE_VERIFY_FAILED"
+            ),
+            ("Error: 268435703 error:100000f7:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER", "WRONG_VERSION_NUMBER"),
+            ("Error: 1 no reason here", ""),
+        ]
+    )
     func tlsReason(_ line: String, _ reason: String) {
         #expect(HTTPClientAuditFetcher.reason(of: line) == reason)
     }
@@ -298,12 +334,15 @@ struct AuditCommandTests {
         #expect(try Audit.parse(["http://example.com:8080/x"]).targetURL().description == "http://example.com:8080/x")
     }
 
-    @Test("bad arguments are refused with a message naming the value", arguments: [
-        (["ftp://example.com/"], "'ftp://example.com/' is not an http:// or https:// URL"),
-        (["javascript:alert(1)"], "'javascript:alert(1)' is not an http:// or https:// URL"),
-        (["https://example.com:99999/"], "'https://example.com:99999/' is not an http:// or https:// URL"),
-        (["https://example.com/", "--timeout", "0"], "--timeout must be between 0 and 600 seconds, not 0.0"),
-    ])
+    @Test(
+        "bad arguments are refused with a message naming the value",
+        arguments: [
+            (["ftp://example.com/"], "'ftp://example.com/' is not an http:// or https:// URL"),
+            (["javascript:alert(1)"], "'javascript:alert(1)' is not an http:// or https:// URL"),
+            (["https://example.com:99999/"], "'https://example.com:99999/' is not an http:// or https:// URL"),
+            (["https://example.com/", "--timeout", "0"], "--timeout must be between 0 and 600 seconds, not 0.0"),
+        ]
+    )
     func badArguments(_ arguments: [String], _ message: String) {
         #expect(throws: (any Error).self) { try Audit.parse(arguments) }
         do {

@@ -19,7 +19,10 @@ struct BoardAppTests {
             let csp = try #require(response.headers[.contentSecurityPolicy])
             let start = try #require(csp.firstRange(of: "'nonce-")?.upperBound)
             let nonce = String(csp[start...].prefix { $0 != "'" })
-            #expect(csp == "default-src 'none'; script-src 'self' 'nonce-\(nonce)'; style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports; report-to csp")
+            #expect(
+                csp
+                    == "default-src 'none'; script-src 'self' 'nonce-\(nonce)'; style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports; report-to csp"
+            )
             #expect(response.headers[HTTPField.Name("Reporting-Endpoints")!] == "csp=\"/csp-reports\"")
             let body = String(buffer: response.body)
             #expect(body.ranges(of: "<script").count == 1)
@@ -138,14 +141,20 @@ struct AppConfigurationTests {
         let configuration = try AppConfiguration(hostname: "0.0.0.0", allowedHosts: ["example.com"], trustedProxies: ["10.0.0.0/8"])
         #expect(configuration.transport.httpsPolicy == (try .redirect(exemptPaths: ["/healthz"])))
         let request = HTTPRequest(method: .get, scheme: nil, authority: "example.com", path: "/x?y=1")
-        #expect(configuration.transport.evaluate(request, peer: IPAddress("203.0.113.1")) == .redirect(location: "https://example.com/x?y=1", status: .movedPermanently))
+        #expect(
+            configuration.transport.evaluate(request, peer: IPAddress("203.0.113.1"))
+                == .redirect(location: "https://example.com/x?y=1", status: .movedPermanently)
+        )
     }
 
-    @Test("bad settings are refused at startup, naming the setting", arguments: [
-        ("0.0.0.0", [String](), [String](), "allowedHosts"),
-        ("127.0.0.1", ["bad host"], [], "allowedHosts"),
-        ("127.0.0.1", [], ["10.0.0.1/8"], "trustedProxies"),
-    ])
+    @Test(
+        "bad settings are refused at startup, naming the setting",
+        arguments: [
+            ("0.0.0.0", [String](), [String](), "allowedHosts"),
+            ("127.0.0.1", ["bad host"], [], "allowedHosts"),
+            ("127.0.0.1", [], ["10.0.0.1/8"], "trustedProxies"),
+        ]
+    )
     func refused(_ hostname: String, _ hosts: [String], _ proxies: [String], _ setting: String) {
         let error = #expect(throws: SecurityConfigurationError.self) {
             try AppConfiguration(hostname: hostname, allowedHosts: hosts, trustedProxies: proxies)
@@ -153,13 +162,22 @@ struct AppConfigurationTests {
         #expect(error?.setting == setting)
     }
 
-    @Test("bad values are refused, naming the setting", arguments: [
-        ("port", "port: port must be 0 to 65535 (value: \"70000\", reason: invalidValue)"),
-        ("cost", "passwordHashCost: bcrypt cost must be 10 to 16 (12 recommended) (value: \"4\", reason: invalidValue)"),
-        ("postgres", "database: sslmode must be disable, require or verify-full (value: \"postgres://user:***@db/rampart?sslmode=maybe\", reason: invalidValue)"),
-        ("mysql", "database: only postgres:// URLs are supported; anything else is a SQLite file path (value: \"mysql://user:***@db/rampart\", reason: invalidValue)"),
-        ("attempts", "databaseConnectAttempts: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
-    ])
+    @Test(
+        "bad values are refused, naming the setting",
+        arguments: [
+            ("port", "port: port must be 0 to 65535 (value: \"70000\", reason: invalidValue)"),
+            ("cost", "passwordHashCost: bcrypt cost must be 10 to 16 (12 recommended) (value: \"4\", reason: invalidValue)"),
+            (
+                "postgres",
+                "database: sslmode must be disable, require or verify-full (value: \"postgres://user:***@db/rampart?sslmode=maybe\", reason: invalidValue)"
+            ),
+            (
+                "mysql",
+                "database: only postgres:// URLs are supported; anything else is a SQLite file path (value: \"mysql://user:***@db/rampart\", reason: invalidValue)"
+            ),
+            ("attempts", "databaseConnectAttempts: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
+        ]
+    )
     func badValues(_ which: String, _ description: String) {
         let error = #expect(throws: SecurityConfigurationError.self) {
             switch which {

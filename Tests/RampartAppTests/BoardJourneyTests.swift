@@ -38,8 +38,16 @@ struct BoardJourneyTests {
             #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
             #expect(page.contains("&quot;\u{301} onmouseover=alert(1) x=&quot;"))
             #expect(page.contains("&lt;img src=x onerror=alert(1)&gt;"))
-            #expect(page.contains(#"<a href="https://example.com/a?b=1&amp;c=&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" rel="nofollow noopener noreferrer ugc">"#) == false)
-            #expect(page.contains(#"<a href="https://example.com/a?b=1&amp;c=" rel="nofollow noopener noreferrer ugc">https://example.com/a?b=1&amp;c=</a>&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt; and javascript:alert(3)"#))
+            #expect(
+                page.contains(
+                    #"<a href="https://example.com/a?b=1&amp;c=&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" rel="nofollow noopener noreferrer ugc">"#
+                ) == false
+            )
+            #expect(
+                page.contains(
+                    #"<a href="https://example.com/a?b=1&amp;c=" rel="nofollow noopener noreferrer ugc">https://example.com/a?b=1&amp;c=</a>&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt; and javascript:alert(3)"#
+                )
+            )
             #expect(!page.contains("<script>alert"))
             #expect(!page.contains("onerror=alert(1)>"))
             // The only script on the page is the nonce'd one.
@@ -52,7 +60,9 @@ struct BoardJourneyTests {
             let spaced = try await alice.get("/?q=a+b%2Bc")
             #expect(String(buffer: spaced.body).contains(#"value="a b+c""#))
             let results = String(buffer: search.body)
-            #expect(results.contains(#"<input id="q" name="q" type="search" value="&quot;&gt;&lt;script&gt;alert(9)&lt;/script&gt;" maxlength="200">"#))
+            #expect(
+                results.contains(#"<input id="q" name="q" type="search" value="&quot;&gt;&lt;script&gt;alert(9)&lt;/script&gt;" maxlength="200">"#)
+            )
             #expect(results.contains("Results for “&quot;&gt;&lt;script&gt;alert(9)&lt;/script&gt;”: 0"))
 
             // A comment of 2001 characters, or only spaces, is refused.
@@ -101,8 +111,12 @@ struct BoardJourneyTests {
             let token = try #require(bob.csrfToken)
             var headers = bob.headers
             headers[.contentType] = "multipart/form-data; boundary=rampartBoundary"
-            let accepted = try await client.execute(uri: "/profile/avatar", method: .post, headers: headers,
-                                                    body: multipartUpload(token: token, filename: "../../etc/passwd.html", contentType: "text/html", bytes: onePixelPNG))
+            let accepted = try await client.execute(
+                uri: "/profile/avatar",
+                method: .post,
+                headers: headers,
+                body: multipartUpload(token: token, filename: "../../etc/passwd.html", contentType: "text/html", bytes: onePixelPNG)
+            )
             #expect(accepted.status == .seeOther)
             try await bob.get("/profile")
             let id = try #require(Visitor.value(in: bob.lastPage, after: "<img class=\"avatar\" src=\"/uploads/"))
@@ -119,20 +133,32 @@ struct BoardJourneyTests {
 
             let svg = Array(#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.utf8)
             headers[.accept] = "text/html"
-            let refusedSVG = try await client.execute(uri: "/profile/avatar", method: .post, headers: headers,
-                                                      body: multipartUpload(token: token, filename: "a.png", contentType: "image/png", bytes: svg))
+            let refusedSVG = try await client.execute(
+                uri: "/profile/avatar",
+                method: .post,
+                headers: headers,
+                body: multipartUpload(token: token, filename: "a.png", contentType: "image/png", bytes: svg)
+            )
             #expect(refusedSVG.status == .unsupportedMediaType)
             #expect(String(buffer: refusedSVG.body).contains("the file is not one of the accepted types"))
             #expect(refusedSVG.headers[.xFrameOptions] == "DENY")
 
             let html = Array("<!doctype html><script>alert(document.cookie)</script>".utf8)
-            let refusedHTML = try await client.execute(uri: "/profile/avatar", method: .post, headers: headers,
-                                                       body: multipartUpload(token: token, filename: "cat.png", contentType: "image/png", bytes: html))
+            let refusedHTML = try await client.execute(
+                uri: "/profile/avatar",
+                method: .post,
+                headers: headers,
+                body: multipartUpload(token: token, filename: "cat.png", contentType: "image/png", bytes: html)
+            )
             #expect(refusedHTML.status == .unsupportedMediaType)
 
             let big = onePixelPNG + [UInt8](repeating: 0, count: 2 * 1024 * 1024)
-            let refusedBig = try await client.execute(uri: "/profile/avatar", method: .post, headers: headers,
-                                                      body: multipartUpload(token: token, filename: "big.png", contentType: "image/png", bytes: big))
+            let refusedBig = try await client.execute(
+                uri: "/profile/avatar",
+                method: .post,
+                headers: headers,
+                body: multipartUpload(token: token, filename: "big.png", contentType: "image/png", bytes: big)
+            )
             #expect(refusedBig.status == .contentTooLarge)
 
             #expect(try await client.execute(uri: "/uploads/AAAAAAAAAAAAAAAAAAAAAA", method: .get).status == .notFound)
@@ -153,13 +179,16 @@ struct BoardJourneyTests {
             foreignHost[HTTPField.Name("Host")!] = "evil.example"
             let host = try await client.execute(uri: "/", method: .get, headers: foreignHost)
             let responses = [forged] + [notFound, wrongMethod, host].map { VisitResponse(status: $0.status, headers: $0.headers, body: $0.body) }
-            for (response, (status, message)) in zip(responses, [
-                (HTTPResponse.Status.forbidden, "the form&#39;s CSRF token is not valid; reload the page and try again"),
-                (.notFound, "There is nothing here."),
-                (.methodNotAllowed, "DELETE is not allowed here; use GET, POST, HEAD."),
-                // The test client sends its own authority too, so the Host field conflicts with it.
-                (.badRequest, "the request names two different hosts"),
-            ]) {
+            for (response, (status, message)) in zip(
+                responses,
+                [
+                    (HTTPResponse.Status.forbidden, "the form&#39;s CSRF token is not valid; reload the page and try again"),
+                    (.notFound, "There is nothing here."),
+                    (.methodNotAllowed, "DELETE is not allowed here; use GET, POST, HEAD."),
+                    // The test client sends its own authority too, so the Host field conflicts with it.
+                    (.badRequest, "the request names two different hosts"),
+                ]
+            ) {
                 let page = String(buffer: response.body)
                 #expect(response.status == status)
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
@@ -188,7 +217,10 @@ struct BoardJourneyTests {
             jsonHeaders[.contentType] = nil
             let withMasked = try await carol.post("/profile/delete", [], token: masked, extraHeaders: jsonHeaders)
             #expect(withMasked.status == .forbidden)
-            #expect(String(buffer: withMasked.body) == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#)
+            #expect(
+                String(buffer: withMasked.body)
+                    == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#
+            )
 
             let cookieBefore = try #require(carol.cookie)
             let deleted = try await carol.post("/profile/delete", [], token: oneTime)
@@ -200,7 +232,10 @@ struct BoardJourneyTests {
             replay.cookie = cookieBefore
             let replayed = try await replay.post("/profile/delete", [], token: oneTime, extraHeaders: [.accept: "application/json"])
             #expect(replayed.status == .forbidden)
-            #expect(String(buffer: replayed.body) == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"#)
+            #expect(
+                String(buffer: replayed.body)
+                    == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"#
+            )
 
             var someone = Visitor(client)
             let response6 = try await someone.logIn("carol")
@@ -222,8 +257,12 @@ struct BoardJourneyTests {
             headers[.contentType] = "application/json"
             headers[.accept] = "application/json"
             headers[HTTPField.Name("X-CSRF-Token")!] = token
-            let created = try await client.execute(uri: "/api/comments", method: .post, headers: headers,
-                                                   body: ByteBuffer(string: #"{"body":"</script><b>hi</b>"}"#))
+            let created = try await client.execute(
+                uri: "/api/comments",
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: #"{"body":"</script><b>hi</b>"}"#)
+            )
             #expect(created.status == .created)
             #expect(created.headers[.contentType] == "application/json; charset=utf-8")
             #expect(String(buffer: created.body).contains(#""author":"dan","body":"\u003c/script\u003e\u003cb\u003ehi\u003c/b\u003e""#))
@@ -239,15 +278,31 @@ struct BoardJourneyTests {
             noToken[HTTPField.Name("X-CSRF-Token")!] = nil
             let refused = try await client.execute(uri: "/api/comments", method: .post, headers: noToken, body: ByteBuffer(string: #"{"body":"x"}"#))
             #expect(refused.status == .forbidden)
-            #expect(String(buffer: refused.body) == #"{"error":"forbidden","reason":"missingToken","message":"the form has no CSRF token; reload the page and try again"}"#)
+            #expect(
+                String(buffer: refused.body)
+                    == #"{"error":"forbidden","reason":"missingToken","message":"the form has no CSRF token; reload the page and try again"}"#
+            )
 
             var textPlain = headers
             textPlain[.contentType] = "text/plain"
-            let wrongType = try await client.execute(uri: "/api/comments", method: .post, headers: textPlain, body: ByteBuffer(string: #"{"body":"x"}"#))
+            let wrongType = try await client.execute(
+                uri: "/api/comments",
+                method: .post,
+                headers: textPlain,
+                body: ByteBuffer(string: #"{"body":"x"}"#)
+            )
             #expect(wrongType.status == .unsupportedMediaType)
-            #expect(String(buffer: wrongType.body) == #"{"error":"unsupportedMediaType","reason":"unsupportedMediaType","message":"send Content-Type: application/json"}"#)
+            #expect(
+                String(buffer: wrongType.body)
+                    == #"{"error":"unsupportedMediaType","reason":"unsupportedMediaType","message":"send Content-Type: application/json"}"#
+            )
 
-            let deep = try await client.execute(uri: "/api/comments", method: .post, headers: headers, body: ByteBuffer(string: String(repeating: "[", count: 100)))
+            let deep = try await client.execute(
+                uri: "/api/comments",
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: String(repeating: "[", count: 100))
+            )
             #expect(deep.status == .badRequest)
             #expect(String(buffer: deep.body) == #"{"error":"badRequest","reason":"tooDeep","message":"the JSON nests deeper than 64 levels"}"#)
 
@@ -260,7 +315,12 @@ struct BoardJourneyTests {
             var anonymousHeaders = anonymous.headers
             anonymousHeaders[.contentType] = "application/json"
             anonymousHeaders[HTTPField.Name("X-CSRF-Token")!] = try #require(anonymous.csrfToken)
-            let unauthorized = try await client.execute(uri: "/api/comments", method: .post, headers: anonymousHeaders, body: ByteBuffer(string: #"{"body":"x"}"#))
+            let unauthorized = try await client.execute(
+                uri: "/api/comments",
+                method: .post,
+                headers: anonymousHeaders,
+                body: ByteBuffer(string: #"{"body":"x"}"#)
+            )
             #expect(unauthorized.status == .unauthorized)
             #expect(String(buffer: unauthorized.body) == #"{"error":"unauthorized","reason":"unauthorized","message":"Log in first."}"#)
         }
@@ -275,17 +335,45 @@ struct BoardJourneyTests {
             var eve = Visitor(client)
             try await eve.register("eve")
 
-            let legacy = #"{"csp-report":{"document-uri":"http://127.0.0.1:5000/","violated-directive":"script-src-elem","effective-directive":"script-src-elem","blocked-uri":"inline","line-number":12,"disposition":"enforce"}}"#
-            let modern = #"[{"type":"csp-violation","age":1,"url":"http://127.0.0.1:5000/","body":{"documentURL":"http://127.0.0.1:5000/","effectiveDirective":"img-src","blockedURL":"https://evil.example/<x>.png","disposition":"enforce"}}]"#
+            let legacy =
+                #"{"csp-report":{"document-uri":"http://127.0.0.1:5000/","violated-directive":"script-src-elem","effective-directive":"script-src-elem","blocked-uri":"inline","line-number":12,"disposition":"enforce"}}"#
+            let modern =
+                #"[{"type":"csp-violation","age":1,"url":"http://127.0.0.1:5000/","body":{"documentURL":"http://127.0.0.1:5000/","effectiveDirective":"img-src","blockedURL":"https://evil.example/<x>.png","disposition":"enforce"}}]"#
             for _ in 0..<3 {
-                let response = try await client.execute(uri: "/csp-reports", method: .post, headers: [.contentType: "application/csp-report"], body: ByteBuffer(string: legacy))
+                let response = try await client.execute(
+                    uri: "/csp-reports",
+                    method: .post,
+                    headers: [.contentType: "application/csp-report"],
+                    body: ByteBuffer(string: legacy)
+                )
                 #expect(response.status == .noContent)
             }
-            #expect(try await client.execute(uri: "/csp-reports", method: .post, headers: [.contentType: "application/reports+json"], body: ByteBuffer(string: modern)).status == .noContent)
-            #expect(try await client.execute(uri: "/csp-reports", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: legacy)).status == .unsupportedMediaType)
-            #expect(try await client.execute(uri: "/csp-reports", method: .post, headers: [.contentType: "application/csp-report"], body: ByteBuffer(string: "{}")).status == .badRequest)
-            let huge = try await client.execute(uri: "/csp-reports", method: .post, headers: [.contentType: "application/csp-report"],
-                                                body: ByteBuffer(string: String(repeating: " ", count: 64 * 1024 + 1)))
+            #expect(
+                try await client.execute(
+                    uri: "/csp-reports",
+                    method: .post,
+                    headers: [.contentType: "application/reports+json"],
+                    body: ByteBuffer(string: modern)
+                ).status == .noContent
+            )
+            #expect(
+                try await client.execute(uri: "/csp-reports", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: legacy))
+                    .status == .unsupportedMediaType
+            )
+            #expect(
+                try await client.execute(
+                    uri: "/csp-reports",
+                    method: .post,
+                    headers: [.contentType: "application/csp-report"],
+                    body: ByteBuffer(string: "{}")
+                ).status == .badRequest
+            )
+            let huge = try await client.execute(
+                uri: "/csp-reports",
+                method: .post,
+                headers: [.contentType: "application/csp-report"],
+                body: ByteBuffer(string: String(repeating: " ", count: 64 * 1024 + 1))
+            )
             #expect(huge.status == .contentTooLarge)
 
             let dashboard = try await admin.get("/admin/csp-reports")
@@ -310,8 +398,16 @@ struct BoardJourneyTests {
         let app = try await buildApplication(configuration)
         try await app.test(.router) { client in
             for index in 0..<20 {
-                let report = #"{"csp-report":{"document-uri":"http://127.0.0.1:5000/","effective-directive":"img-src","blocked-uri":"https://x.example/\#(index)"}}"#
-                #expect(try await client.execute(uri: "/csp-reports", method: .post, headers: [.contentType: "application/csp-report"], body: ByteBuffer(string: report)).status == .noContent)
+                let report =
+                    #"{"csp-report":{"document-uri":"http://127.0.0.1:5000/","effective-directive":"img-src","blocked-uri":"https://x.example/\#(index)"}}"#
+                #expect(
+                    try await client.execute(
+                        uri: "/csp-reports",
+                        method: .post,
+                        headers: [.contentType: "application/csp-report"],
+                        body: ByteBuffer(string: report)
+                    ).status == .noContent
+                )
             }
             var admin = Visitor(client)
             try await admin.register("admin")
@@ -387,7 +483,10 @@ struct BoardJourneyTests {
             let login = try await fresh.logIn("olivia")
             #expect(login.status == .seeOther)
             let setCookie = try #require(login.headers[values: .setCookie].first { $0.hasPrefix("__Host-device=") })
-            #expect(setCookie.contains("; Path=/") && setCookie.contains("; Secure") && setCookie.contains("; HttpOnly") && setCookie.contains("; SameSite=Strict"))
+            #expect(
+                setCookie.contains("; Path=/") && setCookie.contains("; Secure") && setCookie.contains("; HttpOnly")
+                    && setCookie.contains("; SameSite=Strict")
+            )
             #expect(!setCookie.contains("Domain="))
 
             var attacker = Visitor(client)
@@ -439,7 +538,12 @@ struct BoardJourneyTests {
             #expect(dashboard.status == .ok)
         }
         #expect(throws: SecurityConfigurationError.self) { _ = try testConfiguration(environment: ["RAMPART_ADMIN": "no spaces allowed"]) }
-        let public_ = try AppConfiguration(hostname: "0.0.0.0", allowedHosts: ["board.example"], dataDirectory: "/tmp/rampart-admin-\(UUID().uuidString)", environment: [:])
+        let public_ = try AppConfiguration(
+            hostname: "0.0.0.0",
+            allowedHosts: ["board.example"],
+            dataDirectory: "/tmp/rampart-admin-\(UUID().uuidString)",
+            environment: [:]
+        )
         #expect(!public_.firstUserBecomesAdmin, "off loopback the first account is not the admin")
         #expect(try testConfiguration().firstUserBecomesAdmin, "the loopback demo keeps the old rule")
     }
@@ -463,13 +567,16 @@ struct BoardJourneyTests {
         }
     }
 
-    @Test("unknown routes 404, wrong methods 405 with Allow, oversized bodies 413, each with security headers", arguments: [
-        ("GET", "/nope", 404, ""),
-        ("DELETE", "/", 405, "GET, HEAD"),
-        ("PUT", "/comments", 405, "POST"),
-        ("GET", "/comments", 405, "POST"),
-        ("POST", "/uploads/abc", 405, "GET, HEAD"),
-    ])
+    @Test(
+        "unknown routes 404, wrong methods 405 with Allow, oversized bodies 413, each with security headers",
+        arguments: [
+            ("GET", "/nope", 404, ""),
+            ("DELETE", "/", 405, "GET, HEAD"),
+            ("PUT", "/comments", 405, "POST"),
+            ("GET", "/comments", 405, "POST"),
+            ("POST", "/uploads/abc", 405, "GET, HEAD"),
+        ]
+    )
     func badRoutes(_ method: String, _ path: String, _ status: Int, _ allow: String) async throws {
         let app = try await buildApplication(try testConfiguration())
         try await app.test(.router) { client in
@@ -496,21 +603,24 @@ struct BoardJourneyTests {
         }
     }
 
-    @Test("odd input never reaches a 500", arguments: [
-        ("GET", "/?q=%ZZ%", "", ""),
-        ("GET", "/?q=" + String(repeating: "%F0%9F", count: 300), "", ""),
-        ("GET", "/uploads/..%2F..%2Fetc%2Fpasswd", "", ""),
-        ("GET", "/uploads/%00", "", ""),
-        ("POST", "/login", "application/x-www-form-urlencoded", "username=%&password=%%%"),
-        ("POST", "/login", "application/x-www-form-urlencoded", "username=a%00b&password=12345678"),
-        ("POST", "/register", "application/x-www-form-urlencoded", "username=%E2%80%AEadmin&password=12345678"),
-        ("POST", "/register", "text/plain", "username=x&password=y"),
-        ("POST", "/comments", "application/x-www-form-urlencoded", "body=%FF%FE"),
-        ("POST", "/profile/avatar", "multipart/form-data", "--x\r\n"),
-        ("POST", "/csp-reports", "application/reports+json", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]"),
-        ("POST", "/csp-reports", "application/csp-report", "\u{FF}\u{FE}"),
-        ("POST", "/api/comments", "application/json", "{\"body\": \"\\ud800\"}"),
-    ])
+    @Test(
+        "odd input never reaches a 500",
+        arguments: [
+            ("GET", "/?q=%ZZ%", "", ""),
+            ("GET", "/?q=" + String(repeating: "%F0%9F", count: 300), "", ""),
+            ("GET", "/uploads/..%2F..%2Fetc%2Fpasswd", "", ""),
+            ("GET", "/uploads/%00", "", ""),
+            ("POST", "/login", "application/x-www-form-urlencoded", "username=%&password=%%%"),
+            ("POST", "/login", "application/x-www-form-urlencoded", "username=a%00b&password=12345678"),
+            ("POST", "/register", "application/x-www-form-urlencoded", "username=%E2%80%AEadmin&password=12345678"),
+            ("POST", "/register", "text/plain", "username=x&password=y"),
+            ("POST", "/comments", "application/x-www-form-urlencoded", "body=%FF%FE"),
+            ("POST", "/profile/avatar", "multipart/form-data", "--x\r\n"),
+            ("POST", "/csp-reports", "application/reports+json", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]"),
+            ("POST", "/csp-reports", "application/csp-report", "\u{FF}\u{FE}"),
+            ("POST", "/api/comments", "application/json", "{\"body\": \"\\ud800\"}"),
+        ]
+    )
     func oddInput(_ method: String, _ path: String, _ contentType: String, _ body: String) async throws {
         let app = try await buildApplication(try testConfiguration())
         try await app.test(.router) { client in

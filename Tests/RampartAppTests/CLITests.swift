@@ -2,10 +2,11 @@ import ArgumentParser
 import Foundation
 import Logging
 import Rampart
-@testable import rampart
 import RampartApp
 import RampartPostgres
 import Testing
+
+@testable import rampart
 
 @Suite("rampart CLI")
 struct CLITests {
@@ -42,7 +43,10 @@ struct CLITests {
     func badSetting() throws {
         let serve = try Serve.parse(["--trusted-proxy", "10.0.0.1/8"])
         let error = #expect(throws: ValidationError.self) { try serve.makeConfiguration(environment: [:]) }
-        #expect(error?.message == "trustedProxies: host bits are set below the prefix; did you mean 10.0.0.0/8? (value: \"10.0.0.1/8\", reason: invalidValue)")
+        #expect(
+            error?.message
+                == "trustedProxies: host bits are set below the prefix; did you mean 10.0.0.0/8? (value: \"10.0.0.1/8\", reason: invalidValue)"
+        )
     }
 
     @Test("every flag has a RAMPART_* environment equivalent; flags win")
@@ -76,28 +80,40 @@ struct CLITests {
         #expect("\(configuration.database)" == "PostgreSQL postgres://rampart:***@db.internal:5432/board")
         #expect(String(reflecting: configuration.database).contains("s3cret") == false)
         #expect(configuration.databasePoolSize == 20)
-        let fromEnvironment = try Serve.parse([]).makeConfiguration(environment: ["RAMPART_DATABASE": url, "RAMPART_DATABASE_CONNECT_ATTEMPTS": "4", "RAMPART_DATABASE_POOL_SIZE": "8"])
+        let fromEnvironment = try Serve.parse([]).makeConfiguration(environment: [
+            "RAMPART_DATABASE": url, "RAMPART_DATABASE_CONNECT_ATTEMPTS": "4", "RAMPART_DATABASE_POOL_SIZE": "8",
+        ])
         #expect(fromEnvironment.database == .postgres(url: url))
         #expect(fromEnvironment.startupRetry.attempts == 4)
         #expect(fromEnvironment.databasePoolSize == 8)
-        #expect(try Serve.parse(["--database-pool-size", "3"]).makeConfiguration(environment: ["RAMPART_DATABASE_POOL_SIZE": "8"]).databasePoolSize == 3)
+        #expect(
+            try Serve.parse(["--database-pool-size", "3"]).makeConfiguration(environment: ["RAMPART_DATABASE_POOL_SIZE": "8"]).databasePoolSize == 3
+        )
         let sqlite = try Serve.parse(["--database", "/var/lib/rampart/board.sqlite"]).makeConfiguration(environment: [:])
         #expect(sqlite.database == .sqlite(path: "/var/lib/rampart/board.sqlite"))
     }
 
-    @Test("a bad flag or environment value is a one-line error naming it", arguments: [
-        ([String](), ["RAMPART_PORT": "http"], "RAMPART_PORT: 'http' is not a port number"),
-        ([], ["RAMPART_ALLOW_INSECURE_HTTP": "maybe"], "RAMPART_ALLOW_INSECURE_HTTP: 'maybe' is not 1/true/yes or 0/false/no"),
-        (["--tls-cert", "cert.pem"], [:], "--tls-cert needs --tls-key (or RAMPART_TLS_KEY)"),
-        (["--tls-key", "key.pem"], [:], "--tls-key needs --tls-cert (or RAMPART_TLS_CERT)"),
-        (["--port", "99999"], [:], "port: port must be 0 to 65535 (value: \"99999\", reason: invalidValue)"),
-        ([], ["RAMPART_DATABASE_CONNECT_ATTEMPTS": "many"], "RAMPART_DATABASE_CONNECT_ATTEMPTS: 'many' is not a number"),
-        (["--database-connect-attempts", "0"], [:], "databaseConnectAttempts: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
-        (["--database-pool-size", "0"], [:], "databasePoolSize: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
-        (["--database", "postgres://u:pw@db/x?application_name=board"], [:],
-         "database: unknown URL parameter 'application_name'; only sslmode and search_path are understood (value: \"postgres://u:***@db/x?application_name=board\", reason: invalidValue)"),
-        (["--host", "0.0.0.0"], [:], "allowedHosts: listening on a non-loopback address needs at least one allowed host (--allowed-host example.com) (value: \"0.0.0.0\", reason: empty)"),
-    ])
+    @Test(
+        "a bad flag or environment value is a one-line error naming it",
+        arguments: [
+            ([String](), ["RAMPART_PORT": "http"], "RAMPART_PORT: 'http' is not a port number"),
+            ([], ["RAMPART_ALLOW_INSECURE_HTTP": "maybe"], "RAMPART_ALLOW_INSECURE_HTTP: 'maybe' is not 1/true/yes or 0/false/no"),
+            (["--tls-cert", "cert.pem"], [:], "--tls-cert needs --tls-key (or RAMPART_TLS_KEY)"),
+            (["--tls-key", "key.pem"], [:], "--tls-key needs --tls-cert (or RAMPART_TLS_CERT)"),
+            (["--port", "99999"], [:], "port: port must be 0 to 65535 (value: \"99999\", reason: invalidValue)"),
+            ([], ["RAMPART_DATABASE_CONNECT_ATTEMPTS": "many"], "RAMPART_DATABASE_CONNECT_ATTEMPTS: 'many' is not a number"),
+            (["--database-connect-attempts", "0"], [:], "databaseConnectAttempts: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
+            (["--database-pool-size", "0"], [:], "databasePoolSize: must be 1 to 1000 (value: \"0\", reason: invalidValue)"),
+            (
+                ["--database", "postgres://u:pw@db/x?application_name=board"], [:],
+                "database: unknown URL parameter 'application_name'; only sslmode and search_path are understood (value: \"postgres://u:***@db/x?application_name=board\", reason: invalidValue)"
+            ),
+            (
+                ["--host", "0.0.0.0"], [:],
+                "allowedHosts: listening on a non-loopback address needs at least one allowed host (--allowed-host example.com) (value: \"0.0.0.0\", reason: empty)"
+            ),
+        ]
+    )
     func badValues(_ arguments: [String], _ environment: [String: String], _ message: String) throws {
         let serve = try Serve.parse(arguments)
         let error = #expect(throws: ValidationError.self) { try serve.makeConfiguration(environment: environment) }
@@ -140,6 +156,10 @@ struct CLITests {
         let json = try await Routes.render(json: true)
         let decoded = try JSONDecoder().decode([RouteInfo].self, from: Data(json.utf8))
         #expect(decoded.count == lines.count - 1)
-        #expect(decoded.contains { $0.method == "POST" && $0.path == "/comments" && $0.csrf == "origin check + masked token (_csrf field or X-CSRF-Token)" })
+        #expect(
+            decoded.contains {
+                $0.method == "POST" && $0.path == "/comments" && $0.csrf == "origin check + masked token (_csrf field or X-CSRF-Token)"
+            }
+        )
     }
 }

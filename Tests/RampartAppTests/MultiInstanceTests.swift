@@ -17,19 +17,30 @@ import Testing
 /// Two instances of the board (two `Application`s on two ports, served for real and reached with
 /// AsyncHTTPClient), sharing one PostgreSQL schema and one `RAMPART_KEYS`, as behind a load
 /// balancer.
-@Suite("Two instances on one PostgreSQL",
-       .enabled(if: AppTestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset: the multi-instance cases are skipped"))
+@Suite(
+    "Two instances on one PostgreSQL",
+    .enabled(if: AppTestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset: the multi-instance cases are skipped")
+)
 struct MultiInstanceTests {
     static func configuration(url: String, keys: [SecretKey]) throws -> AppConfiguration {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-instance-\(UUID().uuidString)").path
-        return try AppConfiguration(port: 0, dataDirectory: folder, database: url, databasePoolSize: 4, passwordHashCost: 10,
-                                    environment: [KeyRing.environmentVariable: keys.map { $0.exportBase64URL() }.joined(separator: ",")])
+        return try AppConfiguration(
+            port: 0,
+            dataDirectory: folder,
+            database: url,
+            databasePoolSize: 4,
+            passwordHashCost: 10,
+            environment: [KeyRing.environmentVariable: keys.map { $0.exportBase64URL() }.joined(separator: ",")]
+        )
     }
 
     /// Serves two instances on one database and keys, and runs `body` with a client for each
     /// (one AsyncHTTPClient underneath, redirects not followed, safe to use concurrently).
-    static func withInstances(url: String, keys: [SecretKey],
-                              _ body: @Sendable @escaping (DirectClient, DirectClient) async throws -> Void) async throws {
+    static func withInstances(
+        url: String,
+        keys: [SecretKey],
+        _ body: @Sendable @escaping (DirectClient, DirectClient) async throws -> Void
+    ) async throws {
         var logger = Logger(label: "rampart.test.instance")
         logger.logLevel = .warning
         let a = try await buildApplication(try configuration(url: url, keys: keys), logger: logger)
@@ -98,7 +109,10 @@ struct MultiInstanceTests {
             #expect(String(buffer: exported.body).contains(#""body" : "bob's only comment""#))
             let replayed = try await onA.post("/profile/export", [], token: token, extraHeaders: [.accept: "application/json"])
             #expect(replayed.status == .forbidden)
-            #expect(String(buffer: replayed.body) == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"#)
+            #expect(
+                String(buffer: replayed.body)
+                    == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"#
+            )
             // The session itself is untouched: a fresh token from B's page works.
             try await onB.get("/profile")
             let fresh = try #require(onB.field(after: "action=\"/profile/export\""))
@@ -130,7 +144,13 @@ struct MultiInstanceTests {
             #expect(statuses.filter { $0.0 == .ok }.count == 1)
             let refused = statuses.filter { $0.0 != .ok }
             #expect(refused.count == 49)
-            #expect(refused.allSatisfy { $0.0 == .forbidden && $0.1 == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"# })
+            #expect(
+                refused.allSatisfy {
+                    $0.0 == .forbidden
+                        && $0.1
+                            == #"{"error":"forbidden","reason":"tokenReused","message":"the form's one-time token was used already; reload the page and try again"}"#
+                }
+            )
         }
     }
 
@@ -215,7 +235,8 @@ final class CapturedLogs: Sendable {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt)
+        {
             sink.lines.withLock { $0.append("\(level): \(message)") }
         }
     }
@@ -226,18 +247,30 @@ struct PostgresFailureTests {
     @Test("unreachable at startup: retries with backoff, logs each attempt without the password, then a typed error")
     func unreachableAtStartup() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-unreachable-\(UUID().uuidString)").path
-        let configuration = try AppConfiguration(dataDirectory: folder, database: "postgres://rampart:hunter2@127.0.0.1:1/board?sslmode=disable",
-                                                 databaseConnectAttempts: 3, passwordHashCost: 10,
-                                                 environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()])
+        let configuration = try AppConfiguration(
+            dataDirectory: folder,
+            database: "postgres://rampart:hunter2@127.0.0.1:1/board?sslmode=disable",
+            databaseConnectAttempts: 3,
+            passwordHashCost: 10,
+            environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()]
+        )
         let logs = CapturedLogs()
         let started = ContinuousClock.now
         let error = await #expect(throws: DatabaseUnreachableError.self) { _ = try await AppServices(configuration, logger: logs.logger) }
         let elapsed = ContinuousClock.now - started
         #expect(error?.attempts == 3)
-        #expect(error?.description.hasPrefix("PostgreSQL at postgres://rampart:***@127.0.0.1:1/board?sslmode=disable could not be reached after 3 attempts") == true)
+        #expect(
+            error?.description.hasPrefix(
+                "PostgreSQL at postgres://rampart:***@127.0.0.1:1/board?sslmode=disable could not be reached after 3 attempts"
+            ) == true
+        )
         let warnings = logs.lines.withLock { $0 }.filter { $0.contains("cannot reach PostgreSQL") }
         #expect(warnings.count == 2)
-        #expect(warnings.first?.hasPrefix("warning: Rampart cannot reach PostgreSQL at postgres://rampart:***@127.0.0.1:1/board?sslmode=disable (attempt 1 of 3: ") == true)
+        #expect(
+            warnings.first?.hasPrefix(
+                "warning: Rampart cannot reach PostgreSQL at postgres://rampart:***@127.0.0.1:1/board?sslmode=disable (attempt 1 of 3: "
+            ) == true
+        )
         #expect(warnings.first?.hasSuffix("retrying in 0.25 seconds") == true)
         #expect(warnings.last?.hasSuffix("retrying in 0.5 seconds") == true)
         let everything = logs.lines.withLock { $0 }.joined(separator: "\n") + (error.map { String(describing: $0) } ?? "")
@@ -245,8 +278,10 @@ struct PostgresFailureTests {
         #expect(elapsed >= .milliseconds(750) && elapsed < .seconds(20), "backoff 0.25 s then 0.5 s")
     }
 
-    @Test("a connection lost inside a transaction is a StoreUnavailable (503); an SQL error there stays itself (500)",
-          .enabled(if: AppTestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
+    @Test(
+        "a connection lost inside a transaction is a StoreUnavailable (503); an SQL error there stays itself (500)",
+        .enabled(if: AppTestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset")
+    )
     func lostInsideTransaction() async throws {
         let database = try await AppTestPostgres.freshDatabase()
         let logger = AppTestPostgres.logger
@@ -296,9 +331,11 @@ struct PostgresFailureTests {
 
     @Test("an operation past its deadline is a StoreUnavailable at once, without waiting for it")
     func deadline() async throws {
-        let database = try RampartPostgresDatabase(url: "postgres://rampart@127.0.0.1:1/board?sslmode=disable",
-                                                   timeouts: PostgresTimeouts(operation: .milliseconds(300), degraded: .milliseconds(100), retryAfterSeconds: 7),
-                                                   logger: AppTestPostgres.logger)
+        let database = try RampartPostgresDatabase(
+            url: "postgres://rampart@127.0.0.1:1/board?sslmode=disable",
+            timeouts: PostgresTimeouts(operation: .milliseconds(300), degraded: .milliseconds(100), retryAfterSeconds: 7),
+            logger: AppTestPostgres.logger
+        )
         let started = ContinuousClock.now
         let error = await #expect(throws: StoreUnavailable.self) {
             try await database.perform { _ in try await Task.sleep(for: .seconds(30)) }
@@ -334,7 +371,8 @@ enum OutageCluster {
     /// thread, with the standard streams on /dev/null: the server it starts must not inherit
     /// this process's output (or `swift test` would wait for it to close).
     static func control(_ action: String) async throws {
-        let command = (["/usr/bin/pg_ctlcluster"] + cluster + [action] + (action == "stop" ? ["-m", "fast"] : []))
+        let command =
+            (["/usr/bin/pg_ctlcluster"] + cluster + [action] + (action == "stop" ? ["-m", "fast"] : []))
             .joined(separator: " ") + " </dev/null >/dev/null 2>&1"
         let status = try await NIOThreadPool.singleton.runIfActive { system(command) }
         #expect(status == 0, "\(command) exited with \(status)")
@@ -343,19 +381,31 @@ enum OutageCluster {
 
 @Suite("PostgreSQL outage", .serialized)
 struct PostgresOutageTests {
-    @Test("PostgreSQL stops mid-test: 503 with Retry-After, no hang, no 500; it restarts: service resumes, nothing acknowledged is lost",
-          .enabled(if: OutageCluster.url != nil && OutageCluster.cluster.count == 2,
-                   "RAMPART_TEST_POSTGRES_OUTAGE_URL / _CLUSTER are unset: the outage case is skipped"),
-          .timeLimit(.minutes(1)))
+    @Test(
+        "PostgreSQL stops mid-test: 503 with Retry-After, no hang, no 500; it restarts: service resumes, nothing acknowledged is lost",
+        .enabled(
+            if: OutageCluster.url != nil && OutageCluster.cluster.count == 2,
+            "RAMPART_TEST_POSTGRES_OUTAGE_URL / _CLUSTER are unset: the outage case is skipped"
+        ),
+        .timeLimit(.minutes(1))
+    )
     func outage() async throws {
         let testStarted = ContinuousClock.now
         let url = try await AppTestPostgres.freshSchemaURL(base: OutageCluster.url)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-outage-\(UUID().uuidString)").path
         var logger = Logger(label: "rampart.test.outage")
         logger.logLevel = .critical
-        let app = try await buildApplication(try AppConfiguration(port: 0, dataDirectory: folder, database: url, databasePoolSize: 4, passwordHashCost: 10,
-                                                                  environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()]),
-                                             logger: logger)
+        let app = try await buildApplication(
+            try AppConfiguration(
+                port: 0,
+                dataDirectory: folder,
+                database: url,
+                databasePoolSize: 4,
+                passwordHashCost: 10,
+                environment: [KeyRing.environmentVariable: SecretKey.generate().exportBase64URL()]
+            ),
+            logger: logger
+        )
         defer {
             // Whatever happened, leave the cluster running.
             _ = system((["/usr/bin/pg_ctlcluster"] + OutageCluster.cluster + ["start"]).joined(separator: " ") + " </dev/null >/dev/null 2>&1")
@@ -384,7 +434,10 @@ struct PostgresOutageTests {
             let api = try await client.send(uri: "/api/comments", method: .get, headers: [.accept: "application/json"], body: nil)
             #expect(api.status == .serviceUnavailable)
             #expect(api.headers[.retryAfter] == "5")
-            #expect(String(buffer: api.body) == #"{"error":"unavailable","reason":"storeUnavailable","message":"The service is briefly unavailable; try again shortly."}"#)
+            #expect(
+                String(buffer: api.body)
+                    == #"{"error":"unavailable","reason":"storeUnavailable","message":"The service is briefly unavailable; try again shortly."}"#
+            )
             // Pages that need no database keep working.
             #expect(try await client.send(uri: "/healthz", method: .get, headers: [:], body: nil).status == .ok)
             #expect(try await client.send(uri: "/static/board.css", method: .get, headers: [:], body: nil).status == .ok)
@@ -394,7 +447,10 @@ struct PostgresOutageTests {
             while ContinuousClock.now - testStarted < .seconds(50) {
                 let response = try await erin.get("/")
                 #expect(response.status.code < 500 || response.status == .serviceUnavailable, "never a 500")
-                if response.status == .ok { recovered = true; break }
+                if response.status == .ok {
+                    recovered = true
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(250))
             }
             #expect(recovered, "service resumes by itself")
@@ -410,10 +466,14 @@ struct PostgresOutageTests {
 @Suite("PostgreSQL outage setup")
 struct PostgresOutageSetupTests {
     /// In CI the outage cluster must be there, so the outage test cannot skip silently.
-    @Test("the outage cluster is configured in CI",
-          .enabled(if: ProcessInfo.processInfo.environment["CI"] != nil, "not in CI: the outage case may skip"))
+    @Test(
+        "the outage cluster is configured in CI",
+        .enabled(if: ProcessInfo.processInfo.environment["CI"] != nil, "not in CI: the outage case may skip")
+    )
     func configured() {
-        #expect(OutageCluster.url != nil && OutageCluster.cluster.count == 2,
-                "CI must export RAMPART_TEST_POSTGRES_OUTAGE_URL and RAMPART_TEST_POSTGRES_OUTAGE_CLUSTER")
+        #expect(
+            OutageCluster.url != nil && OutageCluster.cluster.count == 2,
+            "CI must export RAMPART_TEST_POSTGRES_OUTAGE_URL and RAMPART_TEST_POSTGRES_OUTAGE_CLUSTER"
+        )
     }
 }

@@ -3,10 +3,11 @@ import Crypto
 import Foundation
 import Rampart
 import RampartAudit
-@testable import rampart
 import SwiftASN1
 import Testing
 import X509
+
+@testable import rampart
 
 /// A fresh folder under the system's temporary folder, removed by `cleanUp()`.
 private struct PKITemporaryFolder {
@@ -63,11 +64,13 @@ struct PKICommandTests {
         #expect(certificate.issuer == certificate.subject)
         #expect(certificate.signatureAlgorithm == .ecdsaWithSHA256)
         let names = try #require(try certificate.extensions.subjectAlternativeNames)
-        #expect(Array(names) == [
-            .dnsName("localhost"),
-            .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-            .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
-        ])
+        #expect(
+            Array(names) == [
+                .dnsName("localhost"),
+                .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+                .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
+            ]
+        )
         #expect(try certificate.extensions.basicConstraints == .notCertificateAuthority)
         #expect(try certificate.extensions.extendedKeyUsage == ExtendedKeyUsage([.serverAuth]))
         let lifetime = certificate.notValidAfter.timeIntervalSince(now)
@@ -115,7 +118,11 @@ struct PKICommandTests {
         let a = try DevCertCommand.parse(["--out", folder.path + "/a"]).write()
         let b = try DevCertCommand.parse(["--out", folder.path + "/b"]).write()
         let chainPath = folder.path + "/chain.pem"
-        try (PKITemporaryFolder.text(a.certificatePath) + PKITemporaryFolder.text(b.certificatePath)).write(toFile: chainPath, atomically: true, encoding: .utf8)
+        try (PKITemporaryFolder.text(a.certificatePath) + PKITemporaryFolder.text(b.certificatePath)).write(
+            toFile: chainPath,
+            atomically: true,
+            encoding: .utf8
+        )
         let pins = try PinCommand.parse([chainPath]).pins()
         #expect(pins.map(\.value) == [try PinCommand.pin(of: a.certificate.publicKey), try PinCommand.pin(of: b.certificate.publicKey)])
         #expect(pins.map(\.source) == ["certificate 1: CN=localhost,O=Rampart development", "certificate 2: CN=localhost,O=Rampart development"])
@@ -142,7 +149,11 @@ struct PKICommandTests {
             -----END CERTIFICATE-----
             """
         let pins = try PinCommand.pins(inPEM: pem, file: "isrg-root-x2.pem")
-        #expect(pins.map(\.line) == ["pin-sha256=\"diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI=\"  # certificate 1: CN=ISRG Root X2,O=Internet Security Research Group,C=US"])
+        #expect(
+            pins.map(\.line) == [
+                "pin-sha256=\"diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI=\"  # certificate 1: CN=ISRG Root X2,O=Internet Security Research Group,C=US"
+            ]
+        )
     }
 
     struct BadFile: Sendable, CustomTestStringConvertible {
@@ -152,17 +163,36 @@ struct PKICommandTests {
         var testDescription: String { name }
     }
 
-    @Test("bad files give a one-line error naming the file", arguments: [
-        BadFile(name: "not PEM", contents: "hello\n", message: "bad.pem: holds no PEM block (-----BEGIN CERTIFICATE----- or -----BEGIN PUBLIC KEY-----)"),
-        BadFile(name: "a CSR", contents: "-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n",
-                message: "bad.pem: PEM block 1 is a CERTIFICATE REQUEST, not a CERTIFICATE, PUBLIC KEY or PRIVATE KEY"),
-        BadFile(name: "a certificate that is not DER", contents: "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n",
-                message: "bad.pem: PEM block 1 (CERTIFICATE) cannot be parsed"),
-        BadFile(name: "a public key that is not DER", contents: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
-                message: "bad.pem: PEM block 1 (PUBLIC KEY) cannot be parsed"),
-        BadFile(name: "broken base64", contents: "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
-                message: "bad.pem: is not valid PEM"),
-    ])
+    @Test(
+        "bad files give a one-line error naming the file",
+        arguments: [
+            BadFile(
+                name: "not PEM",
+                contents: "hello\n",
+                message: "bad.pem: holds no PEM block (-----BEGIN CERTIFICATE----- or -----BEGIN PUBLIC KEY-----)"
+            ),
+            BadFile(
+                name: "a CSR",
+                contents: "-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n",
+                message: "bad.pem: PEM block 1 is a CERTIFICATE REQUEST, not a CERTIFICATE, PUBLIC KEY or PRIVATE KEY"
+            ),
+            BadFile(
+                name: "a certificate that is not DER",
+                contents: "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n",
+                message: "bad.pem: PEM block 1 (CERTIFICATE) cannot be parsed"
+            ),
+            BadFile(
+                name: "a public key that is not DER",
+                contents: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+                message: "bad.pem: PEM block 1 (PUBLIC KEY) cannot be parsed"
+            ),
+            BadFile(
+                name: "broken base64",
+                contents: "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+                message: "bad.pem: is not valid PEM"
+            ),
+        ]
+    )
     func badFile(_ bad: BadFile) throws {
         let error = #expect(throws: CLIError.self) { try PinCommand.pins(inPEM: bad.contents, file: "bad.pem") }
         let description = try #require(error?.description)
@@ -192,7 +222,10 @@ struct PKICommandTests {
 
         let rotate = try KeysRotateCommand.parse(["--data-dir", folder.path])
         let first = try rotate.rotate(environment: [:])
-        #expect(first == "Rotated \(keyFile): a new current key first, the older keys kept for verifying (mode 0600); the ring has 2 keys. Restart the server to sign with the new key, and remove the oldest keys once the sessions and cookies they signed have expired.")
+        #expect(
+            first
+                == "Rotated \(keyFile): a new current key first, the older keys kept for verifying (mode 0600); the ring has 2 keys. Restart the server to sign with the new key, and remove the oldest keys once the sessions and cookies they signed have expired."
+        )
         let afterFirst = try KeyRing.load(environment: [:], keyFile: keyFile).ring
         let second = try rotate.rotate(environment: ["OTHER": "x"])
         #expect(second.contains("the ring has 3 keys."))
@@ -228,7 +261,10 @@ struct PKICommandTests {
         let error = #expect(throws: CLIError.self) {
             try KeysRotateCommand.parse(["--data-dir", folder.path]).rotate(environment: ["RAMPART_KEYS": key])
         }
-        #expect(error?.description == "RAMPART_KEYS: is set, so the key file is not used; rotate the environment instead: put a new key (rampart keys generate) first in RAMPART_KEYS, keep the old ones after it, and restart every instance")
+        #expect(
+            error?.description
+                == "RAMPART_KEYS: is set, so the key file is not used; rotate the environment instead: put a new key (rampart keys generate) first in RAMPART_KEYS, keep the old ones after it, and restart every instance"
+        )
         #expect(error?.description.contains(key) == false)
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/keys"))
     }
@@ -263,44 +299,114 @@ struct PKICommandTests {
         var testDescription: String { name }
     }
 
-    @Test("check: finding ids for good and bad configurations", arguments: [
-        CheckCase(name: "defaults", arguments: ["--data-dir", "/var/lib/rampart"], ids: []),
-        CheckCase(name: "public with TLS and RAMPART_KEYS",
-                  arguments: ["--host", "0.0.0.0", "-p", "443", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/tmp/r"],
-                  environment: ["RAMPART_KEYS": "set", "RAMPART_ADMIN": "owner"], ids: []),
-        CheckCase(name: "public without an admin", arguments: ["--host", "0.0.0.0", "-p", "443", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/tmp/r"],
-                  environment: ["RAMPART_KEYS": "set"], ids: ["admin.unset"]),
-        CheckCase(name: "behind a proxy", arguments: ["--hostname", "10.0.0.5", "--allowed-host", "example.com", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart"],
-                  environment: ["RAMPART_ADMIN": "owner"], ids: ["transport.tls-at-proxy"]),
-        CheckCase(name: "public plain HTTP", arguments: ["--host", "0.0.0.0", "--allowed-host", "example.com", "--data-dir", "/var/lib/rampart"],
-                  environment: ["RAMPART_ADMIN": "owner"], ids: ["transport.plain-http"]),
-        CheckCase(name: "serve would refuse: no allowed host", arguments: ["--host", "0.0.0.0", "--data-dir", "/var/lib/rampart"],
-                  ids: ["config.invalid", "transport.plain-http", "admin.unset"]),
-        CheckCase(name: "trust-all proxy", arguments: ["--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::/0", "--data-dir", "/var/lib/rampart"], ids: ["proxy.trust-all"]),
-        CheckCase(name: "a bad proxy range", arguments: ["--trusted-proxy", "10.0.0.1/8", "--data-dir", "/var/lib/rampart"], ids: ["config.invalid", "proxy.invalid"]),
-        CheckCase(name: "RAMPART_* variables, as serve reads them", arguments: [],
-                  environment: ["RAMPART_HOST": "0.0.0.0", "RAMPART_ALLOWED_HOSTS": "example.com", "RAMPART_TRUSTED_PROXIES": "0.0.0.0/0", "RAMPART_DATA_DIR": "/var/lib/rampart"],
-                  ids: ["proxy.trust-all", "transport.plain-http", "admin.unset"]),
-        CheckCase(name: "key file under /tmp", arguments: ["--data-dir", "/tmp/rampart-check"], ids: ["keys.temporary-filesystem"]),
-        CheckCase(name: "key file on /dev/shm", arguments: ["--data-dir", "/dev/shm/rampart-check"], ids: ["keys.temporary-filesystem"]),
-        CheckCase(name: "HSTS preload without includeSubDomains", arguments: ["--hsts", "max-age=63072000; preload", "--data-dir", "/var/lib/rampart"],
-                  ids: ["hsts.preload-without-subdomains"]),
-        CheckCase(name: "CSP unsafe-inline", arguments: ["--csp", "default-src 'self'; script-src 'self' 'unsafe-inline'", "--data-dir", "/var/lib/rampart"],
-                  ids: ["csp.unsafe-inline-script"]),
-        CheckCase(name: "PostgreSQL off loopback without TLS, and no shared keys",
-                  arguments: ["--database", "postgres://rampart:pw@db.internal/board?sslmode=disable", "--data-dir", "/var/lib/rampart"],
-                  ids: ["database.plain-connection", "keys.not-shared"]),
-        CheckCase(name: "PostgreSQL with TLS and RAMPART_KEYS", arguments: ["--database", "postgres://rampart:pw@db.internal/board", "--data-dir", "/var/lib/rampart"],
-                  environment: ["RAMPART_KEYS": "set"], ids: []),
-        CheckCase(name: "PostgreSQL on loopback without TLS is fine", arguments: ["--database", "postgres://rampart:pw@127.0.0.1/board", "--data-dir", "/var/lib/rampart"],
-                  environment: ["RAMPART_KEYS": "set"], ids: []),
-        CheckCase(name: "a TLS key without its certificate", arguments: ["--tls-key", "k.pem", "--data-dir", "/var/lib/rampart"], ids: ["config.invalid", "tls.incomplete"]),
-        CheckCase(name: "all at once", arguments: [
-            "--host", "0.0.0.0", "--trusted-proxy", "0.0.0.0/0", "--data-dir", "/tmp/x", "--tls-key", "k.pem",
-            "--hsts", "max-age=63072000; preload", "--csp", "default-src 'self' 'unsafe-inline'",
-        ], ids: ["config.invalid", "proxy.trust-all", "tls.incomplete", "transport.plain-http", "keys.temporary-filesystem", "hsts.preload-without-subdomains",
-                 "csp.unsafe-inline-script", "csp.unsafe-inline-style", "admin.unset"]),
-    ])
+    @Test(
+        "check: finding ids for good and bad configurations",
+        arguments: [
+            CheckCase(name: "defaults", arguments: ["--data-dir", "/var/lib/rampart"], ids: []),
+            CheckCase(
+                name: "public with TLS and RAMPART_KEYS",
+                arguments: [
+                    "--host", "0.0.0.0", "-p", "443", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir",
+                    "/tmp/r",
+                ],
+                environment: ["RAMPART_KEYS": "set", "RAMPART_ADMIN": "owner"],
+                ids: []
+            ),
+            CheckCase(
+                name: "public without an admin",
+                arguments: [
+                    "--host", "0.0.0.0", "-p", "443", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir",
+                    "/tmp/r",
+                ],
+                environment: ["RAMPART_KEYS": "set"],
+                ids: ["admin.unset"]
+            ),
+            CheckCase(
+                name: "behind a proxy",
+                arguments: [
+                    "--hostname", "10.0.0.5", "--allowed-host", "example.com", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart",
+                ],
+                environment: ["RAMPART_ADMIN": "owner"],
+                ids: ["transport.tls-at-proxy"]
+            ),
+            CheckCase(
+                name: "public plain HTTP",
+                arguments: ["--host", "0.0.0.0", "--allowed-host", "example.com", "--data-dir", "/var/lib/rampart"],
+                environment: ["RAMPART_ADMIN": "owner"],
+                ids: ["transport.plain-http"]
+            ),
+            CheckCase(
+                name: "serve would refuse: no allowed host",
+                arguments: ["--host", "0.0.0.0", "--data-dir", "/var/lib/rampart"],
+                ids: ["config.invalid", "transport.plain-http", "admin.unset"]
+            ),
+            CheckCase(
+                name: "trust-all proxy",
+                arguments: ["--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "::/0", "--data-dir", "/var/lib/rampart"],
+                ids: ["proxy.trust-all"]
+            ),
+            CheckCase(
+                name: "a bad proxy range",
+                arguments: ["--trusted-proxy", "10.0.0.1/8", "--data-dir", "/var/lib/rampart"],
+                ids: ["config.invalid", "proxy.invalid"]
+            ),
+            CheckCase(
+                name: "RAMPART_* variables, as serve reads them",
+                arguments: [],
+                environment: [
+                    "RAMPART_HOST": "0.0.0.0", "RAMPART_ALLOWED_HOSTS": "example.com", "RAMPART_TRUSTED_PROXIES": "0.0.0.0/0",
+                    "RAMPART_DATA_DIR": "/var/lib/rampart",
+                ],
+                ids: ["proxy.trust-all", "transport.plain-http", "admin.unset"]
+            ),
+            CheckCase(name: "key file under /tmp", arguments: ["--data-dir", "/tmp/rampart-check"], ids: ["keys.temporary-filesystem"]),
+            CheckCase(name: "key file on /dev/shm", arguments: ["--data-dir", "/dev/shm/rampart-check"], ids: ["keys.temporary-filesystem"]),
+            CheckCase(
+                name: "HSTS preload without includeSubDomains",
+                arguments: ["--hsts", "max-age=63072000; preload", "--data-dir", "/var/lib/rampart"],
+                ids: ["hsts.preload-without-subdomains"]
+            ),
+            CheckCase(
+                name: "CSP unsafe-inline",
+                arguments: ["--csp", "default-src 'self'; script-src 'self' 'unsafe-inline'", "--data-dir", "/var/lib/rampart"],
+                ids: ["csp.unsafe-inline-script"]
+            ),
+            CheckCase(
+                name: "PostgreSQL off loopback without TLS, and no shared keys",
+                arguments: ["--database", "postgres://rampart:pw@db.internal/board?sslmode=disable", "--data-dir", "/var/lib/rampart"],
+                ids: ["database.plain-connection", "keys.not-shared"]
+            ),
+            CheckCase(
+                name: "PostgreSQL with TLS and RAMPART_KEYS",
+                arguments: ["--database", "postgres://rampart:pw@db.internal/board", "--data-dir", "/var/lib/rampart"],
+                environment: ["RAMPART_KEYS": "set"],
+                ids: []
+            ),
+            CheckCase(
+                name: "PostgreSQL on loopback without TLS is fine",
+                arguments: ["--database", "postgres://rampart:pw@127.0.0.1/board", "--data-dir", "/var/lib/rampart"],
+                environment: ["RAMPART_KEYS": "set"],
+                ids: []
+            ),
+            CheckCase(
+                name: "a TLS key without its certificate",
+                arguments: ["--tls-key", "k.pem", "--data-dir", "/var/lib/rampart"],
+                ids: ["config.invalid", "tls.incomplete"]
+            ),
+            CheckCase(
+                name: "all at once",
+                arguments: [
+                    "--host", "0.0.0.0", "--trusted-proxy", "0.0.0.0/0", "--data-dir", "/tmp/x", "--tls-key", "k.pem",
+                    "--hsts", "max-age=63072000; preload", "--csp", "default-src 'self' 'unsafe-inline'",
+                ],
+                ids: [
+                    "config.invalid", "proxy.trust-all", "tls.incomplete", "transport.plain-http", "keys.temporary-filesystem",
+                    "hsts.preload-without-subdomains",
+                    "csp.unsafe-inline-script", "csp.unsafe-inline-style", "admin.unset",
+                ]
+            ),
+        ]
+    )
     func check(_ c: CheckCase) throws {
         let command = try CheckCommand.parse(c.arguments)
         #expect(command.findings(environment: c.environment).map(\.id) == c.ids)
@@ -308,18 +414,24 @@ struct PKICommandTests {
 
     @Test("check: the report, one line per finding with its severity, then a summary")
     func report() throws {
-        let good = try CheckCommand.parse(["--host", "0.0.0.0", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/var/lib/rampart"])
+        let good = try CheckCommand.parse([
+            "--host", "0.0.0.0", "--allowed-host", "example.com", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--data-dir", "/var/lib/rampart",
+        ])
         #expect(CheckCommand.report(good.findings(environment: ["RAMPART_ADMIN": "owner"])) == ["rampart check: no issues found."])
 
-        let bad = try CheckCommand.parse(["--host", "0.0.0.0", "--port", "8080", "--data-dir", "/tmp/rampart-check", "--hsts", "max-age=63072000; preload"])
-        #expect(CheckCommand.report(bad.findings(environment: [:])) == [
-            "error config.invalid: rampart serve would refuse to start: allowedHosts: listening on a non-loopback address needs at least one allowed host (--allowed-host example.com) (value: \"0.0.0.0\", reason: empty)",
-            "error transport.plain-http: plain HTTP on 0.0.0.0:8080, a non-loopback address, with no TLS certificate (--tls-cert, --tls-key) and no trusted proxy (--trusted-proxy) to terminate TLS; passwords and session cookies would cross the network in clear text",
-            "warning keys.temporary-filesystem: RAMPART_KEYS is not set and the key file /tmp/rampart-check/keys is on a temporary file system: a reboot loses the keys and logs everyone out; set RAMPART_KEYS or use a persistent --data-dir",
-            "error hsts.preload-without-subdomains: Strict-Transport-Security \"max-age=63072000; preload\": preload needs includeSubDomains, or the preload list refuses the domain",
-            "warning admin.unset: no admin is set: set RAMPART_ADMIN=username or run `rampart admin grant USER` (off loopback the first account does not become admin)",
-            "rampart check: 3 errors, 2 warnings, 0 info.",
+        let bad = try CheckCommand.parse([
+            "--host", "0.0.0.0", "--port", "8080", "--data-dir", "/tmp/rampart-check", "--hsts", "max-age=63072000; preload",
         ])
+        #expect(
+            CheckCommand.report(bad.findings(environment: [:])) == [
+                "error config.invalid: rampart serve would refuse to start: allowedHosts: listening on a non-loopback address needs at least one allowed host (--allowed-host example.com) (value: \"0.0.0.0\", reason: empty)",
+                "error transport.plain-http: plain HTTP on 0.0.0.0:8080, a non-loopback address, with no TLS certificate (--tls-cert, --tls-key) and no trusted proxy (--trusted-proxy) to terminate TLS; passwords and session cookies would cross the network in clear text",
+                "warning keys.temporary-filesystem: RAMPART_KEYS is not set and the key file /tmp/rampart-check/keys is on a temporary file system: a reboot loses the keys and logs everyone out; set RAMPART_KEYS or use a persistent --data-dir",
+                "error hsts.preload-without-subdomains: Strict-Transport-Security \"max-age=63072000; preload\": preload needs includeSubDomains, or the preload list refuses the domain",
+                "warning admin.unset: no admin is set: set RAMPART_ADMIN=username or run `rampart admin grant USER` (off loopback the first account does not become admin)",
+                "rampart check: 3 errors, 2 warnings, 0 info.",
+            ]
+        )
     }
 
     @Test("check exits non-zero on errors only")
@@ -329,7 +441,9 @@ struct PKICommandTests {
         let failing = try CheckCommand.parse(["--host", "0.0.0.0", "--data-dir", "/var/lib/rampart"])
         let error = #expect(throws: ExitCode.self) { try failing.run() }
         #expect(error == .failure)
-        let passing = try CheckCommand.parse(["--hostname", "10.0.0.5", "--allowed-host", "example.com", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart"])
+        let passing = try CheckCommand.parse([
+            "--hostname", "10.0.0.5", "--allowed-host", "example.com", "--trusted-proxy", "10.0.0.1", "--data-dir", "/var/lib/rampart",
+        ])
         #expect(throws: Never.self) { try passing.run() }
     }
 }

@@ -27,10 +27,13 @@ struct ReadmeExampleTests {
         #expect(block == source)
         // Beyond the imports: configure, add the middleware, and the server + services.
         let statements = block.split(separator: "\n").filter { line in
-            !line.hasPrefix("//") && (line.contains("RampartSetup.configure") || line.contains("rampart.middleware") || line.contains("rampart.server"))
+            !line.hasPrefix("//")
+                && (line.contains("RampartSetup.configure") || line.contains("rampart.middleware") || line.contains("rampart.server"))
         }
-        #expect(block.split(separator: "\n").filter { $0.hasPrefix("import ") }.map(String.init)
-                == ["import Foundation", "import Hummingbird", "import Rampart", "import RampartHummingbird"])
+        #expect(
+            block.split(separator: "\n").filter { $0.hasPrefix("import ") }.map(String.init)
+                == ["import Foundation", "import Hummingbird", "import Rampart", "import RampartHummingbird"]
+        )
         #expect(statements.count == 3, "\(statements)")
     }
 
@@ -51,7 +54,10 @@ struct ReadmeExampleTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
 
         let base = "http://127.0.0.1:\(port)"
         var page: (status: Int, headers: [String: String], body: String)?
@@ -74,17 +80,33 @@ struct ReadmeExampleTests {
         #expect(cookie.hasPrefix("__Host-session="))
 
         let form = "_csrf=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&text=%3Cb%3Ehi%3C%2Fb%3E%20%26%20%22q%22"
-        let echo = try await Self.fetch(base + "/echo", method: "POST", headers: ["Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
-                                                                                 "Origin": base], body: form)
+        let echo = try await Self.fetch(
+            base + "/echo",
+            method: "POST",
+            headers: [
+                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": base,
+            ],
+            body: form
+        )
         #expect(echo.status == 200)
         #expect(echo.body.contains("<p>You said: &lt;b&gt;hi&lt;/b&gt; &amp; &quot;q&quot;</p>"), "\(echo.body)")
         // Without the token: refused by CSRF.
-        let forged = try await Self.fetch(base + "/echo", method: "POST", headers: ["Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"],
-                                          body: "text=x")
+        let forged = try await Self.fetch(
+            base + "/echo",
+            method: "POST",
+            headers: ["Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"],
+            body: "text=x"
+        )
         #expect(forged.status == 403)
     }
 
-    static func fetch(_ url: String, method: String = "GET", headers: [String: String] = [:], body: String? = nil) async throws -> (status: Int, headers: [String: String], body: String) {
+    static func fetch(
+        _ url: String,
+        method: String = "GET",
+        headers: [String: String] = [:],
+        body: String? = nil
+    ) async throws -> (status: Int, headers: [String: String], body: String) {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }

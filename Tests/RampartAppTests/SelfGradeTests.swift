@@ -4,8 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Rampart
-import RampartAudit
 import RampartApp
+import RampartAudit
 import Testing
 
 /// The board audits itself: its real responses, served live behind a trusted proxy (the test
@@ -17,13 +17,21 @@ struct SelfGradeTests {
     func homePageIsAPlus() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-grade-\(UUID().uuidString)").path
         let configuration = try AppConfiguration(
-            hostname: "127.0.0.1", port: 0, allowedHosts: ["board.example"], trustedProxies: ["127.0.0.0/8"],
-            dataDirectory: folder, passwordHashCost: 10, environment: [:]
+            hostname: "127.0.0.1",
+            port: 0,
+            allowedHosts: ["board.example"],
+            trustedProxies: ["127.0.0.0/8"],
+            dataDirectory: folder,
+            passwordHashCost: 10,
+            environment: [:]
         )
         // On loopback plain HTTP is allowed; a deployment behind a proxy redirects, so grade that.
         var deployed = configuration
-        deployed.transport = TransportSecurity(allowedHosts: configuration.allowedHosts, trustedProxies: configuration.transport.trustedProxies,
-                                               httpsPolicy: try .redirect(exemptPaths: [AppConfiguration.healthPath]))
+        deployed.transport = TransportSecurity(
+            allowedHosts: configuration.allowedHosts,
+            trustedProxies: configuration.transport.trustedProxies,
+            httpsPolicy: try .redirect(exemptPaths: [AppConfiguration.healthPath])
+        )
         let app = try await buildApplication(deployed)
         try await app.test(.live) { client in
             // The test client sends its own Host (a loopback name, allowed on loopback).
@@ -37,7 +45,11 @@ struct SelfGradeTests {
             #expect(target.scheme == "https")
 
             let final = AuditedResponse(url: target, status: https.status, headerFields: https.headers)
-            let redirect = AuditedResponse(url: try #require(AuditURL(scheme: "http", host: target.host)), status: plain.status, headerFields: plain.headers)
+            let redirect = AuditedResponse(
+                url: try #require(AuditURL(scheme: "http", host: target.host)),
+                status: plain.status,
+                headerFields: plain.headers
+            )
             let report = ObservatoryAudit.grade(AuditInput(chain: [final], plainHTTP: .chain([redirect, final])))
             #expect(report.grade == .aPlus, "\(report.results.map { "\($0.outcome) \($0.modifier)" })")
             #expect(report.score == 135)

@@ -24,7 +24,10 @@ struct StormTests {
         try await app.test(.live) { client in
             let port = try #require(client.port)
             // On a thread of its own: a blocked cooperative thread would starve the server.
-            let arguments = ["python3", Self.script, "--port", String(port), "--rounds", "3", "--header-timeout", "2", "--body-timeout", "2", "--idle-timeout", "3"]
+            let arguments = [
+                "python3", Self.script, "--port", String(port), "--rounds", "3", "--header-timeout", "2", "--body-timeout", "2", "--idle-timeout",
+                "3",
+            ]
             let result = try await withCheckedThrowingContinuation { continuation in
                 Thread { continuation.resume(with: Result { try ProcessRunner.run(arguments) }) }.start()
             }

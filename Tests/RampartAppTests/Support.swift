@@ -72,7 +72,8 @@ struct Visitor {
 
     /// Posts a form with the last page's masked token (unless `token` is given).
     @discardableResult
-    mutating func post(_ uri: String, _ pairs: [(String, String)], token: String? = nil, extraHeaders: HTTPFields = [:]) async throws -> VisitResponse {
+    mutating func post(_ uri: String, _ pairs: [(String, String)], token: String? = nil, extraHeaders: HTTPFields = [:]) async throws -> VisitResponse
+    {
         var fields = headers
         fields[.contentType] = "application/x-www-form-urlencoded"
         for field in extraHeaders { fields[field.name] = field.value }
@@ -128,7 +129,9 @@ let onePixelPNG: [UInt8] = [
 /// A multipart body with the CSRF token first, then one file.
 func multipartUpload(token: String, filename: String, contentType: String, bytes: [UInt8], boundary: String = "rampartBoundary") -> ByteBuffer {
     var buffer = ByteBuffer(string: "--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n")
-    buffer.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n")
+    buffer.writeString(
+        "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n"
+    )
     buffer.writeBytes(bytes)
     buffer.writeString("\r\n--\(boundary)--\r\n")
     return buffer

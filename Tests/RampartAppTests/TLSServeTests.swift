@@ -5,8 +5,9 @@ import Hummingbird
 import HummingbirdTesting
 import Rampart
 import RampartApp
-@testable import rampart
 import Testing
+
+@testable import rampart
 
 @Suite("Reference app over HTTPS with a dev certificate")
 struct TLSServeTests {
@@ -14,7 +15,9 @@ struct TLSServeTests {
     func servesHTTPS() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-tls-\(UUID().uuidString)").path
         let certificate = try DevCertCommand.parse(["--out", folder + "/certs"]).write()
-        let serve = try Serve.parse(["--port", "0", "--data-dir", folder + "/data", "--tls-cert", certificate.certificatePath, "--tls-key", certificate.keyPath])
+        let serve = try Serve.parse([
+            "--port", "0", "--data-dir", folder + "/data", "--tls-cert", certificate.certificatePath, "--tls-key", certificate.keyPath,
+        ])
         let configuration = try serve.makeConfiguration(environment: [:])
         #expect(configuration.tls == .init(certificatePath: certificate.certificatePath, keyPath: certificate.keyPath))
         let app = try await buildApplication(configuration)
@@ -22,8 +25,10 @@ struct TLSServeTests {
             let response = try await client.execute(uri: "/", method: .get)
             #expect(response.status == .ok)
             #expect(response.headers[.strictTransportSecurity] == "max-age=63072000; includeSubDomains")
-            #expect(response.headers[.contentSecurityPolicy]?.hasSuffix("; upgrade-insecure-requests; report-uri /csp-reports; report-to csp") == true
-                || response.headers[.contentSecurityPolicy]?.contains("upgrade-insecure-requests") == true)
+            #expect(
+                response.headers[.contentSecurityPolicy]?.hasSuffix("; upgrade-insecure-requests; report-uri /csp-reports; report-to csp") == true
+                    || response.headers[.contentSecurityPolicy]?.contains("upgrade-insecure-requests") == true
+            )
             #expect(response.headers[.setCookie]?.hasPrefix("__Host-session=v1.") == true)
         }
     }
@@ -34,7 +39,12 @@ struct TLSServeTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let bogus = folder + "/bogus.pem"
         try "not a certificate".write(toFile: bogus, atomically: true, encoding: .utf8)
-        let configuration = try AppConfiguration(port: 0, dataDirectory: folder + "/data", tls: .init(certificatePath: bogus, keyPath: bogus), environment: [:])
+        let configuration = try AppConfiguration(
+            port: 0,
+            dataDirectory: folder + "/data",
+            tls: .init(certificatePath: bogus, keyPath: bogus),
+            environment: [:]
+        )
         let error = await #expect(throws: SecurityConfigurationError.self) { _ = try await buildApplication(configuration) }
         #expect(error?.description == "tlsCert: cannot read a PEM certificate chain from this file (value: \"\(bogus)\", reason: invalidValue)")
     }

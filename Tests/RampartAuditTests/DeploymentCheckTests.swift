@@ -1,14 +1,16 @@
 import HTTPTypes
 import Rampart
-@testable import RampartAudit
 import Testing
+
+@testable import RampartAudit
 
 /// The header rules of the deployment check. The server, key-file and database rules are the
 /// reference app's, tested in RampartAppTests.
 @Suite("DeploymentCheck: header rules")
 struct DeploymentCheckTests {
     static let defaultHSTS = "max-age=63072000; includeSubDomains"
-    static let defaultCSP = "default-src 'none'; script-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; style-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; upgrade-insecure-requests"
+    static let defaultCSP =
+        "default-src 'none'; script-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; style-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; upgrade-insecure-requests"
 
     @Test("by default: Rampart's strict headers have no findings")
     func byDefault() {
@@ -39,52 +41,81 @@ struct DeploymentCheckTests {
         var testDescription: String { name }
     }
 
-    @Test("findings by id", arguments: [
-        // HSTS.
-        Case(name: "preload without includeSubDomains", hsts: "max-age=63072000; preload", ids: ["hsts.preload-without-subdomains"]),
-        Case(name: "preload with a short max-age", hsts: "max-age=86400; includeSubDomains; preload", ids: ["hsts.preload-max-age", "hsts.short-max-age"]),
-        Case(name: "preload, case-insensitive, quoted max-age", hsts: "Max-Age=\"63072000\"; PRELOAD", ids: ["hsts.preload-without-subdomains"]),
-        Case(name: "full preload value", hsts: "max-age=63072000; includeSubDomains; preload", ids: []),
-        Case(name: "max-age=0", hsts: "max-age=0", ids: ["hsts.disabled"]),
-        Case(name: "short max-age", hsts: "max-age=300", ids: ["hsts.short-max-age"]),
-        Case(name: "180 days is not short", hsts: "max-age=15552000", ids: []),
-        Case(name: "one second under 180 days is", hsts: "max-age=15551999", ids: ["hsts.short-max-age"]),
-        Case(name: "no max-age", hsts: "includeSubDomains", ids: ["hsts.invalid"]),
-        Case(name: "max-age twice", hsts: "max-age=1; max-age=63072000", ids: ["hsts.invalid"]),
-        Case(name: "max-age without a value", hsts: "max-age; includeSubDomains", ids: ["hsts.invalid"]),
-        Case(name: "negative max-age", hsts: "max-age=-1", ids: ["hsts.invalid"]),
-        Case(name: "max-age over 12 digits", hsts: "max-age=1234567890123", ids: ["hsts.invalid"]),
-        Case(name: "CRLF in HSTS", hsts: "max-age=63072000\r\nX: y", ids: ["hsts.invalid"]),
-        Case(name: "unknown directives are ignored", hsts: "max-age=63072000; includeSubDomains; foo=\"bar\"", ids: []),
-        // Bytes, not Characters: a combining mark after a quote or "=" spoils the value.
-        Case(name: "a mark inside the quotes", hsts: "max-age=\"\u{301}63072000\"", ids: ["hsts.invalid"]),
-        Case(name: "a mark after =", hsts: "max-age=\u{301}63072000", ids: ["hsts.invalid"]),
-        // CSP.
-        Case(name: "unsafe-inline scripts", csp: "default-src 'self'; script-src 'self' 'unsafe-inline'", ids: ["csp.unsafe-inline-script"]),
-        Case(name: "unsafe-inline through default-src", csp: "default-src 'self' 'UNSAFE-INLINE'", ids: ["csp.unsafe-inline-script", "csp.unsafe-inline-style"]),
-        Case(name: "unsafe-inline with a nonce is the CSP1 fallback", csp: "script-src 'nonce-abc' 'unsafe-inline'; style-src 'sha256-abc' 'unsafe-inline'", ids: []),
-        Case(name: "unsafe-inline with strict-dynamic", csp: "script-src 'strict-dynamic' 'unsafe-inline' https:", ids: []),
-        Case(name: "unsafe-inline styles", csp: "default-src 'none'; style-src 'self' 'unsafe-inline'", ids: ["csp.unsafe-inline-style"]),
-        Case(name: "unsafe-inline event handlers", csp: "default-src 'none'; script-src 'self'; script-src-attr 'unsafe-inline'", ids: ["csp.unsafe-inline-script"]),
-        Case(name: "script-src overrides default-src", csp: "default-src 'unsafe-inline'; script-src 'self'; style-src 'self'", ids: []),
-        Case(name: "only the first of a repeated directive counts", csp: "script-src 'self'; script-src 'unsafe-inline'", ids: []),
-        Case(name: "unsafe-eval", csp: "script-src 'self' 'unsafe-eval'", ids: ["csp.unsafe-eval"]),
-        Case(name: "empty CSP", csp: " ; ", ids: ["csp.empty"]),
-        Case(name: "CSP with a newline", csp: "default-src 'self'\nscript-src *", ids: ["csp.invalid"]),
-        // Bytes, not Characters: a space then a combining mark is still a space.
-        Case(name: "a mark after a space does not hide 'unsafe-inline'", csp: "script-src 'unsafe-inline' \u{301}", ids: ["csp.unsafe-inline-script"]),
-        // Both at once, HSTS first.
-        Case(name: "both wrong", hsts: "max-age=63072000; preload", csp: "default-src * 'unsafe-inline' 'unsafe-eval'",
-             ids: ["hsts.preload-without-subdomains", "csp.unsafe-inline-script", "csp.unsafe-inline-style", "csp.unsafe-eval"]),
-    ])
+    @Test(
+        "findings by id",
+        arguments: [
+            // HSTS.
+            Case(name: "preload without includeSubDomains", hsts: "max-age=63072000; preload", ids: ["hsts.preload-without-subdomains"]),
+            Case(
+                name: "preload with a short max-age",
+                hsts: "max-age=86400; includeSubDomains; preload",
+                ids: ["hsts.preload-max-age", "hsts.short-max-age"]
+            ),
+            Case(name: "preload, case-insensitive, quoted max-age", hsts: "Max-Age=\"63072000\"; PRELOAD", ids: ["hsts.preload-without-subdomains"]),
+            Case(name: "full preload value", hsts: "max-age=63072000; includeSubDomains; preload", ids: []),
+            Case(name: "max-age=0", hsts: "max-age=0", ids: ["hsts.disabled"]),
+            Case(name: "short max-age", hsts: "max-age=300", ids: ["hsts.short-max-age"]),
+            Case(name: "180 days is not short", hsts: "max-age=15552000", ids: []),
+            Case(name: "one second under 180 days is", hsts: "max-age=15551999", ids: ["hsts.short-max-age"]),
+            Case(name: "no max-age", hsts: "includeSubDomains", ids: ["hsts.invalid"]),
+            Case(name: "max-age twice", hsts: "max-age=1; max-age=63072000", ids: ["hsts.invalid"]),
+            Case(name: "max-age without a value", hsts: "max-age; includeSubDomains", ids: ["hsts.invalid"]),
+            Case(name: "negative max-age", hsts: "max-age=-1", ids: ["hsts.invalid"]),
+            Case(name: "max-age over 12 digits", hsts: "max-age=1234567890123", ids: ["hsts.invalid"]),
+            Case(name: "CRLF in HSTS", hsts: "max-age=63072000\r\nX: y", ids: ["hsts.invalid"]),
+            Case(name: "unknown directives are ignored", hsts: "max-age=63072000; includeSubDomains; foo=\"bar\"", ids: []),
+            // Bytes, not Characters: a combining mark after a quote or "=" spoils the value.
+            Case(name: "a mark inside the quotes", hsts: "max-age=\"\u{301}63072000\"", ids: ["hsts.invalid"]),
+            Case(name: "a mark after =", hsts: "max-age=\u{301}63072000", ids: ["hsts.invalid"]),
+            // CSP.
+            Case(name: "unsafe-inline scripts", csp: "default-src 'self'; script-src 'self' 'unsafe-inline'", ids: ["csp.unsafe-inline-script"]),
+            Case(
+                name: "unsafe-inline through default-src",
+                csp: "default-src 'self' 'UNSAFE-INLINE'",
+                ids: ["csp.unsafe-inline-script", "csp.unsafe-inline-style"]
+            ),
+            Case(
+                name: "unsafe-inline with a nonce is the CSP1 fallback",
+                csp: "script-src 'nonce-abc' 'unsafe-inline'; style-src 'sha256-abc' 'unsafe-inline'",
+                ids: []
+            ),
+            Case(name: "unsafe-inline with strict-dynamic", csp: "script-src 'strict-dynamic' 'unsafe-inline' https:", ids: []),
+            Case(name: "unsafe-inline styles", csp: "default-src 'none'; style-src 'self' 'unsafe-inline'", ids: ["csp.unsafe-inline-style"]),
+            Case(
+                name: "unsafe-inline event handlers",
+                csp: "default-src 'none'; script-src 'self'; script-src-attr 'unsafe-inline'",
+                ids: ["csp.unsafe-inline-script"]
+            ),
+            Case(name: "script-src overrides default-src", csp: "default-src 'unsafe-inline'; script-src 'self'; style-src 'self'", ids: []),
+            Case(name: "only the first of a repeated directive counts", csp: "script-src 'self'; script-src 'unsafe-inline'", ids: []),
+            Case(name: "unsafe-eval", csp: "script-src 'self' 'unsafe-eval'", ids: ["csp.unsafe-eval"]),
+            Case(name: "empty CSP", csp: " ; ", ids: ["csp.empty"]),
+            Case(name: "CSP with a newline", csp: "default-src 'self'\nscript-src *", ids: ["csp.invalid"]),
+            // Bytes, not Characters: a space then a combining mark is still a space.
+            Case(
+                name: "a mark after a space does not hide 'unsafe-inline'",
+                csp: "script-src 'unsafe-inline' \u{301}",
+                ids: ["csp.unsafe-inline-script"]
+            ),
+            // Both at once, HSTS first.
+            Case(
+                name: "both wrong",
+                hsts: "max-age=63072000; preload",
+                csp: "default-src * 'unsafe-inline' 'unsafe-eval'",
+                ids: ["hsts.preload-without-subdomains", "csp.unsafe-inline-script", "csp.unsafe-inline-style", "csp.unsafe-eval"]
+            ),
+        ]
+    )
     func findings(_ c: Case) {
         #expect(DeploymentCheck.checkHeaders(strictTransportSecurity: c.hsts, contentSecurityPolicy: c.csp).map(\.id) == c.ids)
     }
 
     @Test("severities")
     func severities() {
-        let findings = DeploymentCheck.checkHeaders(strictTransportSecurity: "max-age=86400; includeSubDomains; preload",
-                                                    contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'")
+        let findings = DeploymentCheck.checkHeaders(
+            strictTransportSecurity: "max-age=86400; includeSubDomains; preload",
+            contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'"
+        )
         #expect(findings.map(\.severity) == [.error, .warning, .warning])
         #expect(DeploymentCheck.hasErrors(findings))
         #expect(!DeploymentCheck.hasErrors(Array(findings.dropFirst())))
@@ -92,28 +123,41 @@ struct DeploymentCheckTests {
 
     @Test("exact messages")
     func messages() {
-        let findings = DeploymentCheck.checkHeaders(strictTransportSecurity: "max-age=300; preload", contentSecurityPolicy: "script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'")
-        #expect(findings.map(\.description) == [
-            "error hsts.preload-without-subdomains: Strict-Transport-Security \"max-age=300; preload\": preload needs includeSubDomains, or the preload list refuses the domain",
-            "error hsts.preload-max-age: Strict-Transport-Security \"max-age=300; preload\": preload needs max-age of at least 31536000 seconds (one year)",
-            "warning hsts.short-max-age: Strict-Transport-Security \"max-age=300; preload\": max-age under 15552000 seconds (180 days) leaves visitors unprotected between visits",
-            "error csp.unsafe-inline-script: Content-Security-Policy script-src allows 'unsafe-inline' without a nonce or hash: any injected script runs; use nonces (Rampart's default)",
-            "warning csp.unsafe-inline-style: Content-Security-Policy style-src allows 'unsafe-inline' without a nonce or hash: injected CSS can restyle the page and leak data; use nonces",
-            "warning csp.unsafe-eval: Content-Security-Policy script-src allows 'unsafe-eval': strings reaching eval() or new Function() run as code",
-        ])
-        #expect(DeploymentCheck.checkStrictTransportSecurity("max-age=1; Max-Age=2").map(\.description) == [
-            "error hsts.invalid: Strict-Transport-Security \"max-age=1; Max-Age=2\": max-age appears twice; browsers ignore the header",
-        ])
-        #expect(DeploymentCheck.checkContentSecurityPolicy("default-src 'self'\r\n").map(\.description) == [
-            "error csp.invalid: Content-Security-Policy holds CR",
-        ])
+        let findings = DeploymentCheck.checkHeaders(
+            strictTransportSecurity: "max-age=300; preload",
+            contentSecurityPolicy: "script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'"
+        )
+        #expect(
+            findings.map(\.description) == [
+                "error hsts.preload-without-subdomains: Strict-Transport-Security \"max-age=300; preload\": preload needs includeSubDomains, or the preload list refuses the domain",
+                "error hsts.preload-max-age: Strict-Transport-Security \"max-age=300; preload\": preload needs max-age of at least 31536000 seconds (one year)",
+                "warning hsts.short-max-age: Strict-Transport-Security \"max-age=300; preload\": max-age under 15552000 seconds (180 days) leaves visitors unprotected between visits",
+                "error csp.unsafe-inline-script: Content-Security-Policy script-src allows 'unsafe-inline' without a nonce or hash: any injected script runs; use nonces (Rampart's default)",
+                "warning csp.unsafe-inline-style: Content-Security-Policy style-src allows 'unsafe-inline' without a nonce or hash: injected CSS can restyle the page and leak data; use nonces",
+                "warning csp.unsafe-eval: Content-Security-Policy script-src allows 'unsafe-eval': strings reaching eval() or new Function() run as code",
+            ]
+        )
+        #expect(
+            DeploymentCheck.checkStrictTransportSecurity("max-age=1; Max-Age=2").map(\.description) == [
+                "error hsts.invalid: Strict-Transport-Security \"max-age=1; Max-Age=2\": max-age appears twice; browsers ignore the header"
+            ]
+        )
+        #expect(
+            DeploymentCheck.checkContentSecurityPolicy("default-src 'self'\r\n").map(\.description) == [
+                "error csp.invalid: Content-Security-Policy holds CR"
+            ]
+        )
     }
 
     @Test("the check warns below the audit's six months, and only there", arguments: [15_551_999, 15_552_000, 63_072_000])
     func sameThresholdAsTheAudit(_ maxAge: Int) throws {
         let value = "max-age=\(maxAge)"
         let warned = DeploymentCheck.checkStrictTransportSecurity(value).map(\.id) == ["hsts.short-max-age"]
-        let response = AuditedResponse(url: try #require(AuditURL("https://example.com/")), status: .ok, headerFields: [.strictTransportSecurity: value])
+        let response = AuditedResponse(
+            url: try #require(AuditURL("https://example.com/")),
+            status: .ok,
+            headerFields: [.strictTransportSecurity: value]
+        )
         let graded = ObservatoryAudit.grade(AuditInput(chain: [response]))[.strictTransportSecurity]?.outcome
         #expect(warned == (graded == .hstsImplementedMaxAgeLessThanSixMonths))
         #expect(warned == (maxAge < ObservatoryAudit.sixMonths))
@@ -129,14 +173,17 @@ struct DeploymentCheckTests {
 /// The one HSTS reader and the one CSP reader, shared by the audit and the check.
 @Suite("Header readers")
 struct HeaderReaderTests {
-    @Test("HSTS directives: names lowercased, values trimmed and unquoted byte by byte", arguments: [
-        ("max-age=5; includeSubDomains", [("max-age", "5"), ("includesubdomains", nil)]),
-        (" Max-Age = \"5\" ;; preload ", [("max-age", "5"), ("preload", nil)]),
-        ("max-age=\"5", [("max-age", "\"5")]),
-        ("max-age=\"\u{301}5\"", [("max-age", "\u{301}5")]),
-        ("max-age\u{301}=5", [("max-age\u{301}", "5")]),
-        ("a=b=c", [("a", "b=c")]),
-    ] as [(String, [(String, String?)])])
+    @Test(
+        "HSTS directives: names lowercased, values trimmed and unquoted byte by byte",
+        arguments: [
+            ("max-age=5; includeSubDomains", [("max-age", "5"), ("includesubdomains", nil)]),
+            (" Max-Age = \"5\" ;; preload ", [("max-age", "5"), ("preload", nil)]),
+            ("max-age=\"5", [("max-age", "\"5")]),
+            ("max-age=\"\u{301}5\"", [("max-age", "\u{301}5")]),
+            ("max-age\u{301}=5", [("max-age\u{301}", "5")]),
+            ("a=b=c", [("a", "b=c")]),
+        ] as [(String, [(String, String?)])]
+    )
     func hsts(_ value: String, _ expected: [(String, String?)]) {
         let directives = StrictTransportSecurityReader.directives(Substring(value))
         #expect(directives.map(\.name) == expected.map(\.0))
@@ -156,11 +203,13 @@ struct HeaderReaderTests {
     @Test("CSP directives: split on ';', then on ASCII whitespace bytes; repeats kept")
     func csp() {
         let directives = ContentSecurityPolicyReader.directives("Script-Src 'SELF'\t'nonce-A' ; ; script-src *; img-src")
-        #expect(directives == [
-            .init(name: "script-src", sources: ["'self'", "'nonce-a'"]),
-            .init(name: "script-src", sources: ["*"]),
-            .init(name: "img-src", sources: []),
-        ])
+        #expect(
+            directives == [
+                .init(name: "script-src", sources: ["'self'", "'nonce-a'"]),
+                .init(name: "script-src", sources: ["*"]),
+                .init(name: "img-src", sources: []),
+            ]
+        )
         let marked = ContentSecurityPolicyReader.directives("script-src 'unsafe-inline' \u{301}")
         #expect(marked == [.init(name: "script-src", sources: ["'unsafe-inline'", "\u{301}"])])
         #expect(ContentSecurityPolicyReader.policies(["a 'self', b", "c"]) == ["a 'self'", "b", "c"])

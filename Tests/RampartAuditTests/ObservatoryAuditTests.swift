@@ -34,21 +34,27 @@ enum AuditFixture {
 
 @Suite("Observatory audit: grades")
 struct AuditGradeTests {
-    @Test("the grading chart, at every boundary", arguments: [
-        (200, AuditGrade.aPlus), (135, .aPlus), (100, .aPlus), (99, .a), (90, .a), (89, .aMinus), (85, .aMinus),
-        (84, .bPlus), (80, .bPlus), (79, .b), (70, .b), (69, .bMinus), (65, .bMinus), (64, .cPlus), (60, .cPlus),
-        (59, .c), (50, .c), (49, .cMinus), (45, .cMinus), (44, .dPlus), (40, .dPlus), (39, .d), (30, .d),
-        (29, .dMinus), (25, .dMinus), (24, .f), (0, .f), (-5, .f),
-    ])
+    @Test(
+        "the grading chart, at every boundary",
+        arguments: [
+            (200, AuditGrade.aPlus), (135, .aPlus), (100, .aPlus), (99, .a), (90, .a), (89, .aMinus), (85, .aMinus),
+            (84, .bPlus), (80, .bPlus), (79, .b), (70, .b), (69, .bMinus), (65, .bMinus), (64, .cPlus), (60, .cPlus),
+            (59, .c), (50, .c), (49, .cMinus), (45, .cMinus), (44, .dPlus), (40, .dPlus), (39, .d), (30, .d),
+            (29, .dMinus), (25, .dMinus), (24, .f), (0, .f), (-5, .f),
+        ]
+    )
     func chart(_ score: Int, _ grade: AuditGrade) {
         #expect(AuditGrade(score: score) == grade)
         #expect(grade.minimumScore <= max(score, 0))
     }
 
-    @Test("grades parse from the Observatory's letters, case and spaces aside", arguments: [
-        ("A+", AuditGrade?.some(.aPlus)), ("a-", .aMinus), (" B ", .b), ("c+", .cPlus), ("D-", .dMinus), ("F", .f),
-        ("E", nil), ("A++", nil), ("", nil), ("+A", nil), ("A +", nil),
-    ])
+    @Test(
+        "grades parse from the Observatory's letters, case and spaces aside",
+        arguments: [
+            ("A+", AuditGrade?.some(.aPlus)), ("a-", .aMinus), (" B ", .b), ("c+", .cPlus), ("D-", .dMinus), ("F", .f),
+            ("E", nil), ("A++", nil), ("", nil), ("+A", nil), ("A +", nil),
+        ]
+    )
     func parse(_ text: String, _ grade: AuditGrade?) {
         #expect(AuditGrade(text) == grade)
     }
@@ -76,37 +82,43 @@ struct AuditGradeTests {
 
 @Suite("Observatory audit: Content-Security-Policy")
 struct AuditCSPTests {
-    @Test("each CSP rule gives its result and modifier", arguments: [
-        ("default-src 'none'", "csp-implemented-with-no-unsafe-default-src-none", 10),
-        ("default-src 'none'; form-action 'self'; frame-ancestors 'none'", "csp-implemented-with-no-unsafe-default-src-none", 10),
-        ("DEFAULT-SRC 'NONE'", "csp-implemented-with-no-unsafe-default-src-none", 10),
-        ("default-src 'self'", "csp-implemented-with-no-unsafe", 5),
-        ("default-src 'none' 'self'", "csp-implemented-with-no-unsafe", 5),
-        ("default-src https://cdn.example; object-src 'none'", "csp-implemented-with-no-unsafe", 5),
-        ("script-src 'self'", "csp-implemented-with-unsafe-inline", -20),
-        ("default-src 'self'; script-src 'self' 'unsafe-inline'", "csp-implemented-with-unsafe-inline", -20),
-        ("default-src 'self'; script-src 'self' data:", "csp-implemented-with-unsafe-inline", -20),
-        ("default-src 'self'; script-src https:", "csp-implemented-with-unsafe-inline", -20),
-        ("default-src 'self'; object-src *", "csp-implemented-with-unsafe-inline", -20),
-        ("default-src 'none'; script-src 'nonce-abc123' 'unsafe-inline'", "csp-implemented-with-no-unsafe-default-src-none", 10),
-        ("default-src 'none'; script-src 'sha256-abc=' 'unsafe-inline'", "csp-implemented-with-no-unsafe-default-src-none", 10),
-        ("default-src 'none'; script-src 'nonce-abc123' 'strict-dynamic' https: 'self' 'unsafe-inline'", "csp-implemented-with-no-unsafe-default-src-none", 10),
-        ("default-src 'none'; script-src 'strict-dynamic' 'self'", "csp-header-invalid", -25),
-        ("default-src 'self'; script-src 'self' http://cdn.example", "csp-implemented-with-insecure-scheme", -20),
-        ("default-src 'self'; frame-src http:", "csp-implemented-with-insecure-scheme", -20),
-        ("default-src 'self'; script-src 'self' 'unsafe-eval'", "csp-implemented-with-unsafe-eval", -10),
-        ("default-src 'self'; img-src 'self' http://images.example", "csp-implemented-with-insecure-scheme-in-passive-content-only", -10),
-        ("default-src 'self'; media-src ftp://media.example", "csp-implemented-with-insecure-scheme-in-passive-content-only", -10),
-        ("default-src 'self'; style-src 'self' 'unsafe-inline'", "csp-implemented-with-unsafe-inline-in-style-src-only", 0),
-        ("default-src 'self'; style-src https:", "csp-implemented-with-unsafe-inline-in-style-src-only", 0),
-        ("default-src 'none'; style-src 'nonce-abc123' 'unsafe-inline'", "csp-implemented-with-no-unsafe-default-src-none", 10),
-        ("default-src 'self'; default-src 'none'", "csp-header-invalid", -25),
-        ("abc", "csp-header-invalid", -25),
-        ("default-src 'self'; report-uri /a; report-uri /b", "csp-implemented-with-no-unsafe", 5),
-        ("default-src 'self' 'unsafe-inline', default-src 'self'", "csp-implemented-with-no-unsafe", 5),
-        ("default-src 'self', script-src 'unsafe-inline'", "csp-implemented-with-no-unsafe", 5),
-        ("default-src 'self' http://cdn.example, img-src 'self' http://cdn.example", "csp-implemented-with-insecure-scheme", -20),
-    ])
+    @Test(
+        "each CSP rule gives its result and modifier",
+        arguments: [
+            ("default-src 'none'", "csp-implemented-with-no-unsafe-default-src-none", 10),
+            ("default-src 'none'; form-action 'self'; frame-ancestors 'none'", "csp-implemented-with-no-unsafe-default-src-none", 10),
+            ("DEFAULT-SRC 'NONE'", "csp-implemented-with-no-unsafe-default-src-none", 10),
+            ("default-src 'self'", "csp-implemented-with-no-unsafe", 5),
+            ("default-src 'none' 'self'", "csp-implemented-with-no-unsafe", 5),
+            ("default-src https://cdn.example; object-src 'none'", "csp-implemented-with-no-unsafe", 5),
+            ("script-src 'self'", "csp-implemented-with-unsafe-inline", -20),
+            ("default-src 'self'; script-src 'self' 'unsafe-inline'", "csp-implemented-with-unsafe-inline", -20),
+            ("default-src 'self'; script-src 'self' data:", "csp-implemented-with-unsafe-inline", -20),
+            ("default-src 'self'; script-src https:", "csp-implemented-with-unsafe-inline", -20),
+            ("default-src 'self'; object-src *", "csp-implemented-with-unsafe-inline", -20),
+            ("default-src 'none'; script-src 'nonce-abc123' 'unsafe-inline'", "csp-implemented-with-no-unsafe-default-src-none", 10),
+            ("default-src 'none'; script-src 'sha256-abc=' 'unsafe-inline'", "csp-implemented-with-no-unsafe-default-src-none", 10),
+            (
+                "default-src 'none'; script-src 'nonce-abc123' 'strict-dynamic' https: 'self' 'unsafe-inline'",
+                "csp-implemented-with-no-unsafe-default-src-none", 10
+            ),
+            ("default-src 'none'; script-src 'strict-dynamic' 'self'", "csp-header-invalid", -25),
+            ("default-src 'self'; script-src 'self' http://cdn.example", "csp-implemented-with-insecure-scheme", -20),
+            ("default-src 'self'; frame-src http:", "csp-implemented-with-insecure-scheme", -20),
+            ("default-src 'self'; script-src 'self' 'unsafe-eval'", "csp-implemented-with-unsafe-eval", -10),
+            ("default-src 'self'; img-src 'self' http://images.example", "csp-implemented-with-insecure-scheme-in-passive-content-only", -10),
+            ("default-src 'self'; media-src ftp://media.example", "csp-implemented-with-insecure-scheme-in-passive-content-only", -10),
+            ("default-src 'self'; style-src 'self' 'unsafe-inline'", "csp-implemented-with-unsafe-inline-in-style-src-only", 0),
+            ("default-src 'self'; style-src https:", "csp-implemented-with-unsafe-inline-in-style-src-only", 0),
+            ("default-src 'none'; style-src 'nonce-abc123' 'unsafe-inline'", "csp-implemented-with-no-unsafe-default-src-none", 10),
+            ("default-src 'self'; default-src 'none'", "csp-header-invalid", -25),
+            ("abc", "csp-header-invalid", -25),
+            ("default-src 'self'; report-uri /a; report-uri /b", "csp-implemented-with-no-unsafe", 5),
+            ("default-src 'self' 'unsafe-inline', default-src 'self'", "csp-implemented-with-no-unsafe", 5),
+            ("default-src 'self', script-src 'unsafe-inline'", "csp-implemented-with-no-unsafe", 5),
+            ("default-src 'self' http://cdn.example, img-src 'self' http://cdn.example", "csp-implemented-with-insecure-scheme", -20),
+        ]
+    )
     func rule(_ policy: String, _ identifier: String, _ modifier: Int) throws {
         let result = AuditFixture.outcome(.contentSecurityPolicy, [("Content-Security-Policy", policy)])
         #expect(result.outcome.rawValue == identifier)
@@ -116,23 +128,40 @@ struct AuditCSPTests {
 
     @Test("an HTTP page may name http: sources without the insecure-scheme penalty")
     func plainHTTPPage() {
-        let result = AuditFixture.outcome(.contentSecurityPolicy, [("Content-Security-Policy", "default-src 'self' http://cdn.example; object-src 'none'")], url: "http://example.com/")
+        let result = AuditFixture.outcome(
+            .contentSecurityPolicy,
+            [("Content-Security-Policy", "default-src 'self' http://cdn.example; object-src 'none'")],
+            url: "http://example.com/"
+        )
         #expect(result.outcome == .cspImplementedWithNoUnsafe)
     }
 
     @Test("two CSP fields are both enforced: a source counts only when each allows it")
     func repeatedFields() {
-        let report = ObservatoryAudit.grade(AuditInput(chain: [AuditFixture.response("https://example.com/", [
-            ("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'"),
-            ("Content-Security-Policy", "script-src 'self'"),
-        ])], plainHTTP: .unreachable))
+        let report = ObservatoryAudit.grade(
+            AuditInput(
+                chain: [
+                    AuditFixture.response(
+                        "https://example.com/",
+                        [
+                            ("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'"),
+                            ("Content-Security-Policy", "script-src 'self'"),
+                        ]
+                    )
+                ],
+                plainHTTP: .unreachable
+            )
+        )
         #expect(report[.contentSecurityPolicy]?.outcome == .cspImplementedWithNoUnsafe)
     }
 
-    @Test("no CSP, or only a report-only one, is -25", arguments: [
-        ([(String, String)](), "csp-not-implemented"),
-        ([("Content-Security-Policy-Report-Only", "default-src 'none'")], "csp-not-implemented-but-reporting-enabled"),
-    ])
+    @Test(
+        "no CSP, or only a report-only one, is -25",
+        arguments: [
+            ([(String, String)](), "csp-not-implemented"),
+            ([("Content-Security-Policy-Report-Only", "default-src 'none'")], "csp-not-implemented-but-reporting-enabled"),
+        ]
+    )
     func missing(_ headers: [(String, String)], _ identifier: String) {
         let result = AuditFixture.outcome(.contentSecurityPolicy, headers)
         #expect(result.outcome.rawValue == identifier)
@@ -142,36 +171,45 @@ struct AuditCSPTests {
 
     @Test("the explanation quotes the source that decided the result")
     func explanation() {
-        let result = AuditFixture.outcome(.contentSecurityPolicy, [("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline' data:")])
-        #expect(result.explanation == "CSP allows 'unsafe-inline' or data: scripts, or leaves script-src or object-src unrestricted or overly broad (script-src allows 'unsafe-inline')")
+        let result = AuditFixture.outcome(
+            .contentSecurityPolicy,
+            [("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline' data:")]
+        )
+        #expect(
+            result.explanation
+                == "CSP allows 'unsafe-inline' or data: scripts, or leaves script-src or object-src unrestricted or overly broad (script-src allows 'unsafe-inline')"
+        )
     }
 }
 
 @Suite("Observatory audit: cookies")
 struct AuditCookieTests {
-    @Test("each cookie rule gives its result and modifier", arguments: [
-        ([String](), true, "cookies-not-found", 0),
-        (["__Host-session=abc; Secure; HttpOnly; SameSite=Lax; Path=/"], true, "cookies-secure-with-httponly-sessions-and-samesite", 5),
-        (["__Secure-id=1; Secure; SameSite=Strict"], false, "cookies-secure-with-httponly-sessions-and-samesite", 5),
-        (["id=1; Secure"], true, "cookies-secure-with-httponly-sessions", 0),
-        (["id=1; SameSite=Lax"], true, "cookies-without-secure-flag-but-protected-by-hsts", -5),
-        (["id=1; SameSite=Lax"], false, "cookies-without-secure-flag", -20),
-        (["sessionid=1; HttpOnly; SameSite=Lax"], true, "cookies-session-without-secure-flag-but-protected-by-hsts", -10),
-        (["sessionid=1; HttpOnly; SameSite=Lax"], false, "cookies-session-without-secure-flag", -40),
-        (["user_login=1; Secure; SameSite=Lax"], true, "cookies-session-without-httponly-flag", -30),
-        (["csrftoken=1; Secure"], true, "cookies-anticsrf-without-samesite-flag", -20),
-        (["id=1; Secure; SameSite=Bogus"], true, "cookies-samesite-flag-invalid", -20),
-        (["id=1; Secure; SameSite"], true, "cookies-samesite-flag-invalid", -20),
-        (["id=1; SameSite=None"], true, "cookies-samesite-flag-invalid", -20),
-        (["id=1; Secure; SameSite=None"], true, "cookies-secure-with-httponly-sessions-and-samesite", 5),
-        // The worst finding wins, whatever the order of the cookies.
-        (["sessionid=1; Secure; SameSite=Lax", "id=1; SameSite=Lax"], true, "cookies-session-without-httponly-flag", -30),
-        (["id=1; SameSite=Lax", "SESSION=1; SameSite=Lax; HttpOnly"], false, "cookies-session-without-secure-flag", -40),
-        // A prefixed cookie that breaks its prefix's rules is ignored, as browsers ignore it.
-        (["__Host-session=abc; Secure; HttpOnly; SameSite=Lax; Path=/app"], true, "cookies-not-found", 0),
-        (["__Host-session=abc; Secure; HttpOnly; SameSite=Lax; Path=/; Domain=example.com"], true, "cookies-not-found", 0),
-        (["__secure-session=abc; HttpOnly; SameSite=Lax"], true, "cookies-not-found", 0),
-    ])
+    @Test(
+        "each cookie rule gives its result and modifier",
+        arguments: [
+            ([String](), true, "cookies-not-found", 0),
+            (["__Host-session=abc; Secure; HttpOnly; SameSite=Lax; Path=/"], true, "cookies-secure-with-httponly-sessions-and-samesite", 5),
+            (["__Secure-id=1; Secure; SameSite=Strict"], false, "cookies-secure-with-httponly-sessions-and-samesite", 5),
+            (["id=1; Secure"], true, "cookies-secure-with-httponly-sessions", 0),
+            (["id=1; SameSite=Lax"], true, "cookies-without-secure-flag-but-protected-by-hsts", -5),
+            (["id=1; SameSite=Lax"], false, "cookies-without-secure-flag", -20),
+            (["sessionid=1; HttpOnly; SameSite=Lax"], true, "cookies-session-without-secure-flag-but-protected-by-hsts", -10),
+            (["sessionid=1; HttpOnly; SameSite=Lax"], false, "cookies-session-without-secure-flag", -40),
+            (["user_login=1; Secure; SameSite=Lax"], true, "cookies-session-without-httponly-flag", -30),
+            (["csrftoken=1; Secure"], true, "cookies-anticsrf-without-samesite-flag", -20),
+            (["id=1; Secure; SameSite=Bogus"], true, "cookies-samesite-flag-invalid", -20),
+            (["id=1; Secure; SameSite"], true, "cookies-samesite-flag-invalid", -20),
+            (["id=1; SameSite=None"], true, "cookies-samesite-flag-invalid", -20),
+            (["id=1; Secure; SameSite=None"], true, "cookies-secure-with-httponly-sessions-and-samesite", 5),
+            // The worst finding wins, whatever the order of the cookies.
+            (["sessionid=1; Secure; SameSite=Lax", "id=1; SameSite=Lax"], true, "cookies-session-without-httponly-flag", -30),
+            (["id=1; SameSite=Lax", "SESSION=1; SameSite=Lax; HttpOnly"], false, "cookies-session-without-secure-flag", -40),
+            // A prefixed cookie that breaks its prefix's rules is ignored, as browsers ignore it.
+            (["__Host-session=abc; Secure; HttpOnly; SameSite=Lax; Path=/app"], true, "cookies-not-found", 0),
+            (["__Host-session=abc; Secure; HttpOnly; SameSite=Lax; Path=/; Domain=example.com"], true, "cookies-not-found", 0),
+            (["__secure-session=abc; HttpOnly; SameSite=Lax"], true, "cookies-not-found", 0),
+        ]
+    )
     func rule(_ cookies: [String], _ withHSTS: Bool, _ identifier: String, _ modifier: Int) {
         var headers = cookies.map { ("Set-Cookie", $0) }
         if withHSTS { headers.append(AuditFixture.hsts) }
@@ -183,21 +221,28 @@ struct AuditCookieTests {
     @Test("cookies set anywhere in the redirect chain count; set over HTTP counts as not Secure")
     func chainCookies() {
         let input = AuditInput(chain: [
-            AuditFixture.response("http://example.com/", status: 302, [("Location", "https://example.com/"), ("Set-Cookie", "sessionid=1; Secure; HttpOnly; SameSite=Lax")]),
+            AuditFixture.response(
+                "http://example.com/",
+                status: 302,
+                [("Location", "https://example.com/"), ("Set-Cookie", "sessionid=1; Secure; HttpOnly; SameSite=Lax")]
+            ),
             AuditFixture.response("https://example.com/", []),
         ])
         #expect(ObservatoryAudit.grade(input)[.cookies]?.outcome == .cookiesSessionWithoutSecureFlag)
     }
 
-    @Test("loopback over HTTP is a trustworthy origin; other hosts over HTTP are not", arguments: [
-        ("http://localhost:5000/", "cookies-secure-with-httponly-sessions-and-samesite"),
-        ("http://app.localhost/", "cookies-secure-with-httponly-sessions-and-samesite"),
-        ("http://127.0.0.1:8080/", "cookies-secure-with-httponly-sessions-and-samesite"),
-        ("http://[::1]:8080/", "cookies-secure-with-httponly-sessions-and-samesite"),
-        ("http://127.0.0.256/", "cookies-not-found"),
-        ("http://localhost.example/", "cookies-not-found"),
-        ("http://example.com/", "cookies-not-found"),
-    ])
+    @Test(
+        "loopback over HTTP is a trustworthy origin; other hosts over HTTP are not",
+        arguments: [
+            ("http://localhost:5000/", "cookies-secure-with-httponly-sessions-and-samesite"),
+            ("http://app.localhost/", "cookies-secure-with-httponly-sessions-and-samesite"),
+            ("http://127.0.0.1:8080/", "cookies-secure-with-httponly-sessions-and-samesite"),
+            ("http://[::1]:8080/", "cookies-secure-with-httponly-sessions-and-samesite"),
+            ("http://127.0.0.256/", "cookies-not-found"),
+            ("http://localhost.example/", "cookies-not-found"),
+            ("http://example.com/", "cookies-not-found"),
+        ]
+    )
     func loopback(_ url: String, _ identifier: String) {
         let result = AuditFixture.outcome(.cookies, [("Set-Cookie", "__Host-session=1; Secure; HttpOnly; SameSite=Lax; Path=/")], url: url)
         #expect(result.outcome.rawValue == identifier)
@@ -206,7 +251,10 @@ struct AuditCookieTests {
     @Test("the explanation names the cookie at fault and any ignored prefixed cookie")
     func explanation() {
         let result = AuditFixture.outcome(.cookies, [("Set-Cookie", "theme=dark"), ("Set-Cookie", "__Host-x=1; Secure"), AuditFixture.hsts])
-        #expect(result.explanation == "A cookie lacks Secure, but HSTS keeps it off plain HTTP (theme; __Host-x ignored: breaks the __Host- prefix rules, which browsers enforce)")
+        #expect(
+            result.explanation
+                == "A cookie lacks Secure, but HSTS keeps it off plain HTTP (theme; __Host-x ignored: breaks the __Host- prefix rules, which browsers enforce)"
+        )
     }
 }
 
@@ -214,16 +262,38 @@ struct AuditCookieTests {
 struct AuditRedirectionTests {
     static let final = AuditFixture.response("https://example.com/", [])
 
-    @Test("each redirection rule gives its result and modifier", arguments: [
-        (PlainHTTPFetch.unreachable, "redirection-not-needed-no-http", 0),
-        (.invalidCertificate, "redirection-invalid-cert", -20),
-        (.chain([AuditFixture.redirect("http://example.com/", to: "https://example.com/"), final]), "redirection-to-https", 0),
-        (.chain([AuditFixture.redirect("http://example.com/", to: "https://example.com/"), AuditFixture.redirect("https://example.com/", to: "https://www.example.com/"), AuditFixture.response("https://www.example.com/")]), "redirection-to-https", 0),
-        (.chain([AuditFixture.response("http://example.com/")]), "redirection-missing", -20),
-        (.chain([AuditFixture.redirect("http://example.com/", to: "http://www.example.com/"), AuditFixture.response("http://www.example.com/")]), "redirection-not-to-https", -20),
-        (.chain([AuditFixture.redirect("http://example.com/", to: "http://www.example.com/"), AuditFixture.redirect("http://www.example.com/", to: "https://www.example.com/"), AuditFixture.response("https://www.example.com/")]), "redirection-not-to-https-on-initial-redirection", -10),
-        (.chain([AuditFixture.redirect("http://example.com/", to: "https://www.example.com/"), AuditFixture.response("https://www.example.com/")]), "redirection-off-host-from-http", -5),
-    ])
+    @Test(
+        "each redirection rule gives its result and modifier",
+        arguments: [
+            (PlainHTTPFetch.unreachable, "redirection-not-needed-no-http", 0),
+            (.invalidCertificate, "redirection-invalid-cert", -20),
+            (.chain([AuditFixture.redirect("http://example.com/", to: "https://example.com/"), final]), "redirection-to-https", 0),
+            (
+                .chain([
+                    AuditFixture.redirect("http://example.com/", to: "https://example.com/"),
+                    AuditFixture.redirect("https://example.com/", to: "https://www.example.com/"), AuditFixture.response("https://www.example.com/"),
+                ]), "redirection-to-https", 0
+            ),
+            (.chain([AuditFixture.response("http://example.com/")]), "redirection-missing", -20),
+            (
+                .chain([
+                    AuditFixture.redirect("http://example.com/", to: "http://www.example.com/"), AuditFixture.response("http://www.example.com/"),
+                ]), "redirection-not-to-https", -20
+            ),
+            (
+                .chain([
+                    AuditFixture.redirect("http://example.com/", to: "http://www.example.com/"),
+                    AuditFixture.redirect("http://www.example.com/", to: "https://www.example.com/"),
+                    AuditFixture.response("https://www.example.com/"),
+                ]), "redirection-not-to-https-on-initial-redirection", -10
+            ),
+            (
+                .chain([
+                    AuditFixture.redirect("http://example.com/", to: "https://www.example.com/"), AuditFixture.response("https://www.example.com/"),
+                ]), "redirection-off-host-from-http", -5
+            ),
+        ]
+    )
     func rule(_ plainHTTP: PlainHTTPFetch, _ identifier: String, _ modifier: Int) {
         let report = ObservatoryAudit.grade(AuditInput(chain: [Self.final], plainHTTP: plainHTTP))
         #expect(report[.redirection]?.outcome.rawValue == identifier)
@@ -232,7 +302,13 @@ struct AuditRedirectionTests {
 
     @Test("every host preloaded: redirection-all-redirects-preloaded")
     func preloaded() {
-        let input = AuditInput(chain: [Self.final], plainHTTP: .chain([AuditFixture.redirect("http://example.com/", to: "https://www.example.com/"), AuditFixture.response("https://www.example.com/")]), preloadedHosts: ["Example.com"])
+        let input = AuditInput(
+            chain: [Self.final],
+            plainHTTP: .chain([
+                AuditFixture.redirect("http://example.com/", to: "https://www.example.com/"), AuditFixture.response("https://www.example.com/"),
+            ]),
+            preloadedHosts: ["Example.com"]
+        )
         let report = ObservatoryAudit.grade(input)
         #expect(report[.redirection]?.outcome == .redirectionAllRedirectsPreloaded)
         #expect(report[.strictTransportSecurity]?.outcome == .hstsPreloaded)
@@ -244,7 +320,10 @@ struct AuditRedirectionTests {
         let input = AuditInput(chain: [AuditFixture.redirect("http://example.com/", to: "https://example.com/"), Self.final])
         let report = ObservatoryAudit.grade(input)
         #expect(report[.redirection]?.outcome == .redirectionToHTTPS)
-        #expect(report[.redirection]?.explanation == "HTTP redirects to HTTPS on the same host first and ends on HTTPS (http://example.com/ -> https://example.com/)")
+        #expect(
+            report[.redirection]?.explanation
+                == "HTTP redirects to HTTPS on the same host first and ends on HTTPS (http://example.com/ -> https://example.com/)"
+        )
         #expect(report.url.description == "http://example.com/")
         #expect(report.finalURL.description == "https://example.com/")
     }
@@ -252,17 +331,20 @@ struct AuditRedirectionTests {
 
 @Suite("Observatory audit: the single-header tests")
 struct AuditHeaderTests {
-    @Test("Strict-Transport-Security", arguments: [
-        ("max-age=63072000; includeSubDomains; preload", "hsts-implemented-max-age-at-least-six-months", 0),
-        ("max-age=15552000", "hsts-implemented-max-age-at-least-six-months", 0),
-        ("MAX-AGE=\"31536000\"", "hsts-implemented-max-age-at-least-six-months", 0),
-        ("max-age=15551999", "hsts-implemented-max-age-less-than-six-months", -10),
-        ("max-age=0", "hsts-implemented-max-age-less-than-six-months", -10),
-        ("includeSubDomains", "hsts-header-invalid", -20),
-        ("max-age=abc", "hsts-header-invalid", -20),
-        ("max-age=-1", "hsts-header-invalid", -20),
-        ("max-age=300, max-age=31536000", "hsts-header-invalid", -20),
-    ])
+    @Test(
+        "Strict-Transport-Security",
+        arguments: [
+            ("max-age=63072000; includeSubDomains; preload", "hsts-implemented-max-age-at-least-six-months", 0),
+            ("max-age=15552000", "hsts-implemented-max-age-at-least-six-months", 0),
+            ("MAX-AGE=\"31536000\"", "hsts-implemented-max-age-at-least-six-months", 0),
+            ("max-age=15551999", "hsts-implemented-max-age-less-than-six-months", -10),
+            ("max-age=0", "hsts-implemented-max-age-less-than-six-months", -10),
+            ("includeSubDomains", "hsts-header-invalid", -20),
+            ("max-age=abc", "hsts-header-invalid", -20),
+            ("max-age=-1", "hsts-header-invalid", -20),
+            ("max-age=300, max-age=31536000", "hsts-header-invalid", -20),
+        ]
+    )
     func hsts(_ value: String, _ identifier: String, _ modifier: Int) {
         let result = AuditFixture.outcome(.strictTransportSecurity, [("Strict-Transport-Security", value)])
         #expect(result.outcome.rawValue == identifier)
@@ -277,19 +359,22 @@ struct AuditHeaderTests {
         #expect(overHTTP.modifier == -20)
     }
 
-    @Test("Referrer-Policy: the last recognised token wins", arguments: [
-        ("no-referrer", "referrer-policy-private", 5),
-        ("same-origin", "referrer-policy-private", 5),
-        ("Strict-Origin", "referrer-policy-private", 5),
-        ("strict-origin-when-cross-origin", "referrer-policy-private", 5),
-        ("unsafe-url", "referrer-policy-unsafe", -5),
-        ("no-referrer-when-downgrade", "referrer-policy-unsafe", -5),
-        ("origin-when-cross-origin", "referrer-policy-unsafe", -5),
-        ("no-referrer, unsafe-url", "referrer-policy-unsafe", -5),
-        ("unsafe-url, strict-origin-when-cross-origin", "referrer-policy-private", 5),
-        ("unsafe-url, something-new", "referrer-policy-unsafe", -5),
-        ("no-referer", "referrer-policy-header-invalid", -5),
-    ])
+    @Test(
+        "Referrer-Policy: the last recognised token wins",
+        arguments: [
+            ("no-referrer", "referrer-policy-private", 5),
+            ("same-origin", "referrer-policy-private", 5),
+            ("Strict-Origin", "referrer-policy-private", 5),
+            ("strict-origin-when-cross-origin", "referrer-policy-private", 5),
+            ("unsafe-url", "referrer-policy-unsafe", -5),
+            ("no-referrer-when-downgrade", "referrer-policy-unsafe", -5),
+            ("origin-when-cross-origin", "referrer-policy-unsafe", -5),
+            ("no-referrer, unsafe-url", "referrer-policy-unsafe", -5),
+            ("unsafe-url, strict-origin-when-cross-origin", "referrer-policy-private", 5),
+            ("unsafe-url, something-new", "referrer-policy-unsafe", -5),
+            ("no-referer", "referrer-policy-header-invalid", -5),
+        ]
+    )
     func referrer(_ value: String, _ identifier: String, _ modifier: Int) {
         let result = AuditFixture.outcome(.referrerPolicy, [("Referrer-Policy", value)])
         #expect(result.outcome.rawValue == identifier)
@@ -304,78 +389,116 @@ struct AuditHeaderTests {
         #expect(result.passed)
     }
 
-    @Test("X-Content-Type-Options", arguments: [
-        ([("X-Content-Type-Options", "nosniff")], "x-content-type-options-nosniff", 0),
-        ([("X-Content-Type-Options", " NoSniff ")], "x-content-type-options-nosniff", 0),
-        ([("X-Content-Type-Options", "sniff")], "x-content-type-options-header-invalid", -5),
-        ([], "x-content-type-options-not-implemented", -5),
-    ])
+    @Test(
+        "X-Content-Type-Options",
+        arguments: [
+            ([("X-Content-Type-Options", "nosniff")], "x-content-type-options-nosniff", 0),
+            ([("X-Content-Type-Options", " NoSniff ")], "x-content-type-options-nosniff", 0),
+            ([("X-Content-Type-Options", "sniff")], "x-content-type-options-header-invalid", -5),
+            ([], "x-content-type-options-not-implemented", -5),
+        ]
+    )
     func contentTypeOptions(_ headers: [(String, String)], _ identifier: String, _ modifier: Int) {
         let result = AuditFixture.outcome(.xContentTypeOptions, headers)
         #expect(result.outcome.rawValue == identifier)
         #expect(result.modifier == modifier)
     }
 
-    @Test("X-Frame-Options, and frame-ancestors in the CSP", arguments: [
-        ([("X-Frame-Options", "DENY")], "x-frame-options-sameorigin-or-deny", 5),
-        ([("X-Frame-Options", "sameorigin")], "x-frame-options-sameorigin-or-deny", 5),
-        ([("X-Frame-Options", "ALLOW-FROM https://example.org/")], "x-frame-options-allow-from-origin", 0),
-        ([("X-Frame-Options", "ALLOWALL")], "x-frame-options-header-invalid", -20),
-        ([], "x-frame-options-not-implemented", -20),
-        ([("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")], "x-frame-options-implemented-via-csp", 5),
-        ([("Content-Security-Policy", "default-src 'self'; frame-ancestors 'self'"), ("X-Frame-Options", "ALLOWALL")], "x-frame-options-implemented-via-csp", 5),
-        ([("Content-Security-Policy", "default-src 'self'"), ("X-Frame-Options", "DENY")], "x-frame-options-sameorigin-or-deny", 5),
-        ([("Content-Security-Policy-Report-Only", "frame-ancestors 'none'")], "x-frame-options-not-implemented", -20),
-    ])
+    @Test(
+        "X-Frame-Options, and frame-ancestors in the CSP",
+        arguments: [
+            ([("X-Frame-Options", "DENY")], "x-frame-options-sameorigin-or-deny", 5),
+            ([("X-Frame-Options", "sameorigin")], "x-frame-options-sameorigin-or-deny", 5),
+            ([("X-Frame-Options", "ALLOW-FROM https://example.org/")], "x-frame-options-allow-from-origin", 0),
+            ([("X-Frame-Options", "ALLOWALL")], "x-frame-options-header-invalid", -20),
+            ([], "x-frame-options-not-implemented", -20),
+            ([("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")], "x-frame-options-implemented-via-csp", 5),
+            (
+                [("Content-Security-Policy", "default-src 'self'; frame-ancestors 'self'"), ("X-Frame-Options", "ALLOWALL")],
+                "x-frame-options-implemented-via-csp", 5
+            ),
+            ([("Content-Security-Policy", "default-src 'self'"), ("X-Frame-Options", "DENY")], "x-frame-options-sameorigin-or-deny", 5),
+            ([("Content-Security-Policy-Report-Only", "frame-ancestors 'none'")], "x-frame-options-not-implemented", -20),
+        ]
+    )
     func frameOptions(_ headers: [(String, String)], _ identifier: String, _ modifier: Int) {
         let result = AuditFixture.outcome(.xFrameOptions, headers)
         #expect(result.outcome.rawValue == identifier)
         #expect(result.modifier == modifier)
     }
 
-    @Test("Cross-Origin-Resource-Policy", arguments: [
-        ([("Cross-Origin-Resource-Policy", "same-origin")], "corp-implemented-with-same-origin", 10),
-        ([("Cross-Origin-Resource-Policy", "Same-Site")], "corp-implemented-with-same-site", 10),
-        ([("Cross-Origin-Resource-Policy", "cross-origin")], "corp-implemented-with-cross-origin", 0),
-        ([("Cross-Origin-Resource-Policy", "same")], "corp-header-invalid", -5),
-        ([], "corp-not-implemented", 0),
-    ])
+    @Test(
+        "Cross-Origin-Resource-Policy",
+        arguments: [
+            ([("Cross-Origin-Resource-Policy", "same-origin")], "corp-implemented-with-same-origin", 10),
+            ([("Cross-Origin-Resource-Policy", "Same-Site")], "corp-implemented-with-same-site", 10),
+            ([("Cross-Origin-Resource-Policy", "cross-origin")], "corp-implemented-with-cross-origin", 0),
+            ([("Cross-Origin-Resource-Policy", "same")], "corp-header-invalid", -5),
+            ([], "corp-not-implemented", 0),
+        ]
+    )
     func resourcePolicy(_ headers: [(String, String)], _ identifier: String, _ modifier: Int) {
         let result = AuditFixture.outcome(.crossOriginResourcePolicy, headers)
         #expect(result.outcome.rawValue == identifier)
         #expect(result.modifier == modifier)
     }
 
-    @Test("CORS, with and without a probe that sent an Origin", arguments: [
-        ([(String, String)](), Bool?.none, "cross-origin-resource-sharing-not-implemented", 0),
-        ([("Access-Control-Allow-Origin", "*")], true, "cross-origin-resource-sharing-implemented-with-public-access", 0),
-        ([("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Credentials", "true")], true, "cross-origin-resource-sharing-implemented-with-public-access", 0),
-        ([("Access-Control-Allow-Origin", "https://probe.example"), ("Access-Control-Allow-Credentials", "true")], true, "cross-origin-resource-sharing-implemented-with-universal-access", -50),
-        ([("Access-Control-Allow-Origin", "https://probe.example"), ("Access-Control-Allow-Credentials", " TRUE ")], true, "cross-origin-resource-sharing-implemented-with-universal-access", -50),
-        ([("Access-Control-Allow-Origin", "https://probe.example")], true, "cross-origin-resource-sharing-implemented-with-restricted-access", 0),
-        ([("Access-Control-Allow-Origin", "https://partner.example"), ("Access-Control-Allow-Credentials", "true")], true, "cross-origin-resource-sharing-implemented-with-restricted-access", 0),
-        ([("Access-Control-Allow-Origin", "https://probe.example"), ("Access-Control-Allow-Credentials", "true")], nil, "cross-origin-resource-sharing-implemented-with-restricted-access", 0),
-    ])
+    @Test(
+        "CORS, with and without a probe that sent an Origin",
+        arguments: [
+            ([(String, String)](), Bool?.none, "cross-origin-resource-sharing-not-implemented", 0),
+            ([("Access-Control-Allow-Origin", "*")], true, "cross-origin-resource-sharing-implemented-with-public-access", 0),
+            (
+                [("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Credentials", "true")], true,
+                "cross-origin-resource-sharing-implemented-with-public-access", 0
+            ),
+            (
+                [("Access-Control-Allow-Origin", "https://probe.example"), ("Access-Control-Allow-Credentials", "true")], true,
+                "cross-origin-resource-sharing-implemented-with-universal-access", -50
+            ),
+            (
+                [("Access-Control-Allow-Origin", "https://probe.example"), ("Access-Control-Allow-Credentials", " TRUE ")], true,
+                "cross-origin-resource-sharing-implemented-with-universal-access", -50
+            ),
+            ([("Access-Control-Allow-Origin", "https://probe.example")], true, "cross-origin-resource-sharing-implemented-with-restricted-access", 0),
+            (
+                [("Access-Control-Allow-Origin", "https://partner.example"), ("Access-Control-Allow-Credentials", "true")], true,
+                "cross-origin-resource-sharing-implemented-with-restricted-access", 0
+            ),
+            (
+                [("Access-Control-Allow-Origin", "https://probe.example"), ("Access-Control-Allow-Credentials", "true")], nil,
+                "cross-origin-resource-sharing-implemented-with-restricted-access", 0
+            ),
+        ]
+    )
     func cors(_ headers: [(String, String)], _ probed: Bool?, _ identifier: String, _ modifier: Int) {
         let response = AuditFixture.response("https://example.com/", headers)
         let probe = probed == true ? CORSProbe(origin: "https://probe.example", response: response) : nil
-        let report = ObservatoryAudit.grade(AuditInput(chain: [probed == nil ? response : AuditFixture.response()], plainHTTP: .unreachable, corsProbe: probe))
+        let report = ObservatoryAudit.grade(
+            AuditInput(chain: [probed == nil ? response : AuditFixture.response()], plainHTTP: .unreachable, corsProbe: probe)
+        )
         #expect(report[.crossOriginResourceSharing]?.outcome.rawValue == identifier)
         #expect(report[.crossOriginResourceSharing]?.modifier == modifier)
     }
 
-    @Test("COOP and COEP are reported but never scored", arguments: [
-        ("Cross-Origin-Opener-Policy", "same-origin", AuditTest.crossOriginOpenerPolicy, "coop-implemented-with-same-origin", true),
-        ("Cross-Origin-Opener-Policy", "same-origin; report-to=\"coop\"", .crossOriginOpenerPolicy, "coop-implemented-with-same-origin", true),
-        ("Cross-Origin-Opener-Policy", "same-origin-allow-popups", .crossOriginOpenerPolicy, "coop-implemented-with-same-origin-allow-popups", true),
-        ("Cross-Origin-Opener-Policy", "noopener-allow-popups", .crossOriginOpenerPolicy, "coop-implemented-with-noopener-allow-popups", true),
-        ("Cross-Origin-Opener-Policy", "unsafe-none", .crossOriginOpenerPolicy, "coop-implemented-with-unsafe-none", true),
-        ("Cross-Origin-Opener-Policy", "Same-Origin", .crossOriginOpenerPolicy, "coop-header-invalid", false),
-        ("Cross-Origin-Embedder-Policy", "require-corp", .crossOriginEmbedderPolicy, "coep-implemented-with-require-corp", true),
-        ("Cross-Origin-Embedder-Policy", "credentialless", .crossOriginEmbedderPolicy, "coep-implemented-with-credentialless", true),
-        ("Cross-Origin-Embedder-Policy", "unsafe-none", .crossOriginEmbedderPolicy, "coep-implemented-with-unsafe-none", true),
-        ("Cross-Origin-Embedder-Policy", "require", .crossOriginEmbedderPolicy, "coep-header-invalid", false),
-    ])
+    @Test(
+        "COOP and COEP are reported but never scored",
+        arguments: [
+            ("Cross-Origin-Opener-Policy", "same-origin", AuditTest.crossOriginOpenerPolicy, "coop-implemented-with-same-origin", true),
+            ("Cross-Origin-Opener-Policy", "same-origin; report-to=\"coop\"", .crossOriginOpenerPolicy, "coop-implemented-with-same-origin", true),
+            (
+                "Cross-Origin-Opener-Policy", "same-origin-allow-popups", .crossOriginOpenerPolicy, "coop-implemented-with-same-origin-allow-popups",
+                true
+            ),
+            ("Cross-Origin-Opener-Policy", "noopener-allow-popups", .crossOriginOpenerPolicy, "coop-implemented-with-noopener-allow-popups", true),
+            ("Cross-Origin-Opener-Policy", "unsafe-none", .crossOriginOpenerPolicy, "coop-implemented-with-unsafe-none", true),
+            ("Cross-Origin-Opener-Policy", "Same-Origin", .crossOriginOpenerPolicy, "coop-header-invalid", false),
+            ("Cross-Origin-Embedder-Policy", "require-corp", .crossOriginEmbedderPolicy, "coep-implemented-with-require-corp", true),
+            ("Cross-Origin-Embedder-Policy", "credentialless", .crossOriginEmbedderPolicy, "coep-implemented-with-credentialless", true),
+            ("Cross-Origin-Embedder-Policy", "unsafe-none", .crossOriginEmbedderPolicy, "coep-implemented-with-unsafe-none", true),
+            ("Cross-Origin-Embedder-Policy", "require", .crossOriginEmbedderPolicy, "coep-header-invalid", false),
+        ]
+    )
     func informational(_ name: String, _ value: String, _ test: AuditTest, _ identifier: String, _ passed: Bool) {
         let result = AuditFixture.outcome(test, [(name, value)])
         #expect(result.outcome.rawValue == identifier)
@@ -388,7 +511,10 @@ struct AuditHeaderTests {
     func informationalMissingOrRepeated() {
         #expect(AuditFixture.outcome(.crossOriginOpenerPolicy, []).outcome == .coopNotImplemented)
         #expect(AuditFixture.outcome(.crossOriginEmbedderPolicy, []).outcome == .coepNotImplemented)
-        let twice = AuditFixture.outcome(.crossOriginOpenerPolicy, [("Cross-Origin-Opener-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "unsafe-none")])
+        let twice = AuditFixture.outcome(
+            .crossOriginOpenerPolicy,
+            [("Cross-Origin-Opener-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "unsafe-none")]
+        )
         #expect(twice.outcome == .coopHeaderInvalid)
     }
 }
@@ -415,11 +541,13 @@ struct AuditReportTests {
         let report = ObservatoryAudit.grade(Self.strictInput(try Self.strictFields(extra: [("Set-Cookie", Self.sessionCookie)])))
         #expect(report.grade == .aPlus)
         #expect(report.score == 135)
-        #expect(report.results.map(\.outcome) == [
-            .cspImplementedWithNoUnsafeDefaultSrcNone, .cookiesSecureWithHttponlySessionsAndSamesite, .corsNotImplemented,
-            .redirectionToHTTPS, .referrerPolicyPrivate, .hstsImplementedMaxAgeAtLeastSixMonths, .xContentTypeOptionsNosniff,
-            .xFrameOptionsImplementedViaCSP, .corpImplementedWithSameOrigin, .coopImplementedWithSameOrigin, .coepNotImplemented,
-        ])
+        #expect(
+            report.results.map(\.outcome) == [
+                .cspImplementedWithNoUnsafeDefaultSrcNone, .cookiesSecureWithHttponlySessionsAndSamesite, .corsNotImplemented,
+                .redirectionToHTTPS, .referrerPolicyPrivate, .hstsImplementedMaxAgeAtLeastSixMonths, .xContentTypeOptionsNosniff,
+                .xFrameOptionsImplementedViaCSP, .corpImplementedWithSameOrigin, .coopImplementedWithSameOrigin, .coepNotImplemented,
+            ]
+        )
         #expect(report.results.map(\.test) == AuditTest.all)
         #expect(report.results.allSatisfy { $0.passed })
     }
@@ -455,16 +583,21 @@ struct AuditReportTests {
         let report = AuditFixture.grade([])
         #expect(report.score == 30)
         #expect(report.grade == .d)
-        #expect(report.results.filter { !$0.passed }.map(\.outcome) == [
-            .cspNotImplemented, .hstsNotImplemented, .xContentTypeOptionsNotImplemented, .xFrameOptionsNotImplemented,
-        ])
+        #expect(
+            report.results.filter { !$0.passed }.map(\.outcome) == [
+                .cspNotImplemented, .hstsNotImplemented, .xContentTypeOptionsNotImplemented, .xFrameOptionsNotImplemented,
+            ]
+        )
     }
 
     @Test("the score never goes below 0")
     func floor() {
-        let report = AuditFixture.grade([
-            ("Set-Cookie", "sessionid=1"), ("Access-Control-Allow-Origin", "https://x.example"),
-        ], url: "http://example.com/")
+        let report = AuditFixture.grade(
+            [
+                ("Set-Cookie", "sessionid=1"), ("Access-Control-Allow-Origin", "https://x.example"),
+            ],
+            url: "http://example.com/"
+        )
         #expect(report.score == 0)
         #expect(report.grade == .f)
     }
@@ -476,8 +609,16 @@ struct AuditReportTests {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let text = String(decoding: try encoder.encode(report), as: UTF8.self)
         #expect(text.hasPrefix(#"{"finalURL":"https://example.com/","grade":"A+","results":[{"explanation":"#))
-        #expect(text.contains(#""modifier":10,"pass":true,"result":"csp-implemented-with-no-unsafe-default-src-none","scored":true,"test":"content-security-policy"}"#))
-        #expect(text.contains(#""modifier":0,"pass":true,"result":"coop-implemented-with-same-origin","scored":false,"test":"cross-origin-opener-policy"}"#))
+        #expect(
+            text.contains(
+                #""modifier":10,"pass":true,"result":"csp-implemented-with-no-unsafe-default-src-none","scored":true,"test":"content-security-policy"}"#
+            )
+        )
+        #expect(
+            text.contains(
+                #""modifier":0,"pass":true,"result":"coop-implemented-with-same-origin","scored":false,"test":"cross-origin-opener-policy"}"#
+            )
+        )
         #expect(text.hasSuffix(#""score":135,"url":"https://example.com/"}"#))
         let decoded = try JSONDecoder().decode(AuditReport.self, from: Data(text.utf8))
         #expect(decoded == report)
@@ -486,12 +627,15 @@ struct AuditReportTests {
 
 @Suite("Observatory audit: URLs")
 struct AuditURLTests {
-    @Test("absolute http(s) URLs parse", arguments: [
-        ("https://Example.COM", "https", "example.com", Int?.none, "/", "https://example.com/"),
-        ("http://127.0.0.1:8080/a/b?c=d#frag", "http", "127.0.0.1", 8080, "/a/b?c=d", "http://127.0.0.1:8080/a/b?c=d"),
-        ("HTTPS://[::1]:8443/", "https", "[::1]", 8443, "/", "https://[::1]:8443/"),
-        ("https://example.com?q", "https", "example.com", nil, "/?q", "https://example.com/?q"),
-    ])
+    @Test(
+        "absolute http(s) URLs parse",
+        arguments: [
+            ("https://Example.COM", "https", "example.com", Int?.none, "/", "https://example.com/"),
+            ("http://127.0.0.1:8080/a/b?c=d#frag", "http", "127.0.0.1", 8080, "/a/b?c=d", "http://127.0.0.1:8080/a/b?c=d"),
+            ("HTTPS://[::1]:8443/", "https", "[::1]", 8443, "/", "https://[::1]:8443/"),
+            ("https://example.com?q", "https", "example.com", nil, "/?q", "https://example.com/?q"),
+        ]
+    )
     func parses(_ text: String, _ scheme: String, _ host: String, _ port: Int?, _ path: String, _ written: String) throws {
         let url = try #require(AuditURL(text))
         #expect(url.scheme == scheme)
@@ -501,10 +645,13 @@ struct AuditURLTests {
         #expect(url.description == written)
     }
 
-    @Test("anything else is refused", arguments: [
-        "ftp://example.com/", "javascript:alert(1)", "example.com", "https://", "https://user@example.com/",
-        "https://example.com:0/", "https://example.com:99999/", "https://example.com:8x/", "//example.com/", "https://exa mple.com/",
-    ])
+    @Test(
+        "anything else is refused",
+        arguments: [
+            "ftp://example.com/", "javascript:alert(1)", "example.com", "https://", "https://user@example.com/",
+            "https://example.com:0/", "https://example.com:99999/", "https://example.com:8x/", "//example.com/", "https://exa mple.com/",
+        ]
+    )
     func refused(_ text: String) {
         #expect(AuditURL(text) == nil)
     }

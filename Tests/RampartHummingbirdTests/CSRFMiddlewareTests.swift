@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -6,20 +7,23 @@ import RampartHummingbird
 import RampartSQLite
 import Testing
 
-import Foundation
-
 @Suite("CSRFMiddleware")
 struct CSRFMiddlewareTests {
     static func makeApp(mode: CSRFConfiguration.Mode = .tokens) throws -> some ApplicationProtocol {
         let ring = try KeyRing(current: .generate())
-        let database = try RampartDatabase(path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-csrf-\(UUID().uuidString)/db.sqlite").path)
+        let database = try RampartDatabase(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-csrf-\(UUID().uuidString)/db.sqlite").path
+        )
         let sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(SQLiteSessionStore(database: database))), keyRing: ring)
         let oneTime = try OneTimeTokens(keyRing: ring, actions: ["profile.delete"], store: SQLiteUsedTokenStore(database: database))
         let csrf = try CSRFConfiguration(
             crossOrigin: try CrossOriginProtection(trustedOrigins: ["https://partner.example"]),
             mode: mode,
-            exemptions: [.path("/webhooks/payment", reason: "signed by the payment provider"), .prefix("/public-api/", reason: "token-authenticated API, no cookies"),
-                         .prefix("/hooks", reason: "signed callbacks")],
+            exemptions: [
+                .path("/webhooks/payment", reason: "signed by the payment provider"),
+                .prefix("/public-api/", reason: "token-authenticated API, no cookies"),
+                .prefix("/hooks", reason: "signed callbacks"),
+            ],
             oneTimeTokens: oneTime,
             oneTimeRoutes: [.init(.post, "/profile/delete", action: "profile.delete")],
             maximumFormBytes: 4096
@@ -81,7 +85,11 @@ struct CSRFMiddlewareTests {
     }
 
     static func form(_ pairs: [(String, String)]) -> ByteBuffer {
-        ByteBuffer(string: pairs.map { "\($0.0)=\($0.1.replacingOccurrences(of: "+", with: "%2B").replacingOccurrences(of: "=", with: "%3D"))" }.joined(separator: "&"))
+        ByteBuffer(
+            string: pairs.map { "\($0.0)=\($0.1.replacingOccurrences(of: "+", with: "%2B").replacingOccurrences(of: "=", with: "%3D"))" }.joined(
+                separator: "&"
+            )
+        )
     }
 
     @Test("end to end: log in, GET a form, POST with its token; replay a one-time token and be refused")
@@ -105,7 +113,9 @@ struct CSRFMiddlewareTests {
             stale[.contentType] = "application/x-www-form-urlencoded"
             let staleResponse = try await client.execute(uri: "/comments", method: .post, headers: stale, body: Self.form([("_csrf", loginToken)]))
             #expect(staleResponse.status == .forbidden)
-            #expect(String(buffer: staleResponse.body) == "403 Forbidden: the form's CSRF token is not valid; reload the page and try again (badToken)\n")
+            #expect(
+                String(buffer: staleResponse.body) == "403 Forbidden: the form's CSRF token is not valid; reload the page and try again (badToken)\n"
+            )
 
             let form = try await client.execute(uri: "/form", method: .get, headers: browser.headers)
             let html = String(buffer: form.body)
@@ -130,7 +140,10 @@ struct CSRFMiddlewareTests {
             #expect(first.status == .ok)
             let replay = try await client.execute(uri: "/profile/delete", method: .post, headers: post, body: Self.form([("_csrf", once)]))
             #expect(replay.status == .forbidden)
-            #expect(String(buffer: replay.body) == "403 Forbidden: the form's one-time token was used already; reload the page and try again (tokenReused)\n")
+            #expect(
+                String(buffer: replay.body)
+                    == "403 Forbidden: the form's one-time token was used already; reload the page and try again (tokenReused)\n"
+            )
             // A masked token is not a one-time token.
             let masked = try await client.execute(uri: "/profile/delete", method: .post, headers: post, body: Self.form([("_csrf", token)]))
             #expect(String(buffer: masked.body) == "403 Forbidden: the form's CSRF token is not valid; reload the page and try again (badToken)\n")
@@ -140,34 +153,61 @@ struct CSRFMiddlewareTests {
     @Test("cross-site and token failures are 403 with the reason, as JSON or HTML by Accept")
     func rejections() async throws {
         try await Self.makeApp().test(.router) { client in
-            let crossSite = try await client.execute(uri: "/comments", method: .post, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .accept: "application/json"])
+            let crossSite = try await client.execute(
+                uri: "/comments",
+                method: .post,
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .accept: "application/json"]
+            )
             #expect(crossSite.status == .forbidden)
             #expect(crossSite.headers[.contentType] == "application/json; charset=utf-8")
             #expect(String(buffer: crossSite.body) == #"{"error":"forbidden","reason":"crossSite","message":"the request came from another site"}"#)
             #expect(crossSite.headers[.xContentTypeOptions] == "nosniff")
 
-            let foreign = try await client.execute(uri: "/comments", method: .post, headers: [.origin: "https://evil.example", .accept: "text/html,application/json"])
+            let foreign = try await client.execute(
+                uri: "/comments",
+                method: .post,
+                headers: [.origin: "https://evil.example", .accept: "text/html,application/json"]
+            )
             #expect(foreign.headers[.contentType] == "text/html; charset=utf-8")
-            #expect(String(buffer: foreign.body) == """
-                <!doctype html>
-                <html lang="en"><head><meta charset="utf-8"><title>403 Forbidden</title></head>
-                <body><h1>403 Forbidden</h1><p>the request&#39;s Origin is not this site or a trusted origin</p><p><code>originMismatch</code></p></body></html>
+            #expect(
+                String(buffer: foreign.body) == """
+                    <!doctype html>
+                    <html lang="en"><head><meta charset="utf-8"><title>403 Forbidden</title></head>
+                    <body><h1>403 Forbidden</h1><p>the request&#39;s Origin is not this site or a trusted origin</p><p><code>originMismatch</code></p></body></html>
 
-                """)
+                    """
+            )
 
             let missing = try await client.execute(uri: "/comments", method: .post, headers: [.accept: "application/json"])
-            #expect(String(buffer: missing.body) == #"{"error":"forbidden","reason":"missingToken","message":"the form has no CSRF token; reload the page and try again"}"#)
+            #expect(
+                String(buffer: missing.body)
+                    == #"{"error":"forbidden","reason":"missingToken","message":"the form has no CSRF token; reload the page and try again"}"#
+            )
 
-            let repeated = try await client.execute(uri: "/comments", method: .post, headers: HTTPFields([
-                HTTPField(name: HTTPField.Name("X-CSRF-Token")!, value: "a"), HTTPField(name: HTTPField.Name("X-CSRF-Token")!, value: "b"),
-                HTTPField(name: .accept, value: "application/json"),
-            ]))
-            #expect(String(buffer: repeated.body) == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#)
+            let repeated = try await client.execute(
+                uri: "/comments",
+                method: .post,
+                headers: HTTPFields([
+                    HTTPField(name: HTTPField.Name("X-CSRF-Token")!, value: "a"), HTTPField(name: HTTPField.Name("X-CSRF-Token")!, value: "b"),
+                    HTTPField(name: .accept, value: "application/json"),
+                ])
+            )
+            #expect(
+                String(buffer: repeated.body)
+                    == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#
+            )
 
             for bad in ["not base64!", "AAAA", String(repeating: "A", count: 86), String(repeating: "A", count: 60_000)] {
-                let response = try await client.execute(uri: "/comments", method: .post, headers: [HTTPField.Name("X-CSRF-Token")!: bad, .accept: "application/json"])
+                let response = try await client.execute(
+                    uri: "/comments",
+                    method: .post,
+                    headers: [HTTPField.Name("X-CSRF-Token")!: bad, .accept: "application/json"]
+                )
                 #expect(response.status == .forbidden)
-                #expect(String(buffer: response.body) == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#)
+                #expect(
+                    String(buffer: response.body)
+                        == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#
+                )
             }
             // GET is never checked.
             #expect(try await client.execute(uri: "/form", method: .get, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"]).status == .ok)
@@ -183,23 +223,33 @@ struct CSRFMiddlewareTests {
             let token = try #require(Self.token(in: String(buffer: formPage.body)))
             var headers = browser.headers
             headers[.contentType] = "multipart/form-data; boundary=XyZ"
-            let body = "--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhello\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
+            let body =
+                "--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nhello\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
             #expect(try await client.execute(uri: "/comments", method: .post, headers: headers, body: ByteBuffer(string: body)).status == .ok)
 
             // The first _csrf field is the one checked; a good token later does not rescue a bad one.
-            let badThenGood = "--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nforged\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
+            let badThenGood =
+                "--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\nforged\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n--XyZ--\r\n"
             var jsonHeaders = headers
             jsonHeaders[.accept] = "application/json"
             let repeated = try await client.execute(uri: "/comments", method: .post, headers: jsonHeaders, body: ByteBuffer(string: badThenGood))
             #expect(repeated.status == .forbidden)
-            #expect(String(buffer: repeated.body) == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#)
+            #expect(
+                String(buffer: repeated.body)
+                    == #"{"error":"forbidden","reason":"badToken","message":"the form's CSRF token is not valid; reload the page and try again"}"#
+            )
 
             let broken = try await client.execute(uri: "/comments", method: .post, headers: headers, body: ByteBuffer(string: "--XyZ\r\ngarbage"))
             #expect(broken.status == .forbidden)
 
             var form = browser.headers
             form[.contentType] = "application/x-www-form-urlencoded"
-            let big = try await client.execute(uri: "/comments", method: .post, headers: form, body: ByteBuffer(string: "body=" + String(repeating: "x", count: 5000) + "&_csrf=\(token)"))
+            let big = try await client.execute(
+                uri: "/comments",
+                method: .post,
+                headers: form,
+                body: ByteBuffer(string: "body=" + String(repeating: "x", count: 5000) + "&_csrf=\(token)")
+            )
             #expect(big.status == .contentTooLarge)
         }
     }
@@ -231,7 +281,10 @@ struct CSRFMiddlewareTests {
             // A token after 4 KiB of upload is not looked for: the body is not buffered to find it.
             let late = try await client.execute(uri: "/upload", method: .post, headers: headers, body: body(tokenFirst: false))
             #expect(late.status == .forbidden)
-            #expect(String(buffer: late.body) == #"{"error":"forbidden","reason":"missingToken","message":"the form has no CSRF token; reload the page and try again"}"#)
+            #expect(
+                String(buffer: late.body)
+                    == #"{"error":"forbidden","reason":"missingToken","message":"the form has no CSRF token; reload the page and try again"}"#
+            )
         }
     }
 
@@ -248,9 +301,12 @@ struct CSRFMiddlewareTests {
         }
     }
 
-    @Test("exemption prefixes match whole segments, as the router reads the path", arguments: [
-        ("/hooks/ping", HTTPResponse.Status.ok), ("//hooks//ping/", .ok), ("/hooks-admin/ping", .forbidden), ("//webhooks/payment", .ok),
-    ])
+    @Test(
+        "exemption prefixes match whole segments, as the router reads the path",
+        arguments: [
+            ("/hooks/ping", HTTPResponse.Status.ok), ("//hooks//ping/", .ok), ("/hooks-admin/ping", .forbidden), ("//webhooks/payment", .ok),
+        ]
+    )
     func exemptionSegments(_ path: String, _ status: HTTPResponse.Status) async throws {
         try await Self.makeApp().test(.router) { client in
             let response = try await client.execute(uri: path, method: .post, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
@@ -258,9 +314,12 @@ struct CSRFMiddlewareTests {
         }
     }
 
-    @Test("a one-time route needs its one-time token on every spelling the router accepts", arguments: [
-        "/profile/delete/", "//profile/delete", "/profile//delete", "/profile/delete//", "///profile///delete///",
-    ])
+    @Test(
+        "a one-time route needs its one-time token on every spelling the router accepts",
+        arguments: [
+            "/profile/delete/", "//profile/delete", "/profile//delete", "/profile/delete//", "///profile///delete///",
+        ]
+    )
     func oneTimeRouteSpellings(_ path: String) async throws {
         try await Self.makeApp().test(.router) { client in
             var browser = Browser()
@@ -268,7 +327,12 @@ struct CSRFMiddlewareTests {
             browser.take(loginForm)
             var post = browser.headers
             post[.contentType] = "application/x-www-form-urlencoded"
-            let login = try await client.execute(uri: "/login", method: .post, headers: post, body: Self.form([("_csrf", try #require(Self.token(in: String(buffer: loginForm.body))))]))
+            let login = try await client.execute(
+                uri: "/login",
+                method: .post,
+                headers: post,
+                body: Self.form([("_csrf", try #require(Self.token(in: String(buffer: loginForm.body))))])
+            )
             browser.take(login)
             post = browser.headers
             post[.contentType] = "application/x-www-form-urlencoded"
@@ -285,7 +349,10 @@ struct CSRFMiddlewareTests {
             #expect(first.status == .ok)
             #expect(String(buffer: first.body) == "deleted")
             let replay = try await client.execute(uri: "/profile/delete", method: .post, headers: post, body: Self.form([("_csrf", once)]))
-            #expect(String(buffer: replay.body) == "403 Forbidden: the form's one-time token was used already; reload the page and try again (tokenReused)\n")
+            #expect(
+                String(buffer: replay.body)
+                    == "403 Forbidden: the form's one-time token was used already; reload the page and try again (tokenReused)\n"
+            )
         }
     }
 
@@ -294,24 +361,36 @@ struct CSRFMiddlewareTests {
         try await Self.makeApp(mode: .headersOnly).test(.router) { client in
             let noHeaders = try await client.execute(uri: "/comments", method: .post)
             let foreign = try await client.execute(uri: "/comments", method: .post, headers: [.origin: "https://evil.example"])
-            let partner = try await client.execute(uri: "/comments", method: .post, headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .origin: "https://partner.example"])
+            let partner = try await client.execute(
+                uri: "/comments",
+                method: .post,
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .origin: "https://partner.example"]
+            )
             #expect(noHeaders.status == .ok)
             #expect(foreign.status == .forbidden)
             #expect(partner.status == .ok)
         }
     }
 
-    @Test("JSON endpoints take only application/json: 415 otherwise", arguments: [
-        ("text/plain", HTTPResponse.Status.unsupportedMediaType),
-        ("application/x-www-form-urlencoded", .unsupportedMediaType),
-        ("multipart/form-data; boundary=x", .unsupportedMediaType),
-        ("application/json", .ok),
-        ("application/json; charset=utf-8", .ok),
-        ("Application/JSON", .ok),
-    ])
+    @Test(
+        "JSON endpoints take only application/json: 415 otherwise",
+        arguments: [
+            ("text/plain", HTTPResponse.Status.unsupportedMediaType),
+            ("application/x-www-form-urlencoded", .unsupportedMediaType),
+            ("multipart/form-data; boundary=x", .unsupportedMediaType),
+            ("application/json", .ok),
+            ("application/json; charset=utf-8", .ok),
+            ("Application/JSON", .ok),
+        ]
+    )
     func requireJSON(_ type: String, _ status: HTTPResponse.Status) async throws {
         try await Self.makeApp(mode: .headersOnly).test(.router) { client in
-            let response = try await client.execute(uri: "/api/items", method: .post, headers: [.contentType: type], body: ByteBuffer(string: "{\"a\":1}"))
+            let response = try await client.execute(
+                uri: "/api/items",
+                method: .post,
+                headers: [.contentType: type],
+                body: ByteBuffer(string: "{\"a\":1}")
+            )
             #expect(response.status == status)
             if status == .unsupportedMediaType {
                 #expect(String(buffer: response.body) == "415 Unsupported Media Type: send Content-Type: application/json (unsupportedMediaType)\n")
@@ -324,7 +403,9 @@ struct CSRFMiddlewareTests {
     func configuration() throws {
         let noReason = #expect(throws: SecurityConfigurationError.self) { _ = try CSRFConfiguration(exemptions: [.path("/hook", reason: " ")]) }
         #expect(noReason?.setting == "csrfExemptions")
-        let unknownAction = #expect(throws: SecurityConfigurationError.self) { _ = try CSRFConfiguration(oneTimeRoutes: [.init(.post, "/x", action: "x")]) }
+        let unknownAction = #expect(throws: SecurityConfigurationError.self) {
+            _ = try CSRFConfiguration(oneTimeRoutes: [.init(.post, "/x", action: "x")])
+        }
         #expect(unknownAction?.setting == "oneTimeRoutes")
     }
 }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Rampart
 import RampartHummingbird
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,15 +14,23 @@ import Glibc
 /// reaches a 500, and each limit answers its own status, with the security headers.
 @Suite("Connection limits and timeouts over raw sockets")
 struct ConnectionLimitsTests {
-    static let fast = HTTPLimits(headerTimeout: .seconds(1), bodyIdleTimeout: .seconds(1), minimumBodyRate: 100,
-                                 bodyRateGracePeriod: .seconds(1), idleTimeout: .seconds(2))
+    static let fast = HTTPLimits(
+        headerTimeout: .seconds(1),
+        bodyIdleTimeout: .seconds(1),
+        minimumBodyRate: 100,
+        bodyRateGracePeriod: .seconds(1),
+        idleTimeout: .seconds(2)
+    )
 
     /// A small app: no Rampart middleware at all for `/bare` (the connection layer alone must
     /// keep truncated bodies from becoming 500s), and the security headers elsewhere.
     static func makeApp(limits: HTTPLimits = fast) throws -> some ApplicationProtocol {
         let router = Router(context: BasicRampartRequestContext.self)
-        let transport = TransportSecurity(allowedHosts: try HostAllowList(["localhost", "127.0.0.1"]), trustedProxies: try TrustedProxies([]),
-                                          httpsPolicy: .allowInsecureHTTP)
+        let transport = TransportSecurity(
+            allowedHosts: try HostAllowList(["localhost", "127.0.0.1"]),
+            trustedProxies: try TrustedProxies([]),
+            httpsPolicy: .allowInsecureHTTP
+        )
         let secured = router.group("secured")
         secured.add(middleware: try SecurityHeadersMiddleware(headers: .strict, transport: transport))
         secured.post("echo") { request, _ in
@@ -51,37 +60,93 @@ struct ConnectionLimitsTests {
     static func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     static let cases: [Case] = [
-        Case(description: "a 64 KiB header value", bytes: ascii("GET / HTTP/1.1\r\n\(host)X-A: \(String(repeating: "a", count: 65536))\r\n\r\n"),
-             status: 431, reason: "headerTooLarge"),
-        Case(description: "a 20,000-byte header name", bytes: ascii("GET / HTTP/1.1\r\n\(host)\(String(repeating: "X", count: 20000)): 1\r\n\r\n"),
-             status: 431, reason: "headerTooLarge"),
-        Case(description: "300 header fields", bytes: ascii("GET / HTTP/1.1\r\n\(host)" + (0..<300).map { "X-F\($0): 1\r\n" }.joined() + "\r\n"),
-             status: 431, reason: "headerTooLarge"),
-        Case(description: "101 header fields, each small", bytes: ascii("GET / HTTP/1.1\r\n\(host)" + (0..<100).map { "X-F\($0): 1\r\n" }.joined() + "\r\n"),
-             status: 431, reason: "headerTooLarge"),
-        Case(description: "17 KiB of headers in 20 fields (under the parser's backstop)",
-             bytes: ascii("GET / HTTP/1.1\r\n\(host)" + (0..<20).map { "X-F\($0): \(String(repeating: "v", count: 880))\r\n" }.joined() + "\r\n"),
-             status: 431, reason: "headerTooLarge"),
-        Case(description: "a 10 KiB target", bytes: ascii("GET /?q=\(String(repeating: "a", count: 10000)) HTTP/1.1\r\n\(host)\r\n"),
-             status: 414, reason: "uriTooLong"),
-        Case(description: "a 100 KiB target (over the parser's backstop)", bytes: ascii("GET /?q=\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\n\(host)\r\n"),
-             status: 414, reason: "uriTooLong"),
+        Case(
+            description: "a 64 KiB header value",
+            bytes: ascii("GET / HTTP/1.1\r\n\(host)X-A: \(String(repeating: "a", count: 65536))\r\n\r\n"),
+            status: 431,
+            reason: "headerTooLarge"
+        ),
+        Case(
+            description: "a 20,000-byte header name",
+            bytes: ascii("GET / HTTP/1.1\r\n\(host)\(String(repeating: "X", count: 20000)): 1\r\n\r\n"),
+            status: 431,
+            reason: "headerTooLarge"
+        ),
+        Case(
+            description: "300 header fields",
+            bytes: ascii("GET / HTTP/1.1\r\n\(host)" + (0..<300).map { "X-F\($0): 1\r\n" }.joined() + "\r\n"),
+            status: 431,
+            reason: "headerTooLarge"
+        ),
+        Case(
+            description: "101 header fields, each small",
+            bytes: ascii("GET / HTTP/1.1\r\n\(host)" + (0..<100).map { "X-F\($0): 1\r\n" }.joined() + "\r\n"),
+            status: 431,
+            reason: "headerTooLarge"
+        ),
+        Case(
+            description: "17 KiB of headers in 20 fields (under the parser's backstop)",
+            bytes: ascii("GET / HTTP/1.1\r\n\(host)" + (0..<20).map { "X-F\($0): \(String(repeating: "v", count: 880))\r\n" }.joined() + "\r\n"),
+            status: 431,
+            reason: "headerTooLarge"
+        ),
+        Case(
+            description: "a 10 KiB target",
+            bytes: ascii("GET /?q=\(String(repeating: "a", count: 10000)) HTTP/1.1\r\n\(host)\r\n"),
+            status: 414,
+            reason: "uriTooLong"
+        ),
+        Case(
+            description: "a 100 KiB target (over the parser's backstop)",
+            bytes: ascii("GET /?q=\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\n\(host)\r\n"),
+            status: 414,
+            reason: "uriTooLong"
+        ),
         Case(description: "garbage", bytes: [0x16, 0x03, 0x01, 0x00, 0x05] + ascii("hello\r\n\r\n"), status: 400, reason: "malformedRequest"),
-        Case(description: "Content-Length with Transfer-Encoding", bytes: ascii("POST /bare HTTP/1.1\r\n\(host)Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-             status: 400, reason: "malformedRequest"),
-        Case(description: "NUL in a header", bytes: ascii("GET / HTTP/1.1\r\n\(host)X-A: a") + [0] + ascii("b\r\n\r\n"), status: 400, reason: "malformedRequest"),
-        Case(description: "a truncated body, no Rampart middleware on the route",
-             bytes: ascii("POST /bare HTTP/1.1\r\n\(host)Content-Length: 5000\r\n\r\nonly this"), halfClose: true,
-             status: 400, reason: "incompleteBody"),
-        Case(description: "a truncated body behind SecurityHeadersMiddleware",
-             bytes: ascii("POST /secured/echo HTTP/1.1\r\n\(host)Content-Length: 5000\r\n\r\nonly this"), halfClose: true,
-             status: 400, reason: "incompleteBody"),
-        Case(description: "a bad chunk size", bytes: ascii("POST /secured/echo HTTP/1.1\r\n\(host)Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),
-             status: 400, reason: "incompleteBody"),
-        Case(description: "a stalled body", bytes: ascii("POST /secured/echo HTTP/1.1\r\n\(host)Content-Length: 100\r\n\r\nabc"),
-             status: 408, reason: "bodyTimeout"),
-        Case(description: "half a header section, then silence (slowloris)", bytes: ascii("GET / HTTP/1.1\r\n\(host)X-A: 1\r\n"),
-             status: 408, reason: "headerTimeout"),
+        Case(
+            description: "Content-Length with Transfer-Encoding",
+            bytes: ascii("POST /bare HTTP/1.1\r\n\(host)Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            status: 400,
+            reason: "malformedRequest"
+        ),
+        Case(
+            description: "NUL in a header",
+            bytes: ascii("GET / HTTP/1.1\r\n\(host)X-A: a") + [0] + ascii("b\r\n\r\n"),
+            status: 400,
+            reason: "malformedRequest"
+        ),
+        Case(
+            description: "a truncated body, no Rampart middleware on the route",
+            bytes: ascii("POST /bare HTTP/1.1\r\n\(host)Content-Length: 5000\r\n\r\nonly this"),
+            halfClose: true,
+            status: 400,
+            reason: "incompleteBody"
+        ),
+        Case(
+            description: "a truncated body behind SecurityHeadersMiddleware",
+            bytes: ascii("POST /secured/echo HTTP/1.1\r\n\(host)Content-Length: 5000\r\n\r\nonly this"),
+            halfClose: true,
+            status: 400,
+            reason: "incompleteBody"
+        ),
+        Case(
+            description: "a bad chunk size",
+            bytes: ascii("POST /secured/echo HTTP/1.1\r\n\(host)Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),
+            status: 400,
+            reason: "incompleteBody"
+        ),
+        Case(
+            description: "a stalled body",
+            bytes: ascii("POST /secured/echo HTTP/1.1\r\n\(host)Content-Length: 100\r\n\r\nabc"),
+            status: 408,
+            reason: "bodyTimeout"
+        ),
+        Case(
+            description: "half a header section, then silence (slowloris)",
+            bytes: ascii("GET / HTTP/1.1\r\n\(host)X-A: 1\r\n"),
+            status: 408,
+            reason: "headerTimeout"
+        ),
     ]
 
     @Test("each hostile request gets its exact status, the reason and the security headers, and the server stays up", arguments: cases)
@@ -90,7 +155,11 @@ struct ConnectionLimitsTests {
             let port = try #require(client.port)
             let answer = try await RawHTTP.run(port: port, bytes: testCase.bytes, halfClose: testCase.halfClose, timeout: 10)
             #expect(answer.status == testCase.status, "\(answer.head)")
-            #expect(answer.text.contains("(\(testCase.reason))") || answer.text.contains("\"\(testCase.reason)\"") || answer.text.contains(testCase.reason), "\(answer.text.prefix(400))")
+            #expect(
+                answer.text.contains("(\(testCase.reason))") || answer.text.contains("\"\(testCase.reason)\"")
+                    || answer.text.contains(testCase.reason),
+                "\(answer.text.prefix(400))"
+            )
             if !testCase.isBareBody {
                 #expect(answer.header("x-content-type-options") == "nosniff")
                 #expect(answer.header("content-security-policy")?.hasPrefix("default-src 'none'") == true)
@@ -124,7 +193,11 @@ struct ConnectionLimitsTests {
         // Body timeouts of 10 s: a server that kept reading would answer or close only then.
         try await Self.makeApp(limits: HTTPLimits(bodyIdleTimeout: .seconds(10), bodyRateGracePeriod: .seconds(10))).test(.live) { client in
             let port = try #require(client.port)
-            let answer = try await RawHTTP.run(port: port, bytes: Self.ascii("POST /secured/echo HTTP/1.1\r\n\(Self.host)Content-Length: 10000000000\r\n\r\n"), timeout: 10)
+            let answer = try await RawHTTP.run(
+                port: port,
+                bytes: Self.ascii("POST /secured/echo HTTP/1.1\r\n\(Self.host)Content-Length: 10000000000\r\n\r\n"),
+                timeout: 10
+            )
             #expect(answer.status == 413)
             #expect(answer.header("connection") == "close")
             #expect(answer.seconds < 5, "\(answer.seconds)")
@@ -148,24 +221,29 @@ struct ConnectionLimitsTests {
     func pipelined() async throws {
         try await Self.makeApp().test(.live) { client in
             let port = try #require(client.port)
-            let bytes = Self.ascii("GET / HTTP/1.1\r\n\(Self.host)\r\nGET / HTTP/1.1\r\n\(Self.host)\r\nGET / HTTP/1.1\r\n\(Self.host)X-A: \(String(repeating: "a", count: 40000))\r\n\r\n")
+            let bytes = Self.ascii(
+                "GET / HTTP/1.1\r\n\(Self.host)\r\nGET / HTTP/1.1\r\n\(Self.host)\r\nGET / HTTP/1.1\r\n\(Self.host)X-A: \(String(repeating: "a", count: 40000))\r\n\r\n"
+            )
             let answer = try await RawHTTP.run(port: port, bytes: bytes, timeout: 10)
             let statuses = answer.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
             #expect(statuses == ["200", "200", "431"])
         }
     }
 
-    @Test("limits out of range refuse to start, naming the setting and the value", arguments: [
-        (HTTPLimits(maxHeaderBytes: 1000), "maxHeaderBytes", "1000"),
-        (HTTPLimits(maxHeaderBytes: 2 << 20), "maxHeaderBytes", "2097152"),
-        (HTTPLimits(maxHeaderFields: 5), "maxHeaderFields", "5"),
-        (HTTPLimits(maxTargetBytes: 100), "maxTargetBytes", "100"),
-        (HTTPLimits(headerTimeout: .milliseconds(10)), "headerTimeout", "0.01 seconds"),
-        (HTTPLimits(bodyIdleTimeout: .seconds(0)), "bodyIdleTimeout", "0.0 seconds"),
-        (HTTPLimits(minimumBodyRate: 0), "minimumBodyRate", "0"),
-        (HTTPLimits(bodyRateGracePeriod: .seconds(3600)), "bodyRateGracePeriod", "3600.0 seconds"),
-        (HTTPLimits(idleTimeout: .seconds(-1)), "idleTimeout", "-1.0 seconds"),
-    ])
+    @Test(
+        "limits out of range refuse to start, naming the setting and the value",
+        arguments: [
+            (HTTPLimits(maxHeaderBytes: 1000), "maxHeaderBytes", "1000"),
+            (HTTPLimits(maxHeaderBytes: 2 << 20), "maxHeaderBytes", "2097152"),
+            (HTTPLimits(maxHeaderFields: 5), "maxHeaderFields", "5"),
+            (HTTPLimits(maxTargetBytes: 100), "maxTargetBytes", "100"),
+            (HTTPLimits(headerTimeout: .milliseconds(10)), "headerTimeout", "0.01 seconds"),
+            (HTTPLimits(bodyIdleTimeout: .seconds(0)), "bodyIdleTimeout", "0.0 seconds"),
+            (HTTPLimits(minimumBodyRate: 0), "minimumBodyRate", "0"),
+            (HTTPLimits(bodyRateGracePeriod: .seconds(3600)), "bodyRateGracePeriod", "3600.0 seconds"),
+            (HTTPLimits(idleTimeout: .seconds(-1)), "idleTimeout", "-1.0 seconds"),
+        ]
+    )
     func badLimits(_ limits: HTTPLimits, _ setting: String, _ value: String) throws {
         let error = #expect(throws: SecurityConfigurationError.self) { _ = try Self.makeApp(limits: limits) }
         #expect(error?.setting == setting)
@@ -280,7 +358,11 @@ enum RawHTTP {
                 break
             }
         }
-        return Answer(text: String(decoding: received, as: UTF8.self), seconds: Date().timeIntervalSince(start), closed: closed,
-                      firstByteSeconds: firstByte)
+        return Answer(
+            text: String(decoding: received, as: UTF8.self),
+            seconds: Date().timeIntervalSince(start),
+            closed: closed,
+            firstByteSeconds: firstByte
+        )
     }
 }

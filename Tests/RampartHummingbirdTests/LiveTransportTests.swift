@@ -8,7 +8,8 @@ import Testing
 /// These tests run a real server on loopback, so the TCP peer is a real 127.0.0.1.
 @Suite("Transport security over real sockets")
 struct LiveTransportTests {
-    static func makeApp(trustedProxies: [String], httpsPolicy: TransportSecurity.HTTPSPolicy = .allowInsecureHTTP) throws -> some ApplicationProtocol {
+    static func makeApp(trustedProxies: [String], httpsPolicy: TransportSecurity.HTTPSPolicy = .allowInsecureHTTP) throws -> some ApplicationProtocol
+    {
         let router = Router(context: BasicRampartRequestContext.self)
         let transport = TransportSecurity(
             allowedHosts: try HostAllowList(["localhost", "127.0.0.1"]),
@@ -24,11 +25,20 @@ struct LiveTransportTests {
 
     /// Sends one request on a fresh connection with exactly the `Host` given (none for `nil`);
     /// the `.live` client always adds `Host: localhost`, which would make two.
-    static func get(_ client: some TestClientProtocol, _ path: String = "/", host: String? = "localhost", headers: [(String, String)] = [], method: HTTPRequest.Method = .get, body: String? = nil) async throws -> TestClient.Response {
+    static func get(
+        _ client: some TestClientProtocol,
+        _ path: String = "/",
+        host: String? = "localhost",
+        headers: [(String, String)] = [],
+        method: HTTPRequest.Method = .get,
+        body: String? = nil
+    ) async throws -> TestClient.Response {
         let fields = HTTPFields(headers.map { HTTPField(name: HTTPField.Name($0.0)!, value: $0.1) })
         let port = try #require(client.port)
         return try await TestClient.withClient(host: "127.0.0.1", port: port) { raw in
-            try await raw.execute(TestClient.Request(path, method: method, authority: host, headers: fields, body: body.map { ByteBuffer(string: $0) }))
+            try await raw.execute(
+                TestClient.Request(path, method: method, authority: host, headers: fields, body: body.map { ByteBuffer(string: $0) })
+            )
         }
     }
 
@@ -43,10 +53,13 @@ struct LiveTransportTests {
         }
     }
 
-    @Test("a trusted proxy saying https gets HSTS and upgrade-insecure-requests", arguments: [
-        ("X-Forwarded-Proto", "https"),
-        ("Forwarded", "for=203.0.113.9;proto=https"),
-    ])
+    @Test(
+        "a trusted proxy saying https gets HSTS and upgrade-insecure-requests",
+        arguments: [
+            ("X-Forwarded-Proto", "https"),
+            ("Forwarded", "for=203.0.113.9;proto=https"),
+        ]
+    )
     func trustedProxyHTTPS(_ name: String, _ value: String) async throws {
         try await Self.makeApp(trustedProxies: ["127.0.0.1/32"]).test(.live) { client in
             let response = try await Self.get(client, headers: [(name, value)])
@@ -65,10 +78,13 @@ struct LiveTransportTests {
         }
     }
 
-    @Test("malformed forwarding headers from a trusted proxy are ignored, never a crash", arguments: [
-        ("Forwarded", "proto=\"https"), ("Forwarded", "proto=https;proto=https"), ("Forwarded", ";;;,,,="),
-        ("X-Forwarded-Proto", "https;q=1"), ("X-Forwarded-Proto", String(repeating: "https,", count: 2000)),
-    ])
+    @Test(
+        "malformed forwarding headers from a trusted proxy are ignored, never a crash",
+        arguments: [
+            ("Forwarded", "proto=\"https"), ("Forwarded", "proto=https;proto=https"), ("Forwarded", ";;;,,,="),
+            ("X-Forwarded-Proto", "https;q=1"), ("X-Forwarded-Proto", String(repeating: "https,", count: 2000)),
+        ]
+    )
     func malformedForwarding(_ name: String, _ value: String) async throws {
         try await Self.makeApp(trustedProxies: ["127.0.0.1"]).test(.live) { client in
             let response = try await Self.get(client, headers: [(name, value)])
@@ -100,11 +116,14 @@ struct LiveTransportTests {
         }
     }
 
-    @Test("an unknown or missing Host gets 400, never a redirect", arguments: [
-        ("evil.example", "400 Bad Request: this server does not answer for that host (hostNotAllowed)\n"),
-        ("localhost:99999", "400 Bad Request: the request's Host is not a valid host name (malformedHost)\n"),
-        (nil, "400 Bad Request: the request has no Host (missingHost)\n"),
-    ] as [(String?, String)])
+    @Test(
+        "an unknown or missing Host gets 400, never a redirect",
+        arguments: [
+            ("evil.example", "400 Bad Request: this server does not answer for that host (hostNotAllowed)\n"),
+            ("localhost:99999", "400 Bad Request: the request's Host is not a valid host name (malformedHost)\n"),
+            (nil, "400 Bad Request: the request has no Host (missingHost)\n"),
+        ] as [(String?, String)]
+    )
     func hostRejected(_ host: String?, _ body: String) async throws {
         try await Self.makeApp(trustedProxies: [], httpsPolicy: .redirectToHTTPS).test(.live) { client in
             let response = try await Self.get(client, host: host)

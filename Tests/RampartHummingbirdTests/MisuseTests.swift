@@ -20,16 +20,27 @@ struct MisuseTests {
     }
 
     static func sessions() throws -> SessionMiddleware<BasicRampartRequestContext> {
-        SessionMiddleware(manager: SessionManager(configuration: try SessionConfiguration(backend: .store(InMemorySessionStore())),
-                                                  keyRing: try KeyRing(current: .generate())))
+        SessionMiddleware(
+            manager: SessionManager(
+                configuration: try SessionConfiguration(backend: .store(InMemorySessionStore())),
+                keyRing: try KeyRing(current: .generate())
+            )
+        )
     }
 
-    static let headers = { try! SecurityHeadersMiddleware<BasicRampartRequestContext>(transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)) }()
+    static let headers = {
+        try! SecurityHeadersMiddleware<BasicRampartRequestContext>(
+            transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)
+        )
+    }()
 
     @Test("context.session without SessionMiddleware")
     func sessionWithoutMiddleware() async throws {
         let router = Router(context: BasicRampartRequestContext.self)
-        router.get("/") { _, context in try await context.session[SessionKey<Int>("n")] = 1; return "ok" }
+        router.get("/") { _, context in
+            try await context.session[SessionKey<Int>("n")] = 1
+            return "ok"
+        }
         let seen = try await Self.recording {
             try await Application(router: router).test(.router) { client in
                 _ = try await client.execute(uri: "/", method: .get, headers: [:])
@@ -103,23 +114,29 @@ extension MisuseTests {
         return router
     }
 
-    @Test("RampartWiring.check: wrong or missing pieces throw at startup, naming the misuse and the right order", arguments: [
-        ([Piece.csrf, .sessions, .headers], RampartMisuse.headersInsideSessions),
-        ([.sessions, .headers, .csrf], .headersInsideSessions),
-        ([.headers, .csrf, .sessions], .csrfBeforeSessions),
-        ([.headers, .csrf], .csrfBeforeSessions),
-        ([.sessions, .csrf], .noSecurityHeaders),
-        ([], .noSecurityHeaders),
-    ])
+    @Test(
+        "RampartWiring.check: wrong or missing pieces throw at startup, naming the misuse and the right order",
+        arguments: [
+            ([Piece.csrf, .sessions, .headers], RampartMisuse.headersInsideSessions),
+            ([.sessions, .headers, .csrf], .headersInsideSessions),
+            ([.headers, .csrf, .sessions], .csrfBeforeSessions),
+            ([.headers, .csrf], .csrfBeforeSessions),
+            ([.sessions, .csrf], .noSecurityHeaders),
+            ([], .noSecurityHeaders),
+        ]
+    )
     func wiringWrong(_ pieces: [Piece], _ misuse: RampartMisuse) async throws {
         let error = await #expect(throws: RampartWiringError.self) { try await RampartWiring.check(try Self.wiredRouter(pieces)) }
         #expect(error?.misuse == misuse)
         #expect(error?.description.contains("add SecurityHeadersMiddleware, then SessionMiddleware, then CSRFMiddleware") == true)
     }
 
-    @Test("RampartWiring.check: the right order passes, and the probe leaves no trace", arguments: [
-        [Piece.headers, .sessions, .csrf], [.headers], [.headers, .sessions], [.headers, .headersOnlyCSRF],
-    ])
+    @Test(
+        "RampartWiring.check: the right order passes, and the probe leaves no trace",
+        arguments: [
+            [Piece.headers, .sessions, .csrf], [.headers], [.headers, .sessions], [.headers, .headersOnlyCSRF],
+        ]
+    )
     func wiringRight(_ pieces: [Piece]) async throws {
         let seen = try await Self.recording {
             try await RampartWiring.check(try Self.wiredRouter(pieces))

@@ -22,7 +22,11 @@ struct SecurityHeadersMiddlewareTests {
             Response(status: .ok, headers: [.server: "Hummingbird", HTTPField.Name("X-Powered-By")!: "Swift"])
         }
         let embed = router.group("embed")
-        embed.add(middleware: try SecurityHeadersOverrideMiddleware(headers: SecurityHeaders.strict.allowingFraming(by: [.self, .host("https://partner.example")])))
+        embed.add(
+            middleware: try SecurityHeadersOverrideMiddleware(
+                headers: SecurityHeaders.strict.allowingFraming(by: [.self, .host("https://partner.example")])
+            )
+        )
         embed.get("page") { _, context in context.security.cspNonce?.value ?? "none" }
         embed.get("fail") { _, _ -> String in throw HTTPError(.notFound) }
         let rollout = router.group("rollout")
@@ -74,10 +78,13 @@ struct SecurityHeadersMiddlewareTests {
         }
     }
 
-    @Test("headers are on errors a handler throws", arguments: [
-        ("/throw-http", HTTPResponse.Status.badRequest),
-        ("/throw-other", .internalServerError),
-    ])
+    @Test(
+        "headers are on errors a handler throws",
+        arguments: [
+            ("/throw-http", HTTPResponse.Status.badRequest),
+            ("/throw-other", .internalServerError),
+        ]
+    )
     func thrownErrors(_ path: String, _ status: HTTPResponse.Status) async throws {
         try await Self.makeApp().test(.router) { client in
             let response = try await client.execute(uri: path, method: .get)
@@ -112,7 +119,9 @@ struct SecurityHeadersMiddlewareTests {
             for path in ["/embed/page", "/embed/fail"] {
                 let response = try await client.execute(uri: path, method: .get)
                 #expect(response.headers[values: .contentSecurityPolicy].count == 1)
-                #expect(response.headers[.contentSecurityPolicy]?.contains("; frame-ancestors 'self' https://partner.example; base-uri 'none';") == true)
+                #expect(
+                    response.headers[.contentSecurityPolicy]?.contains("; frame-ancestors 'self' https://partner.example; base-uri 'none';") == true
+                )
                 #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == nil)
                 #expect(response.headers[.xContentTypeOptions] == "nosniff")
             }

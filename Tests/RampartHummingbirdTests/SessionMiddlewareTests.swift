@@ -18,10 +18,18 @@ extension SessionKey where Value == Int {
 
 @Suite("SessionMiddleware")
 struct SessionMiddlewareTests {
-    static func makeApp(store: any SessionStore = InMemorySessionStore(), address: BindAddress = .hostname("127.0.0.1", port: 0)) throws -> some ApplicationProtocol {
+    static func makeApp(
+        store: any SessionStore = InMemorySessionStore(),
+        address: BindAddress = .hostname("127.0.0.1", port: 0)
+    ) throws -> some ApplicationProtocol {
         let manager = SessionManager(configuration: try SessionConfiguration(backend: .store(store)), keyRing: try KeyRing(current: .generate()))
         let router = Router(context: BasicRampartRequestContext.self)
-        router.add(middleware: try SecurityHeadersMiddleware(headers: .strict, transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)))
+        router.add(
+            middleware: try SecurityHeadersMiddleware(
+                headers: .strict,
+                transport: TransportSecurity(allowedHosts: .loopback, httpsPolicy: .allowInsecureHTTP)
+            )
+        )
         router.add(middleware: SessionMiddleware(manager: manager))
         router.get("/whoami") { _, context in try await context.session.userID ?? "anonymous" }
         router.post("/login") { request, context in
@@ -91,17 +99,28 @@ struct SessionMiddlewareTests {
             let login = try await client.execute(uri: "/login?user=ada", method: .post, headers: [.cookie: "__Host-session=\(planted)"])
             let fresh = try #require(Self.sessionCookie(login))
             #expect(fresh != planted)
-            #expect(String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(fresh)"]).body) == "ada")
-            #expect(String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(planted)"]).body) == "anonymous")
+            #expect(
+                String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(fresh)"]).body) == "ada"
+            )
+            #expect(
+                String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(planted)"]).body)
+                    == "anonymous"
+            )
             let logout = try await client.execute(uri: "/logout", method: .post, headers: [.cookie: "__Host-session=\(fresh)"])
             #expect(logout.headers[.setCookie]?.hasPrefix("__Host-session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0") == true)
-            #expect(String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(fresh)"]).body) == "anonymous")
+            #expect(
+                String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(fresh)"]).body)
+                    == "anonymous"
+            )
         }
     }
 
-    @Test("tampered or garbage cookies start a fresh session, never a 500", arguments: [
-        "v1.xxxxxxxx.AAAA.AAAA", "garbage", "v1...", String(repeating: "A", count: 4000), "\u{1}\u{2}",
-    ])
+    @Test(
+        "tampered or garbage cookies start a fresh session, never a 500",
+        arguments: [
+            "v1.xxxxxxxx.AAAA.AAAA", "garbage", "v1...", String(repeating: "A", count: 4000), "\u{1}\u{2}",
+        ]
+    )
     func tampered(_ value: String) async throws {
         try await Self.makeApp().test(.router) { client in
             let good = try #require(Self.sessionCookie(try await client.execute(uri: "/login?user=ada", method: .post)))
@@ -117,10 +136,15 @@ struct SessionMiddlewareTests {
 
     @Test("lazy: a request that never touches the session reads no row; a CSRF token needs only the cookie's id")
     func lazyLoading() async throws {
-        let store = try SQLiteSessionStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-lazy-\(UUID().uuidString)/rampart.sqlite").path)
+        let store = try SQLiteSessionStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-lazy-\(UUID().uuidString)/rampart.sqlite").path
+        )
         try await Self.makeApp(store: store).test(.router) { client in
             let cookie = try #require(Self.sessionCookie(try await client.execute(uri: "/login?user=ada", method: .post)))
-            func reads() throws -> Int { let s = try #require(store.cacheStatistics); return s.hits + s.misses }
+            func reads() throws -> Int {
+                let s = try #require(store.cacheStatistics)
+                return s.hits + s.misses
+            }
             let before = try reads()
             let plain = try await client.execute(uri: "/static", method: .get, headers: [.cookie: "__Host-session=\(cookie)"])
             #expect(String(buffer: plain.body) == "no session here")
@@ -130,14 +154,18 @@ struct SessionMiddlewareTests {
             #expect(form.headers[.setCookie] == nil)
             #expect(try reads() == before)
             // A handler that asks for the session reads it once.
-            #expect(String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(cookie)"]).body) == "ada")
+            #expect(
+                String(buffer: try await client.execute(uri: "/whoami", method: .get, headers: [.cookie: "__Host-session=\(cookie)"]).body) == "ada"
+            )
             #expect(try reads() == before + 1)
         }
     }
 
     @Test("anonymous visitors shown a form get a cookie and no row: a crawler leaves the store empty")
     func anonymousFormsStoreNothing() async throws {
-        let store = try SQLiteSessionStore(path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-crawl-\(UUID().uuidString)/rampart.sqlite").path)
+        let store = try SQLiteSessionStore(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("rampart-crawl-\(UUID().uuidString)/rampart.sqlite").path
+        )
         try await Self.makeApp(store: store).test(.router) { client in
             var cookies = Set<String>()
             for _ in 0..<50 {
@@ -185,7 +213,14 @@ struct SessionMiddlewareTests {
                     // One connection per request, so the server really handles them concurrently.
                     group.addTask {
                         try await TestClient.withClient(host: "127.0.0.1", port: port) { raw in
-                            try await raw.execute(TestClient.Request("/set?k=k\(i)&v=\(i)", method: .post, authority: "localhost", headers: [.cookie: "__Host-session=\(cookie)"])).head.status
+                            try await raw.execute(
+                                TestClient.Request(
+                                    "/set?k=k\(i)&v=\(i)",
+                                    method: .post,
+                                    authority: "localhost",
+                                    headers: [.cookie: "__Host-session=\(cookie)"]
+                                )
+                            ).head.status
                         }
                     }
                 }

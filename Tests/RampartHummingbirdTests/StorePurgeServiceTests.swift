@@ -10,10 +10,21 @@ struct StorePurgeServiceTests {
     func purges() async throws {
         let sessions = InMemorySessionStore()
         let tokens = InMemoryUsedTokenStore()
-        try await sessions.save(SessionStoreKey(rawValue: "old"), .create(SessionRecord(userID: nil, values: [:], createdAt: 0, lastSeenAt: 0), expiresAt: 10))
-        try await sessions.save(SessionStoreKey(rawValue: "live"), .create(SessionRecord(userID: nil, values: [:], createdAt: 0, lastSeenAt: 0), expiresAt: 5000))
+        try await sessions.save(
+            SessionStoreKey(rawValue: "old"),
+            .create(SessionRecord(userID: nil, values: [:], createdAt: 0, lastSeenAt: 0), expiresAt: 10)
+        )
+        try await sessions.save(
+            SessionStoreKey(rawValue: "live"),
+            .create(SessionRecord(userID: nil, values: [:], createdAt: 0, lastSeenAt: 0), expiresAt: 5000)
+        )
         _ = try await tokens.markUsed("old", expiresAt: 10)
-        let service = StorePurgeService(stores: [sessions, tokens], interval: .milliseconds(20), clock: WallClock { 100 }, logger: Logger(label: "test"))
+        let service = StorePurgeService(
+            stores: [sessions, tokens],
+            interval: .milliseconds(20),
+            clock: WallClock { 100 },
+            logger: Logger(label: "test")
+        )
         let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -41,7 +41,8 @@ struct CountingBody: AsyncSequence, Sendable {
 
 @Suite("Uploads: streaming multipart and raw bodies under an UploadPolicy")
 struct UploadAdapterTests {
-    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52] + [UInt8](repeating: 7, count: 200)
+    static let png: [UInt8] =
+        [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52] + [UInt8](repeating: 7, count: 200)
     static let policy = try! UploadPolicy(maximumBytes: 64 * 1024)
 
     static func request(_ contentType: String?, body: RequestBody, contentLength: Int? = nil) -> Request {
@@ -66,7 +67,11 @@ struct UploadAdapterTests {
         ("Content-Disposition: form-data; name=\"\(field)\"; filename=\"\(filename)\"\r\nContent-Type: image/png", bytes)
     }
 
-    static func refusal(_ contentType: String = "multipart/form-data; boundary=b0undary", _ body: ByteBuffer, limits: MultipartLimits = .standard) async -> RequestRefusal? {
+    static func refusal(
+        _ contentType: String = "multipart/form-data; boundary=b0undary",
+        _ body: ByteBuffer,
+        limits: MultipartLimits = .standard
+    ) async -> RequestRefusal? {
         do {
             _ = try await request(contentType, body: .init(buffer: body)).multipartForm(policy: policy, limits: limits)
             return nil
@@ -75,9 +80,12 @@ struct UploadAdapterTests {
         }
     }
 
-    @Test("a part header name with a byte over 0x7F is a 400, before multipart-kit (which traps on it) sees it", arguments: [
-        "X-\u{E9}: 1\r\nContent-Disposition: form-data; name=\"a\"", "Content-Disposition: form-data; name=\"a\"\r\n\u{E9}: 1",
-    ])
+    @Test(
+        "a part header name with a byte over 0x7F is a 400, before multipart-kit (which traps on it) sees it",
+        arguments: [
+            "X-\u{E9}: 1\r\nContent-Disposition: form-data; name=\"a\"", "Content-Disposition: form-data; name=\"a\"\r\n\u{E9}: 1",
+        ]
+    )
     func nonASCIIHeaderName(_ headers: String) async throws {
         let body = Self.multipart([(headers, Array("x".utf8))])
         let refusal = await Self.refusal("multipart/form-data; boundary=b0undary", body)
@@ -93,7 +101,9 @@ struct UploadAdapterTests {
         }
         let split = await { () -> RequestRefusal? in
             do {
-                _ = try await Self.request("multipart/form-data; boundary=b0undary", body: RequestBody(asyncSequence: stream)).multipartForm(policy: Self.policy)
+                _ = try await Self.request("multipart/form-data; boundary=b0undary", body: RequestBody(asyncSequence: stream)).multipartForm(
+                    policy: Self.policy
+                )
                 return nil
             } catch { return error as? RequestRefusal }
         }()
@@ -109,7 +119,9 @@ struct UploadAdapterTests {
 
     @Test("a PNG named .html is accepted as image/png; the client's name is kept for display only")
     func pngNamedHTML() async throws {
-        let body = Self.multipart([("Content-Disposition: form-data; name=\"title\"", Array("héllo".utf8)), Self.file(Self.png, filename: "../../etc/x.html")])
+        let body = Self.multipart([
+            ("Content-Disposition: form-data; name=\"title\"", Array("héllo".utf8)), Self.file(Self.png, filename: "../../etc/x.html"),
+        ])
         let form = try await Self.request("multipart/form-data; boundary=b0undary", body: .init(buffer: body)).multipartForm(policy: Self.policy)
         let file = try #require(form.file("file"))
         #expect(file.type == .png)
@@ -123,7 +135,9 @@ struct UploadAdapterTests {
 
     @Test("RFC 8187 filename* wins over filename")
     func extendedFilename() async throws {
-        let body = Self.multipart([("Content-Disposition: form-data; name=\"file\"; filename=\"fallback.png\"; filename*=UTF-8''%E2%82%AC%20rates+1.png", Self.png)])
+        let body = Self.multipart([
+            ("Content-Disposition: form-data; name=\"file\"; filename=\"fallback.png\"; filename*=UTF-8''%E2%82%AC%20rates+1.png", Self.png)
+        ])
         let form = try await Self.request("multipart/form-data; boundary=\"b0undary\"", body: .init(buffer: body)).multipartForm(policy: Self.policy)
         #expect(form.file("file")?.clientFilename == "€ rates+1.png")
     }
@@ -132,35 +146,47 @@ struct UploadAdapterTests {
     static let html = Array("<!doctype html><script>alert(document.cookie)</script>".utf8)
     static let polyglot = png + Array("<script>alert(1)</script>".utf8)
 
-    @Test("refused files and malformed bodies, with their status and reason", arguments: [
-        ("HTML named .png", multipart([file(html, filename: "x.png")]), 415, "unsupportedType"),
-        ("SVG with a script", multipart([file(svg, filename: "x.svg")]), 415, "unsupportedType"),
-        ("PNG/HTML polyglot", multipart([file(polyglot)]), 415, "polyglot"),
-        ("empty file", multipart([file([])]), 400, "empty"),
-        ("file over the policy", multipart([file(png + [UInt8](repeating: 0, count: 64 * 1024))]), 413, "tooLarge"),
-        ("field over 64 KiB", multipart([("Content-Disposition: form-data; name=\"bio\"", [UInt8](repeating: 0x61, count: 64 * 1024 + 1))]), 413, "tooLarge"),
-        ("two files", multipart([file(png), file(png, field: "other")]), 413, "tooLarge"),
-        ("17 parts", multipart(Array(repeating: ("Content-Disposition: form-data; name=\"x\"", [0x61]), count: 17)), 413, "tooLarge"),
-        ("part without a name", multipart([("Content-Disposition: form-data", [0x61])]), 400, "malformedMultipart"),
-        ("part that is not form-data", multipart([("Content-Disposition: attachment; name=\"x\"", [0x61])]), 400, "malformedMultipart"),
-        ("part without headers", ByteBuffer(string: "--b0undary\r\n\r\nx\r\n--b0undary--\r\n"), 400, "malformedMultipart"),
-        ("truncated body", ByteBuffer(string: "--b0undary\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nabc"), 400, "malformedMultipart"),
-        ("no parts", ByteBuffer(string: "nothing here"), 400, "malformedMultipart"),
-        ("huge part headers", multipart([("Content-Disposition: form-data; name=\"x\"\r\nX-Pad: " + String(repeating: "p", count: 9000), [0x61])]), 413, "tooLarge"),
-    ] as [(String, ByteBuffer, Int, String)])
+    @Test(
+        "refused files and malformed bodies, with their status and reason",
+        arguments: [
+            ("HTML named .png", multipart([file(html, filename: "x.png")]), 415, "unsupportedType"),
+            ("SVG with a script", multipart([file(svg, filename: "x.svg")]), 415, "unsupportedType"),
+            ("PNG/HTML polyglot", multipart([file(polyglot)]), 415, "polyglot"),
+            ("empty file", multipart([file([])]), 400, "empty"),
+            ("file over the policy", multipart([file(png + [UInt8](repeating: 0, count: 64 * 1024))]), 413, "tooLarge"),
+            (
+                "field over 64 KiB", multipart([("Content-Disposition: form-data; name=\"bio\"", [UInt8](repeating: 0x61, count: 64 * 1024 + 1))]),
+                413, "tooLarge"
+            ),
+            ("two files", multipart([file(png), file(png, field: "other")]), 413, "tooLarge"),
+            ("17 parts", multipart(Array(repeating: ("Content-Disposition: form-data; name=\"x\"", [0x61]), count: 17)), 413, "tooLarge"),
+            ("part without a name", multipart([("Content-Disposition: form-data", [0x61])]), 400, "malformedMultipart"),
+            ("part that is not form-data", multipart([("Content-Disposition: attachment; name=\"x\"", [0x61])]), 400, "malformedMultipart"),
+            ("part without headers", ByteBuffer(string: "--b0undary\r\n\r\nx\r\n--b0undary--\r\n"), 400, "malformedMultipart"),
+            ("truncated body", ByteBuffer(string: "--b0undary\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nabc"), 400, "malformedMultipart"),
+            ("no parts", ByteBuffer(string: "nothing here"), 400, "malformedMultipart"),
+            (
+                "huge part headers",
+                multipart([("Content-Disposition: form-data; name=\"x\"\r\nX-Pad: " + String(repeating: "p", count: 9000), [0x61])]), 413, "tooLarge"
+            ),
+        ] as [(String, ByteBuffer, Int, String)]
+    )
     func refused(_ label: String, _ body: ByteBuffer, _ status: Int, _ reason: String) async {
         let refusal = await Self.refusal("multipart/form-data; boundary=b0undary", body)
         #expect(refusal?.status.code == status, "\(label)")
         #expect(refusal?.reason == reason, "\(label)")
     }
 
-    @Test("content types and boundaries", arguments: [
-        ("application/x-www-form-urlencoded", 415, "unsupportedMediaType"),
-        ("multipart/form-data", 400, "malformedMultipart"),
-        ("multipart/form-data; boundary=", 400, "malformedMultipart"),
-        ("multipart/form-data; boundary=" + String(repeating: "b", count: 71), 400, "malformedMultipart"),
-        ("multipart/form-data; boundary=\"a\r\nb\"", 400, "malformedMultipart"),
-    ])
+    @Test(
+        "content types and boundaries",
+        arguments: [
+            ("application/x-www-form-urlencoded", 415, "unsupportedMediaType"),
+            ("multipart/form-data", 400, "malformedMultipart"),
+            ("multipart/form-data; boundary=", 400, "malformedMultipart"),
+            ("multipart/form-data; boundary=" + String(repeating: "b", count: 71), 400, "malformedMultipart"),
+            ("multipart/form-data; boundary=\"a\r\nb\"", 400, "malformedMultipart"),
+        ]
+    )
     func contentTypes(_ contentType: String, _ status: Int, _ reason: String) async {
         let refusal = await Self.refusal(contentType, Self.multipart([Self.file(Self.png)]))
         #expect(refusal?.status.code == status)
@@ -204,18 +230,26 @@ struct UploadAdapterTests {
 
     @Test("raw uploads: sniffed, size-limited while streaming, wrong types refused early")
     func rawUploads() async throws {
-        let accepted = try await Self.request("application/octet-stream", body: .init(buffer: ByteBuffer(bytes: Self.png))).collectUpload(policy: Self.policy)
+        let accepted = try await Self.request("application/octet-stream", body: .init(buffer: ByteBuffer(bytes: Self.png))).collectUpload(
+            policy: Self.policy
+        )
         #expect(accepted.type == .png)
         #expect(accepted.bytes.readableBytes == Self.png.count)
 
         let counter = CountingBody.Counter()
-        let big = Self.request("image/png", body: RequestBody(asyncSequence: CountingBody(head: Self.png, chunk: 16 * 1024, chunks: 6400, pulled: counter)))
+        let big = Self.request(
+            "image/png",
+            body: RequestBody(asyncSequence: CountingBody(head: Self.png, chunk: 16 * 1024, chunks: 6400, pulled: counter))
+        )
         let tooLarge = await #expect(throws: RequestRefusal.self) { try await big.collectUpload(policy: Self.policy) }
         #expect(tooLarge?.reason == "tooLarge")
         #expect(counter.bytes <= 64 * 1024 + 16 * 1024)
 
         let htmlCounter = CountingBody.Counter()
-        let html = Self.request("image/png", body: RequestBody(asyncSequence: CountingBody(head: Self.html, chunk: 1024, chunks: 100, pulled: htmlCounter)))
+        let html = Self.request(
+            "image/png",
+            body: RequestBody(asyncSequence: CountingBody(head: Self.html, chunk: 1024, chunks: 100, pulled: htmlCounter))
+        )
         let wrong = await #expect(throws: RequestRefusal.self) { try await html.collectUpload(policy: Self.policy) }
         #expect(wrong?.status == .unsupportedMediaType)
         #expect(htmlCounter.bytes == 1024)
@@ -246,7 +280,12 @@ struct UploadAdapterTests {
 
             var json = headers
             json[.accept] = "application/json"
-            let big = try await client.execute(uri: "/avatar", method: .post, headers: json, body: Self.multipart([Self.file(Self.png + [UInt8](repeating: 1, count: 300_000))]))
+            let big = try await client.execute(
+                uri: "/avatar",
+                method: .post,
+                headers: json,
+                body: Self.multipart([Self.file(Self.png + [UInt8](repeating: 1, count: 300_000))])
+            )
             #expect(big.status == .contentTooLarge)
             #expect(String(buffer: big.body) == #"{"error":"tooLarge","reason":"tooLarge","message":"the file is over the size limit"}"#)
             #expect(big.headers[.xContentTypeOptions] == "nosniff")
@@ -264,7 +303,10 @@ struct JSONBodyTests {
     static func request(_ body: String, contentType: String? = "application/json") -> Request {
         var fields = HTTPFields()
         if let contentType { fields[.contentType] = contentType }
-        return Request(head: HTTPRequest(method: .post, scheme: "http", authority: "127.0.0.1", path: "/api", headerFields: fields), body: .init(buffer: ByteBuffer(string: body)))
+        return Request(
+            head: HTTPRequest(method: .post, scheme: "http", authority: "127.0.0.1", path: "/api", headerFields: fields),
+            body: .init(buffer: ByteBuffer(string: body))
+        )
     }
 
     static func nested(_ depth: Int) -> String {
@@ -279,18 +321,24 @@ struct JSONBodyTests {
         #expect(try await Self.request(Self.nested(64), contentType: "application/merge-patch+json").decodeJSON(as: Comment.self).body == "x")
     }
 
-    @Test("refusals, with status, reason and message", arguments: [
-        (nested(65), "application/json", 400, "tooDeep", "the JSON nests deeper than 64 levels"),
-        (String(repeating: "[", count: 100_000), "application/json", 400, "tooDeep", "the JSON nests deeper than 64 levels"),
-        (#"{"body":"x"}"#, "application/json", 400, "malformedJSON", "missing field tags"),
-        (#"{"body":1,"tags":[]}"#, "application/json", 400, "malformedJSON", "wrong type at body"),
-        (#"{"body":"x","tags":[null]}"#, "application/json", 400, "malformedJSON", "null at tags.[0]"),
-        (#"{"body":"x","tags":[]"#, "application/json", 400, "malformedJSON", "the body is not valid JSON"),
-        ("", "application/json", 400, "malformedJSON", "the body is not valid JSON"),
-        (#"{"body":"x","tags":[]}"#, "text/plain", 415, "unsupportedMediaType", "send Content-Type: application/json"),
-        (#"{"body":"x","tags":[]}"#, "application/x-www-form-urlencoded", 415, "unsupportedMediaType", "send Content-Type: application/json"),
-        ("{\"body\":\"" + String(repeating: "a", count: 1024 * 1024) + "\",\"tags\":[]}", "application/json", 413, "tooLarge", "the JSON body is over 1048576 bytes"),
-    ])
+    @Test(
+        "refusals, with status, reason and message",
+        arguments: [
+            (nested(65), "application/json", 400, "tooDeep", "the JSON nests deeper than 64 levels"),
+            (String(repeating: "[", count: 100_000), "application/json", 400, "tooDeep", "the JSON nests deeper than 64 levels"),
+            (#"{"body":"x"}"#, "application/json", 400, "malformedJSON", "missing field tags"),
+            (#"{"body":1,"tags":[]}"#, "application/json", 400, "malformedJSON", "wrong type at body"),
+            (#"{"body":"x","tags":[null]}"#, "application/json", 400, "malformedJSON", "null at tags.[0]"),
+            (#"{"body":"x","tags":[]"#, "application/json", 400, "malformedJSON", "the body is not valid JSON"),
+            ("", "application/json", 400, "malformedJSON", "the body is not valid JSON"),
+            (#"{"body":"x","tags":[]}"#, "text/plain", 415, "unsupportedMediaType", "send Content-Type: application/json"),
+            (#"{"body":"x","tags":[]}"#, "application/x-www-form-urlencoded", 415, "unsupportedMediaType", "send Content-Type: application/json"),
+            (
+                "{\"body\":\"" + String(repeating: "a", count: 1024 * 1024) + "\",\"tags\":[]}", "application/json", 413, "tooLarge",
+                "the JSON body is over 1048576 bytes"
+            ),
+        ]
+    )
     func refused(_ body: String, _ contentType: String, _ status: Int, _ reason: String, _ message: String) async {
         let error = await #expect(throws: RequestRefusal.self) { try await Self.request(body, contentType: contentType).decodeJSON(as: Comment.self) }
         #expect(error?.status.code == status)
@@ -298,9 +346,12 @@ struct JSONBodyTests {
         #expect(error?.message == message)
     }
 
-    @Test("decoding errors never repeat the request's dictionary keys", arguments: [
-        #"{"<script>alert(1)</script>": "x"}"#, #"{"secret-key-from-body": [1]}"#, #"{"ok": {"nested<img>": null}}"#,
-    ])
+    @Test(
+        "decoding errors never repeat the request's dictionary keys",
+        arguments: [
+            #"{"<script>alert(1)</script>": "x"}"#, #"{"secret-key-from-body": [1]}"#, #"{"ok": {"nested<img>": null}}"#,
+        ]
+    )
     func noEchoedKeys(_ body: String) async {
         let error = await #expect(throws: RequestRefusal.self) {
             try await Self.request(body).decodeJSON(as: [String: [String: Int]].self)
@@ -314,7 +365,9 @@ struct JSONBodyTests {
 
     @Test("missing Content-Type is 415")
     func missingContentType() async {
-        await #expect(throws: RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send Content-Type: application/json")) {
+        await #expect(
+            throws: RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send Content-Type: application/json")
+        ) {
             try await Self.request("{}", contentType: nil).decodeJSON(as: Comment.self)
         }
     }
@@ -324,8 +377,12 @@ struct JSONBodyTests {
         #expect(throws: SecurityConfigurationError.self) { try JSONLimits(maximumBytes: 0) }
         #expect(throws: SecurityConfigurationError.self) { try JSONLimits(maximumDepth: -1) }
         let small = try JSONLimits(maximumBytes: 16, maximumDepth: 1)
-        await #expect(throws: RequestRefusal.tooLarge("the JSON body is over 16 bytes")) { try await Self.request(#"{"body":"xxxxxxxxxx","tags":[]}"#).decodeJSON(as: Comment.self, limits: small) }
-        await #expect(throws: RequestRefusal.self) { try await Self.request(#"{"tags":[]}"#).decodeJSON(as: Comment.self, limits: try JSONLimits(maximumDepth: 1)) }
+        await #expect(throws: RequestRefusal.tooLarge("the JSON body is over 16 bytes")) {
+            try await Self.request(#"{"body":"xxxxxxxxxx","tags":[]}"#).decodeJSON(as: Comment.self, limits: small)
+        }
+        await #expect(throws: RequestRefusal.self) {
+            try await Self.request(#"{"tags":[]}"#).decodeJSON(as: Comment.self, limits: try JSONLimits(maximumDepth: 1))
+        }
     }
 
     @Test("JSON responses: exact content type, HTML-significant characters escaped; refusals as JSON")
@@ -341,13 +398,26 @@ struct JSONBodyTests {
         try await Application(router: router).test(.router) { client in
             let list = try await client.execute(uri: "/api/comments", method: .get)
             #expect(list.headers[.contentType] == "application/json; charset=utf-8")
-            #expect(String(buffer: list.body) == #"[{"body":"\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e\u0026\u2028","tags":["a/b"]}]"#)
+            #expect(
+                String(buffer: list.body)
+                    == #"[{"body":"\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e\u0026\u2028","tags":["a/b"]}]"#
+            )
 
-            let created = try await client.execute(uri: "/api/comments", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"body":"hi","tags":[]}"#))
+            let created = try await client.execute(
+                uri: "/api/comments",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"body":"hi","tags":[]}"#)
+            )
             #expect(created.status == .created)
             #expect(String(buffer: created.body) == #"{"body":"hi","tags":[]}"#)
 
-            let deep = try await client.execute(uri: "/api/comments", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: Self.nested(200)))
+            let deep = try await client.execute(
+                uri: "/api/comments",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: Self.nested(200))
+            )
             #expect(deep.status == .badRequest)
             #expect(deep.headers[.contentType] == "application/json; charset=utf-8")
             #expect(String(buffer: deep.body) == #"{"error":"badRequest","reason":"tooDeep","message":"the JSON nests deeper than 64 levels"}"#)

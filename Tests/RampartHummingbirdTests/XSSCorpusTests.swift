@@ -20,7 +20,7 @@ struct XSSCorpusTests {
     }()
 
     static let templates = try! SafeTemplates(templates: [
-        "xss": #"<div class="text">{{v}}</div><p title="{{v}}">x</p><a href="{{v}}">y</a>"#,
+        "xss": #"<div class="text">{{v}}</div><p title="{{v}}">x</p><a href="{{v}}">y</a>"#
     ])
 
     @Test("the corpus has at least 150 distinct vectors, the combining-mark breakout included")
@@ -31,8 +31,10 @@ struct XSSCorpusTests {
         #expect(XSSCorpus.all.contains(breakout))
     }
 
-    @Test("no vector yields an element, an attribute or a script URL (html5lib)",
-          .enabled(if: checkerAvailable, "python3 with html5lib is not installed; `pip install html5lib` (CI installs it)"))
+    @Test(
+        "no vector yields an element, an attribute or a script URL (html5lib)",
+        .enabled(if: checkerAvailable, "python3 with html5lib is not installed; `pip install html5lib` (CI installs it)")
+    )
     func corpusIsInert() async throws {
         var lines = ""
         for vector in XSSCorpus.all {
@@ -53,7 +55,8 @@ struct XSSCorpusTests {
     static let trickyTemplates: [String: String] = [
         "text": "<p>{{v}}</p><p>a{{v}}b{{v}}</p>",
         "attributes": #"<p title="{{v}}" data-x='{{v}}' class="a {{v}} b">x</p><input value="{{v}}"><textarea>{{v}}</textarea>"#,
-        "urls": #"<a href="{{v}}">a</a><a href="{{v}}{{v}}">b</a><a href="/p/{{v}}?q={{v}}#{{v}}">c</a><img src="{{v}}" srcset="{{v}}"><form action="{{v}}"><button formaction="{{v}}">x</button></form>"#,
+        "urls":
+            #"<a href="{{v}}">a</a><a href="{{v}}{{v}}">b</a><a href="/p/{{v}}?q={{v}}#{{v}}">c</a><img src="{{v}}" srcset="{{v}}"><form action="{{v}}"><button formaction="{{v}}">x</button></form>"#,
         "sections": #"<a href="{{#v}}/{{/v}}{{v}}">a</a><a href="{{^v}}/{{/v}}{{v}}">b</a>{{#v}}<p title="{{v}}">{{v}}</p>{{/v}}"#,
         "nearRawText": "<p>{{v}}</p><script nonce=\"n\">var a = 1;</script><p>{{v}}</p><style nonce=\"n\">p { color: red }</style>{{v}}",
         "meta": #"<meta name="description" content="{{v}}"><meta property="og:title" content="{{v}}">"#,
@@ -62,8 +65,10 @@ struct XSSCorpusTests {
         "svg": #"<svg><a xlink:href="{{v}}"><text>{{v}}</text></a></svg>"#,
     ]
 
-    @Test("accepted tricky templates stay inert with every hostile value (html5lib: same structure, no handler, no script URL)",
-          .enabled(if: checkerAvailable, "python3 with html5lib is not installed; `pip install html5lib` (CI installs it)"))
+    @Test(
+        "accepted tricky templates stay inert with every hostile value (html5lib: same structure, no handler, no script URL)",
+        .enabled(if: checkerAvailable, "python3 with html5lib is not installed; `pip install html5lib` (CI installs it)")
+    )
     func trickyTemplatesAreInert() async throws {
         let templates = try SafeTemplates(templates: Self.trickyTemplates)
         var lines = ""
@@ -71,7 +76,10 @@ struct XSSCorpusTests {
             let benign = try #require(templates.render(name, ["v": "benign"]))
             for vector in XSSCorpus.all + ["", "/", "javascript:alert(1)", "  JaVaScRiPt:alert(1)", "data:text/html,<script>alert(1)</script>"] {
                 let html = try #require(templates.render(name, ["v": vector]))
-                let record = try JSONSerialization.data(withJSONObject: ["template": name, "benign": benign, "html": html, "vector": vector], options: [.sortedKeys])
+                let record = try JSONSerialization.data(
+                    withJSONObject: ["template": name, "benign": benign, "html": html, "vector": vector],
+                    options: [.sortedKeys]
+                )
                 lines += String(decoding: record, as: UTF8.self) + "\n"
             }
         }

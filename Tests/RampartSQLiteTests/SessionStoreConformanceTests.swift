@@ -1,10 +1,11 @@
 import GRDB
 import HTTPTypes
-@testable import RampartSQLite
-import Rampart
 import Logging
+import Rampart
 import RampartPostgres
 import Testing
+
+@testable import RampartSQLite
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -57,7 +58,8 @@ struct SessionStoreConformanceTests {
     @Test("a move after key rotation keeps the stored row, and never brings back a deleted one", arguments: StoreKind.available)
     func move(_ kind: StoreKind) async throws {
         let store = try await kind.make()
-        let old = SessionStoreKey(rawValue: "old-key"), new = SessionStoreKey(rawValue: "new-key")
+        let old = SessionStoreKey(rawValue: "old-key")
+        let new = SessionStoreKey(rawValue: "new-key")
         try await store.save(old, .create(record(user: "ada", values: ["a": [1]]), expiresAt: 5000))
         #expect(try await store.move(old, to: new, lastSeenAt: 1500, expiresAt: 6000))
         #expect(try await store.load(old) == nil)
@@ -73,7 +75,8 @@ struct SessionStoreConformanceTests {
     func moveRacesRevoke(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         for round in 0..<40 {
-            let old = SessionStoreKey(rawValue: "old-\(round)"), new = SessionStoreKey(rawValue: "new-\(round)")
+            let old = SessionStoreKey(rawValue: "old-\(round)")
+            let new = SessionStoreKey(rawValue: "new-\(round)")
             try await store.save(old, .create(record(user: "grace"), expiresAt: 9000))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await store.move(old, to: new, lastSeenAt: 1100, expiresAt: 9000) }
@@ -159,7 +162,9 @@ struct SQLiteStoreTests {
     @Test("the cache answers repeated loads; deletions, log-out-everywhere and purges are seen at once")
     func cacheIsExact() async throws {
         let store = try SQLiteSessionStore(path: temporaryDatabasePath())
-        let alice = SessionStoreKey(rawValue: "alice-1"), alice2 = SessionStoreKey(rawValue: "alice-2"), bob = SessionStoreKey(rawValue: "bob")
+        let alice = SessionStoreKey(rawValue: "alice-1")
+        let alice2 = SessionStoreKey(rawValue: "alice-2")
+        let bob = SessionStoreKey(rawValue: "bob")
         try await store.save(alice, .create(record(user: "alice", values: ["x": [1]]), expiresAt: 9000))
         try await store.save(alice2, .create(record(user: "alice"), expiresAt: 9000))
         try await store.save(bob, .create(record(user: "bob"), expiresAt: 2000))
@@ -185,13 +190,19 @@ struct SQLiteStoreTests {
         #expect(try SQLiteSessionStore(path: temporaryDatabasePath(), cache: .off).cacheStatistics == nil)
     }
 
-    @Test("the cache is bounded: least recently used records go first", arguments: [
-        (entries: 5, bytes: 1_000_000), (entries: 1000, bytes: 900),
-    ])
+    @Test(
+        "the cache is bounded: least recently used records go first",
+        arguments: [
+            (entries: 5, bytes: 1_000_000), (entries: 1000, bytes: 900),
+        ]
+    )
     func cacheIsBounded(_ limits: (entries: Int, bytes: Int)) async throws {
         let store = try SQLiteSessionStore(path: temporaryDatabasePath(), cache: try SessionCacheLimits(entries: limits.entries, bytes: limits.bytes))
         for i in 0..<40 {
-            try await store.save(SessionStoreKey(rawValue: "k\(i)"), .create(record(values: ["v": [UInt8](repeating: 1, count: 40)]), expiresAt: 9000))
+            try await store.save(
+                SessionStoreKey(rawValue: "k\(i)"),
+                .create(record(values: ["v": [UInt8](repeating: 1, count: 40)]), expiresAt: 9000)
+            )
         }
         let statistics = try #require(store.cacheStatistics)
         #expect(statistics.entries <= limits.entries)
@@ -210,20 +221,25 @@ struct SQLiteStoreTests {
     @Test("a database from before v3 migrates: the stored CSRF secret column goes, sessions stay")
     func migratesFromV2() async throws {
         let path = temporaryDatabasePath()
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+            withIntermediateDirectories: true
+        )
         // An operator's existing file, already private (a 0644 one is refused: see publicFileRefused).
         FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         let old = try DatabaseQueue(path: path)
         try await old.write { db in
-            try db.execute(sql: """
-                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-                INSERT INTO grdb_migrations VALUES ('v1: sessions'), ('v2: used one-time tokens');
-                CREATE TABLE rampart_sessions (key TEXT PRIMARY KEY NOT NULL, user_id TEXT, csrf_secret BLOB NOT NULL, "values" BLOB NOT NULL,
-                    created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) STRICT;
-                CREATE INDEX rampart_sessions_user ON rampart_sessions (user_id);
-                CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at);
-                CREATE TABLE rampart_used_tokens (id TEXT PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) STRICT;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT INTO grdb_migrations VALUES ('v1: sessions'), ('v2: used one-time tokens');
+                    CREATE TABLE rampart_sessions (key TEXT PRIMARY KEY NOT NULL, user_id TEXT, csrf_secret BLOB NOT NULL, "values" BLOB NOT NULL,
+                        created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) STRICT;
+                    CREATE INDEX rampart_sessions_user ON rampart_sessions (user_id);
+                    CREATE INDEX rampart_sessions_expiry ON rampart_sessions (expires_at);
+                    CREATE TABLE rampart_used_tokens (id TEXT PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) STRICT;
+                    """
+            )
             try db.execute(sql: #"INSERT INTO rampart_sessions VALUES ('old', 'u', zeroblob(32), CAST('{"x":"AQI="}' AS BLOB), 1000, 1000, 9000)"#)
         }
         try old.close()

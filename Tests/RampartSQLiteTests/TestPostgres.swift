@@ -12,7 +12,9 @@ enum TestPostgres {
 
     /// A fresh schema with Rampart's tables (the given migrations), its pool running for the rest
     /// of the test process.
-    static func freshDatabase(migrations: [RampartPostgresDatabase.Migration] = RampartPostgresDatabase.rampartMigrations) async throws -> RampartPostgresDatabase {
+    static func freshDatabase(
+        migrations: [RampartPostgresDatabase.Migration] = RampartPostgresDatabase.rampartMigrations
+    ) async throws -> RampartPostgresDatabase {
         let url = try #require(url)
         let schema = "rampart_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         var logger = Logger(label: "rampart.test.postgres")
@@ -34,18 +36,25 @@ enum TestPostgres {
 struct PostgresAvailabilityTests {
     /// Visible in the test log: on a developer machine without PostgreSQL the PostgreSQL cases
     /// are skipped; in CI the variable must be set.
-    @Test("PostgreSQL store tests run (RAMPART_TEST_POSTGRES_URL is set)",
-          .enabled(if: TestPostgres.url != nil || ProcessInfo.processInfo.environment["CI"] != nil,
-                   "RAMPART_TEST_POSTGRES_URL is unset: the PostgreSQL store cases are skipped"))
+    @Test(
+        "PostgreSQL store tests run (RAMPART_TEST_POSTGRES_URL is set)",
+        .enabled(
+            if: TestPostgres.url != nil || ProcessInfo.processInfo.environment["CI"] != nil,
+            "RAMPART_TEST_POSTGRES_URL is unset: the PostgreSQL store cases are skipped"
+        )
+    )
     func configured() {
         #expect(TestPostgres.url != nil, "CI must export RAMPART_TEST_POSTGRES_URL")
     }
 
-    @Test("URLs: TLS unless loopback or sslmode=disable; bad URLs name the setting without the password", arguments: [
-        ("postgres://rampart:secret@db.example:6543/board", true),
-        ("postgres://rampart:secret@127.0.0.1/board", false),
-        ("postgresql://rampart@db.example/board?sslmode=disable", false),
-    ])
+    @Test(
+        "URLs: TLS unless loopback or sslmode=disable; bad URLs name the setting without the password",
+        arguments: [
+            ("postgres://rampart:secret@db.example:6543/board", true),
+            ("postgres://rampart:secret@127.0.0.1/board", false),
+            ("postgresql://rampart@db.example/board?sslmode=disable", false),
+        ]
+    )
     func urls(_ url: String, _ tls: Bool) throws {
         let configuration = try RampartPostgresDatabase.configuration(url: url)
         #expect(configuration.username == "rampart")
@@ -69,9 +78,12 @@ struct PostgresAvailabilityTests {
         #expect(throws: SecurityConfigurationError.self) { try PostgresURL("postgres://rampart@db/board?application_name=x") }
     }
 
-    @Test("a bad URL is a configuration error naming database, without the password", arguments: [
-        "mysql://u:secret@h/d", "postgres://u:secret@h/", "postgres://:secret@h/d", "postgres://u:secret@h/d?sslmode=maybe",
-    ])
+    @Test(
+        "a bad URL is a configuration error naming database, without the password",
+        arguments: [
+            "mysql://u:secret@h/d", "postgres://u:secret@h/", "postgres://:secret@h/d", "postgres://u:secret@h/d?sslmode=maybe",
+        ]
+    )
     func badURLs(_ url: String) {
         let error = #expect(throws: SecurityConfigurationError.self) { try RampartPostgresDatabase.configuration(url: url) }
         #expect(error?.setting == "database")
@@ -81,39 +93,57 @@ struct PostgresAvailabilityTests {
 
 @Suite("PostgreSQL migrations and purges")
 struct PostgresMigrationTests {
-    @Test("a schema from before v3 migrates: values become jsonb, the stored CSRF secret goes, sessions stay",
-          .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
+    @Test(
+        "a schema from before v3 migrates: values become jsonb, the stored CSRF secret goes, sessions stay",
+        .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset")
+    )
     func migratesFromV2() async throws {
         let database = try await TestPostgres.freshDatabase(migrations: Array(RampartPostgresDatabase.rampartMigrations.prefix(2)))
         var logger = Logger(label: "rampart.test.postgres")
         logger.logLevel = .warning
-        let schema = try await database.client.query("SELECT current_schema()").decode(String.self).reduce(into: [String]()) { $0.append($1) }.first ?? ""
+        let schema =
+            try await database.client.query("SELECT current_schema()").decode(String.self).reduce(into: [String]()) { $0.append($1) }.first ?? ""
         let values = ByteBuffer(string: #"{"x":"AQI="}"#)
         let secret = ByteBuffer(bytes: [UInt8](repeating: 9, count: 32))
-        try await database.client.query("""
+        try await database.client.query(
+            """
             INSERT INTO rampart_sessions (key, user_id, csrf_secret, "values", created_at, last_seen_at, expires_at)
             VALUES ('old', 'u', \(secret), \(values), 1000, 1000, 9000)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         try await database.migrate()
         let store = PostgresSessionStore(database: database, logger: logger)
-        #expect(try await store.load(SessionStoreKey(rawValue: "old")) == SessionRecord(userID: "u", values: ["x": [1, 2]], createdAt: 1000, lastSeenAt: 1000))
+        #expect(
+            try await store.load(SessionStoreKey(rawValue: "old"))
+                == SessionRecord(userID: "u", values: ["x": [1, 2]], createdAt: 1000, lastSeenAt: 1000)
+        )
         // One statement now updates it, keeping the old value.
         #expect(try await store.save(SessionStoreKey(rawValue: "old"), .update(values: ["y": [3]], lastSeenAt: 1100, expiresAt: 9000)))
         #expect(try await store.load(SessionStoreKey(rawValue: "old"))?.values == ["x": [1, 2], "y": [3]])
-        let columns = try await database.client.query("SELECT column_name FROM information_schema.columns WHERE table_schema = \(schema) AND table_name = 'rampart_sessions'")
-            .decode(String.self).reduce(into: [String]()) { $0.append($1) }
+        let columns = try await database.client.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = \(schema) AND table_name = 'rampart_sessions'"
+        )
+        .decode(String.self).reduce(into: [String]()) { $0.append($1) }
         #expect(!columns.contains("csrf_secret"))
     }
 
-    @Test("two instances migrating at once apply each migration exactly once (advisory lock)",
-          .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
+    @Test(
+        "two instances migrating at once apply each migration exactly once (advisory lock)",
+        .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset")
+    )
     func concurrentMigrations() async throws {
         let first = try await TestPostgres.freshDatabase()
         // Same schema, a second pool: find the schema through the first one.
         let schema = try await first.client.query("SELECT current_schema()").decode(String.self).reduce(into: [String]()) { $0.append($1) }.first
         var logger = Logger(label: "rampart.test.postgres")
         logger.logLevel = .warning
-        let second = try RampartPostgresDatabase(url: try #require(TestPostgres.url), searchPath: try #require(schema), maximumConnections: 2, logger: logger)
+        let second = try RampartPostgresDatabase(
+            url: try #require(TestPostgres.url),
+            searchPath: try #require(schema),
+            maximumConnections: 2,
+            logger: logger
+        )
         Task { try await second.run() }
         let extra = [RampartPostgresDatabase.Migration("x1: test table", ["CREATE TABLE rampart_test_once (id INT)"])]
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -126,8 +156,10 @@ struct PostgresMigrationTests {
         #expect(applied == ["v1: sessions", "v2: used one-time tokens", "v3: jsonb session values, no stored CSRF secret", "x1: test table"])
     }
 
-    @Test("a purge skips a table another instance is purging (per-table advisory lock), and runs once it is free",
-          .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset"))
+    @Test(
+        "a purge skips a table another instance is purging (per-table advisory lock), and runs once it is free",
+        .enabled(if: TestPostgres.url != nil, "RAMPART_TEST_POSTGRES_URL is unset")
+    )
     func purgesTakeTurns() async throws {
         let database = try await TestPostgres.freshDatabase()
         let store = PostgresUsedTokenStore(database: database)
@@ -138,7 +170,9 @@ struct PostgresMigrationTests {
         try await database.client.withTransaction(logger: logger) { connection in
             // "Another instance" is purging this table: it holds the table's lock.
             _ = try await connection.query(
-                "SELECT pg_advisory_xact_lock(\(RampartPostgresDatabase.tableLockClass), 'rampart_used_tokens'::regclass::oid::int4)", logger: logger)
+                "SELECT pg_advisory_xact_lock(\(RampartPostgresDatabase.tableLockClass), 'rampart_used_tokens'::regclass::oid::int4)",
+                logger: logger
+            )
             #expect(try await store.purgeExpired(now: 100) == 0, "skipped, not blocked")
         }
         #expect(try await store.purgeExpired(now: 100) == 1)

@@ -43,14 +43,25 @@ struct FuzzRegressionTests {
     /// Changing a byte of a cookie's text must make it fail ("tampering any byte fails"). Before
     /// 2da1c7d the base64url parts also decoded in the standard alphabet and with '=' padding, so
     /// several texts verified for one payload.
-    @Test("another spelling of a cookie's Base64 does not verify", arguments: [
-        Respelling(testDescription: "signed, '_' as '/' in the payload", codec: "signed") { respell($0, part: 2) { $0.replacingFirst(UInt8(ascii: "_"), with: UInt8(ascii: "/")) } },
-        Respelling(testDescription: "signed, '=' after the payload", codec: "signed") { respell($0, part: 2) { $0.count % 4 == 0 ? nil : $0 + [UInt8](repeating: UInt8(ascii: "="), count: 4 - $0.count % 4) } },
-        Respelling(testDescription: "sealed, '=' at the end", codec: "sealed") { respell($0, part: 2) { $0.count % 4 == 0 ? nil : $0 + [UInt8](repeating: UInt8(ascii: "="), count: 4 - $0.count % 4) } },
-        Respelling(testDescription: "sealed, '-' or '_' in the other alphabet", codec: "sealed") { respell($0, part: 2) {
-            $0.replacingFirst(UInt8(ascii: "-"), with: UInt8(ascii: "+")) ?? $0.replacingFirst(UInt8(ascii: "_"), with: UInt8(ascii: "/"))
-        } },
-    ])
+    @Test(
+        "another spelling of a cookie's Base64 does not verify",
+        arguments: [
+            Respelling(testDescription: "signed, '_' as '/' in the payload", codec: "signed") {
+                respell($0, part: 2) { $0.replacingFirst(UInt8(ascii: "_"), with: UInt8(ascii: "/")) }
+            },
+            Respelling(testDescription: "signed, '=' after the payload", codec: "signed") {
+                respell($0, part: 2) { $0.count % 4 == 0 ? nil : $0 + [UInt8](repeating: UInt8(ascii: "="), count: 4 - $0.count % 4) }
+            },
+            Respelling(testDescription: "sealed, '=' at the end", codec: "sealed") {
+                respell($0, part: 2) { $0.count % 4 == 0 ? nil : $0 + [UInt8](repeating: UInt8(ascii: "="), count: 4 - $0.count % 4) }
+            },
+            Respelling(testDescription: "sealed, '-' or '_' in the other alphabet", codec: "sealed") {
+                respell($0, part: 2) {
+                    $0.replacingFirst(UInt8(ascii: "-"), with: UInt8(ascii: "+")) ?? $0.replacingFirst(UInt8(ascii: "_"), with: UInt8(ascii: "/"))
+                }
+            },
+        ]
+    )
     func respelledCookies(_ respelling: Respelling) throws {
         if respelling.codec == "signed" {
             // 0xFF bytes encode as runs of '_'; 40 of them leave the payload's last group partial.
@@ -86,15 +97,22 @@ struct FuzzRegressionTests {
     /// `JSONForHTML.escape` must never let `<`, `>` or `&` through, whatever the bytes. Before
     /// 2da1c7d a 0xE2 byte that did not start U+2028 or U+2029 made it copy the next one or two
     /// bytes unescaped, so invalid UTF-8 could close the `<script>` element it is meant for.
-    @Test("JSONForHTML escapes < > & after a stray 0xE2", arguments: [
-        [0xE2] + Array("<".utf8),
-        [0xE2, 0x80] + Array(">".utf8),
-        [0xE2, 0xE2] + Array("&".utf8),
-        [0xE2] + Array("</script".utf8) + [0x09, 0xE2] + Array(">".utf8) + [0xE2] + Array("<img src=x onerror=alert(1)".utf8) + [0xE2] + Array(">".utf8),
-    ] as [[UInt8]])
+    @Test(
+        "JSONForHTML escapes < > & after a stray 0xE2",
+        arguments: [
+            [0xE2] + Array("<".utf8),
+            [0xE2, 0x80] + Array(">".utf8),
+            [0xE2, 0xE2] + Array("&".utf8),
+            [0xE2] + Array("</script".utf8) + [0x09, 0xE2] + Array(">".utf8) + [0xE2] + Array("<img src=x onerror=alert(1)".utf8) + [0xE2]
+                + Array(">".utf8),
+        ] as [[UInt8]]
+    )
     func jsonAfterE2(_ bytes: [UInt8]) {
         let escaped = JSONForHTML.escape(bytes)
-        #expect(!escaped.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "&") }, "\(escaped.debugDescription)")
+        #expect(
+            !escaped.utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "&") },
+            "\(escaped.debugDescription)"
+        )
     }
 
     // MARK: Key files
@@ -103,7 +121,8 @@ struct FuzzRegressionTests {
     /// split on Characters, and "\r\n" is one Character, neither "\n" nor "\r": the file was refused.
     @Test("a key file with CRLF line endings loads", arguments: [["A", "\r\n"], ["A", "\r\n", "B", "\r\n"], ["A", "\r\n", "B"]])
     func crlfKeyFile(layout: [String]) throws {
-        let a = try SecretKey(bytes: [UInt8](0..<32)), b = try SecretKey(bytes: [UInt8](32..<64))
+        let a = try SecretKey(bytes: [UInt8](0..<32))
+        let b = try SecretKey(bytes: [UInt8](32..<64))
         let text = layout.map { $0 == "A" ? a.exportBase64URL() : $0 == "B" ? b.exportBase64URL() : $0 }.joined()
         let ring = try KeyRing(parsing: text)
         #expect(ring.all == (layout.contains("B") ? [a, b] : [a]))
@@ -114,15 +133,21 @@ struct FuzzRegressionTests {
     /// The cleaned file name keeps only the last path component and never starts with '.'. Before
     /// 2da1c7d a '/' or '\' followed by a combining mark was not split on (Character split), and a
     /// leading dot survived when spaces or a combining mark came with it.
-    @Test("Content-Disposition names have no path and no leading dot", arguments: [
-        "dir/\u{301}passwd", "dir\\\u{301}x.html", " .htaccess", ".\u{6D7}htaccess", " ..",
-    ])
+    @Test(
+        "Content-Disposition names have no path and no leading dot",
+        arguments: [
+            "dir/\u{301}passwd", "dir\\\u{301}x.html", " .htaccess", ".\u{6D7}htaccess", " ..",
+        ]
+    )
     func downloadNames(_ name: String) {
         let value = SafeDownload.contentDisposition(fileName: name)
         // Bytes, not Characters: the point is what a '/' followed by a mark still is.
         let fallback = Array(value.utf8.split(separator: UInt8(ascii: "\""))[1])
         #expect(!fallback.contains(UInt8(ascii: "/")) && !fallback.contains(UInt8(ascii: "\\")), "\(value)")
-        #expect(!value.utf8.split(separator: UInt8(ascii: "%")).dropFirst().contains { $0.starts(with: "2F".utf8) || $0.starts(with: "5C".utf8) }, "\(value)")
+        #expect(
+            !value.utf8.split(separator: UInt8(ascii: "%")).dropFirst().contains { $0.starts(with: "2F".utf8) || $0.starts(with: "5C".utf8) },
+            "\(value)"
+        )
         #expect(fallback.first != UInt8(ascii: "."), "\(value)")
     }
 
@@ -142,13 +167,16 @@ struct FuzzRegressionTests {
 
     /// Hosts, patterns and origins with a mark after their "[", ".", "*." or ":" must be refused
     /// like any other non-ASCII host. Before 2da1c7d dropFirst dropped the mark with the separator.
-    @Test("hosts with a mark after a separator are refused", arguments: [
-        HostCase(testDescription: "Host [:1]") { !HostAllowList.loopback.allows("[:1]") },
-        HostCase(testDescription: "Host [::1]:\\u{FE0F}8443") { !HostAllowList.loopback.allows("[::1]:\u{FE0F}8443") },
-        HostCase(testDescription: "pattern .\\u{338}example.com") { (try? HostAllowList([".\u{338}example.com"])) == nil },
-        HostCase(testDescription: "pattern *.\\u{338}example.com") { (try? HostAllowList(["*.\u{338}example.com"])) == nil },
-        HostCase(testDescription: "Origin http://[:1]") { WebOrigin(parsing: "http://[:1]") == nil },
-    ])
+    @Test(
+        "hosts with a mark after a separator are refused",
+        arguments: [
+            HostCase(testDescription: "Host [:1]") { !HostAllowList.loopback.allows("[:1]") },
+            HostCase(testDescription: "Host [::1]:\\u{FE0F}8443") { !HostAllowList.loopback.allows("[::1]:\u{FE0F}8443") },
+            HostCase(testDescription: "pattern .\\u{338}example.com") { (try? HostAllowList([".\u{338}example.com"])) == nil },
+            HostCase(testDescription: "pattern *.\\u{338}example.com") { (try? HostAllowList(["*.\u{338}example.com"])) == nil },
+            HostCase(testDescription: "Origin http://[:1]") { WebOrigin(parsing: "http://[:1]") == nil },
+        ]
+    )
     func hostsWithMarks(_ hostCase: HostCase) {
         #expect(hostCase.check())
     }
@@ -168,7 +196,10 @@ struct FuzzRegressionTests {
     /// mark is an unknown directive, and the header sets no policy. Before b7f5964 the audit dropped
     /// "max-age" as 7 Characters (`dropFirst("max-age".count)`), the mark went with the "e", and
     /// the header passed as a max-age.
-    @Test("the audit reads HSTS directive names as browsers do", arguments: ["max-age\u{200D}=31536000", "max-age\u{301}=31536000; includeSubDomains"])
+    @Test(
+        "the audit reads HSTS directive names as browsers do",
+        arguments: ["max-age\u{200D}=31536000", "max-age\u{301}=31536000; includeSubDomains"]
+    )
     func auditHSTSMarks(_ value: String) throws {
         let url = try #require(AuditURL("https://example.com/"))
         let response = AuditedResponse(url: url, status: .ok, headerFields: [.strictTransportSecurity: value])
@@ -179,10 +210,13 @@ struct FuzzRegressionTests {
     /// Browsers split CSP source lists on ASCII whitespace; a combining mark after a space is an
     /// invalid source of its own, and `https:` before it still allows every HTTPS script. Before
     /// 2da1c7d the audit split on Characters, read one source "https: \u{301}", and passed the policy.
-    @Test("the audit reads CSP sources as browsers do", arguments: [
-        "default-src 'none'; script-src https: \u{301}",
-        "default-src 'none'; script-src 'self' * \u{301}",
-    ])
+    @Test(
+        "the audit reads CSP sources as browsers do",
+        arguments: [
+            "default-src 'none'; script-src https: \u{301}",
+            "default-src 'none'; script-src 'self' * \u{301}",
+        ]
+    )
     func auditCSPMarks(_ policy: String) throws {
         let url = try #require(AuditURL("https://example.com/"))
         let response = AuditedResponse(url: url, status: .ok, headerFields: [.contentSecurityPolicy: policy])
@@ -195,11 +229,14 @@ struct FuzzRegressionTests {
     /// SafeURL decodes character references "as the HTML parser would", for URLs written into HTML
     /// unescaped. Before 2da1c7d it read at most 8 digits of a numeric reference (the tokenizer reads
     /// them all), and matched &colon; with a Character-based hasPrefix that a combining mark defeats.
-    @Test("javascript: behind a character reference is refused", arguments: [
-        "javascript&#0000000058;alert(1)",
-        "javascript&#x00000003A;alert(1)",
-        "javascript&colon;\u{301}alert(1)",
-    ])
+    @Test(
+        "javascript: behind a character reference is refused",
+        arguments: [
+            "javascript&#0000000058;alert(1)",
+            "javascript&#x00000003A;alert(1)",
+            "javascript&colon;\u{301}alert(1)",
+        ]
+    )
     func safeURLReferences(_ url: String) {
         #expect(SafeURL(url).wasRefused)
     }
@@ -210,11 +247,14 @@ struct FuzzRegressionTests {
     /// accepted unchanged. Before 2da1c7d `{{{a}}` (a brace short) ran to the next "}}}", was
     /// rewritten to `{{…}}`, and the rewrite held a variable inside `<script>` that was never
     /// checked; until b7f5964 `{{{{html}}}` was rewritten to `{{{html}}`, which does not close.
-    @Test("template rewrites keep the tags the check read", arguments: [
-        "{{{a}} <script>{{b}}</script> {{c}}}",
-        "<title>{{&{{#x}}</title>{{y}}",
-        "<p>{{{{html}}}</p>",
-    ])
+    @Test(
+        "template rewrites keep the tags the check read",
+        arguments: [
+            "{{{a}} <script>{{b}}</script> {{c}}}",
+            "<title>{{&{{#x}}</title>{{y}}",
+            "<p>{{{{html}}}</p>",
+        ]
+    )
     func templateRewrite(_ template: String) throws {
         let none = TemplateContextCheck.Markers(enterURL: "", leaveURL: "")
         guard let rewrite = try? TemplateContextCheck.check(template, name: "t", markers: none) else { return }
@@ -223,9 +263,9 @@ struct FuzzRegressionTests {
     }
 }
 
-fileprivate extension Array where Element == UInt8 {
+extension Array where Element == UInt8 {
     /// A copy with the first `byte` replaced, or nil when there is none.
-    func replacingFirst(_ byte: UInt8, with replacement: UInt8) -> [UInt8]? {
+    fileprivate func replacingFirst(_ byte: UInt8, with replacement: UInt8) -> [UInt8]? {
         guard let index = firstIndex(of: byte) else { return nil }
         var copy = self
         copy[index] = replacement

@@ -25,7 +25,10 @@ public struct CSPNonce: Hashable, Sendable, CustomStringConvertible {
     /// Returns `nil` unless the value is Base64 that decodes to at least 16 bytes.
     public init?(_ value: String) {
         guard let bytes = Base64.decode(value), bytes.count >= CSPNonce.byteCount,
-            value.utf8.allSatisfy({ HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
+            value.utf8.allSatisfy({
+                HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/")
+                    || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+            })
         else { return nil }
         self.value = value
     }

@@ -67,11 +67,12 @@ public struct CSPSource: Hashable, Sendable, CustomStringConvertible {
     /// The digest covers the UTF-8 bytes between the tags, whitespace included, as browsers hash it.
     public static func hash(of content: String, using algorithm: CSPHashAlgorithm = .sha256) -> CSPSource {
         let bytes = Array(content.utf8)
-        let digest: [UInt8] = switch algorithm.base {
-        case .sha256: Array(SHA256.hash(data: bytes))
-        case .sha384: Array(SHA384.hash(data: bytes))
-        case .sha512: Array(SHA512.hash(data: bytes))
-        }
+        let digest: [UInt8] =
+            switch algorithm.base {
+            case .sha256: Array(SHA256.hash(data: bytes))
+            case .sha384: Array(SHA384.hash(data: bytes))
+            case .sha512: Array(SHA512.hash(data: bytes))
+            }
         return .init(.hash(algorithm, Base64.encode(digest)))
     }
 
@@ -102,7 +103,8 @@ public struct CSPSource: Hashable, Sendable, CustomStringConvertible {
             }
             self.init(.unknownQuoted(inner))
         } else if bytes.count >= 2, bytes.last == UInt8(ascii: ":"),
-            CSPSource.isScheme(token.utf8.dropLast()) {
+            CSPSource.isScheme(token.utf8.dropLast())
+        {
             self.init(.scheme(String(token.dropLast())))
         } else {
             self.init(.host(token))
@@ -154,7 +156,10 @@ public struct CSPSource: Hashable, Sendable, CustomStringConvertible {
         case .keyword: return nil
         case .unknownQuoted(let q):
             if HeaderGrammar.asciiLowercased(q).utf8.starts(with: "nonce-".utf8) {
-                return (.invalidSource, "a fixed nonce defeats the purpose of a nonce; Rampart adds a fresh one per request to the directives in nonceDirectives")
+                return (
+                    .invalidSource,
+                    "a fixed nonce defeats the purpose of a nonce; Rampart adds a fresh one per request to the directives in nonceDirectives"
+                )
             }
             return (.invalidSource, "unknown quoted keyword '\(q)'")
         case .hash(let algorithm, let digest):
@@ -188,7 +193,10 @@ public struct CSPSource: Hashable, Sendable, CustomStringConvertible {
         var out = ""
         var upper = false
         for c in keyword {
-            if c == "-" { upper = true; continue }
+            if c == "-" {
+                upper = true
+                continue
+            }
             out.append(upper ? Character(c.uppercased()) : c)
             upper = false
         }
@@ -234,7 +242,9 @@ public struct CSPSource: Hashable, Sendable, CustomStringConvertible {
         if let colon = rest.utf8.firstIndex(of: UInt8(ascii: ":")) {
             let port = rest[rest.utf8.index(after: colon)...]
             rest = rest[..<colon]
-            guard port == "*" || (!port.isEmpty && port.utf8.count <= 5 && port.utf8.allSatisfy(HeaderGrammar.isDigit) && (Int(port) ?? .max) <= 65535) else { return false }
+            guard
+                port == "*" || (!port.isEmpty && port.utf8.count <= 5 && port.utf8.allSatisfy(HeaderGrammar.isDigit) && (Int(port) ?? .max) <= 65535)
+            else { return false }
         }
         guard isHostPart(rest) else { return false }
         // path-part: path-absolute without "//" at the start; query and fragment are not allowed.

@@ -24,7 +24,15 @@ public struct CSPViolation: Sendable, Hashable {
     public var sample: String
 
     /// Creates a report value; every text is cut to 512 bytes.
-    public init(directive: String, blockedURI: String, documentURI: String, sourceFile: String = "", lineNumber: Int = 0, disposition: String = "enforce", sample: String = "") {
+    public init(
+        directive: String,
+        blockedURI: String,
+        documentURI: String,
+        sourceFile: String = "",
+        lineNumber: Int = 0,
+        disposition: String = "enforce",
+        sample: String = ""
+    ) {
         func cut(_ s: String) -> String { s.utf8.count <= 512 ? s : String(decoding: s.utf8.prefix(512), as: UTF8.self) }
         self.directive = cut(directive)
         self.blockedURI = cut(blockedURI)
@@ -59,21 +67,32 @@ extension CSPViolation {
             guard !directive.isEmpty else { return nil }
             // The first word: CSP2 browsers send the whole directive ("script-src 'self'").
             let firstWord = directive.utf8.split(separator: UInt8(ascii: " ")).first.map { String(decoding: $0, as: UTF8.self) } ?? directive
-            return [CSPViolation(directive: firstWord,
-                                 blockedURI: fields.text("blocked-uri"), documentURI: fields.text("document-uri"),
-                                 sourceFile: fields.text("source-file"), lineNumber: fields.int("line-number"),
-                                 disposition: fields.text("disposition").isEmpty ? "enforce" : fields.text("disposition"),
-                                 sample: fields.text("script-sample"))]
+            return [
+                CSPViolation(
+                    directive: firstWord,
+                    blockedURI: fields.text("blocked-uri"),
+                    documentURI: fields.text("document-uri"),
+                    sourceFile: fields.text("source-file"),
+                    lineNumber: fields.int("line-number"),
+                    disposition: fields.text("disposition").isEmpty ? "enforce" : fields.text("disposition"),
+                    sample: fields.text("script-sample")
+                )
+            ]
         }
         if let list = try? decoder.decode([ReportEntry].self, from: Data(bytes)) {
             let reports = list.prefix(100).compactMap { entry -> CSPViolation? in
                 guard entry.type == "csp-violation", let body = entry.body else { return nil }
                 let directive = body.text("effectiveDirective", "violatedDirective")
                 guard !directive.isEmpty else { return nil }
-                return CSPViolation(directive: directive, blockedURI: body.text("blockedURL"), documentURI: body.text("documentURL"),
-                                    sourceFile: body.text("sourceFile"), lineNumber: body.int("lineNumber"),
-                                    disposition: body.text("disposition").isEmpty ? "enforce" : body.text("disposition"),
-                                    sample: body.text("sample"))
+                return CSPViolation(
+                    directive: directive,
+                    blockedURI: body.text("blockedURL"),
+                    documentURI: body.text("documentURL"),
+                    sourceFile: body.text("sourceFile"),
+                    lineNumber: body.int("lineNumber"),
+                    disposition: body.text("disposition").isEmpty ? "enforce" : body.text("disposition"),
+                    sample: body.text("sample")
+                )
             }
             return reports.isEmpty ? nil : reports
         }

@@ -42,7 +42,12 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
         nonceDirectives: [CSPDirective.Name] = [.scriptSrc, .styleSrc],
         dangerouslyOmitDefaultSrc: Bool = false
     ) throws {
-        try self.init(directives, nonceDirectives: nonceDirectives, dangerouslyOmitDefaultSrc: dangerouslyOmitDefaultSrc, headerName: "Content-Security-Policy")
+        try self.init(
+            directives,
+            nonceDirectives: nonceDirectives,
+            dangerouslyOmitDefaultSrc: dangerouslyOmitDefaultSrc,
+            headerName: "Content-Security-Policy"
+        )
     }
 
     init(
@@ -72,13 +77,23 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
             throw SecurityConfigurationError(setting: header, value: text, reason: .invalidCharacter, message: "policy contains \(control)")
         }
         if text.utf8.contains(UInt8(ascii: ",")) {
-            throw SecurityConfigurationError(setting: header, value: text, reason: .invalidCharacter, message: "policy contains ',', which would start a second policy")
+            throw SecurityConfigurationError(
+                setting: header,
+                value: text,
+                reason: .invalidCharacter,
+                message: "policy contains ',', which would start a second policy"
+            )
         }
         var parsed: [CSPDirective] = []
         for part in HeaderGrammar.split(Substring(text), on: UInt8(ascii: ";")) where !part.isEmpty {
             let words = part.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let first = words.first, let name = CSPDirective.Name(first) else {
-                throw SecurityConfigurationError(setting: header, value: String(part), reason: .invalidValue, message: "unknown directive '\(part.split(separator: " ").first ?? "")'")
+                throw SecurityConfigurationError(
+                    setting: header,
+                    value: String(part),
+                    reason: .invalidValue,
+                    message: "unknown directive '\(part.split(separator: " ").first ?? "")'"
+                )
             }
             let values = Array(words.dropFirst())
             switch name.kind {
@@ -129,7 +144,12 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
 
     /// Returns a copy validated for the report-only header, so its errors name that header.
     func asReportOnly() throws -> ContentSecurityPolicy {
-        try ContentSecurityPolicy(directives, nonceDirectives: nonceDirectives, dangerouslyOmitDefaultSrc: !hasDefaultSrc, headerName: "Content-Security-Policy-Report-Only")
+        try ContentSecurityPolicy(
+            directives,
+            nonceDirectives: nonceDirectives,
+            dangerouslyOmitDefaultSrc: !hasDefaultSrc,
+            headerName: "Content-Security-Policy-Report-Only"
+        )
     }
 
     /// The directive with this name, if the policy has it.
@@ -194,10 +214,14 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
                     var o = 0
                     for (index, segment) in bytes.enumerated() {
                         if index > 0 {
-                            UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(from: UnsafeRawBufferPointer(nonceBytes))
+                            UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(
+                                from: UnsafeRawBufferPointer(nonceBytes)
+                            )
                             o += nonceBytes.count
                         }
-                        segment.withUnsafeBytes { UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(from: $0) }
+                        segment.withUnsafeBytes {
+                            UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(from: $0)
+                        }
                         o += segment.count
                     }
                     return o
@@ -240,8 +264,11 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
             }
         }
         if !seen.contains(.defaultSrc) && !dangerouslyOmitDefaultSrc {
-            throw fail(directives.map(\.description).joined(separator: "; "), .missingDefaultSrc,
-                       "policy has no default-src, so every resource type it does not list is unrestricted; add .defaultSrc(.none) or pass dangerouslyOmitDefaultSrc")
+            throw fail(
+                directives.map(\.description).joined(separator: "; "),
+                .missingDefaultSrc,
+                "policy has no default-src, so every resource type it does not list is unrestricted; add .defaultSrc(.none) or pass dangerouslyOmitDefaultSrc"
+            )
         }
         var nonceSeen: Set<CSPDirective.Name> = []
         for name in nonceDirectives {
@@ -249,13 +276,25 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
                 throw fail(name.rawValue, .duplicate, "nonceDirectives lists \(name) twice")
             }
             guard name.isScriptDirective || name.isStyleDirective else {
-                throw fail(name.rawValue, .invalidValue, "nonceDirectives: \(name) does not accept nonces; only script-src*, style-src* and default-src do")
+                throw fail(
+                    name.rawValue,
+                    .invalidValue,
+                    "nonceDirectives: \(name) does not accept nonces; only script-src*, style-src* and default-src do"
+                )
             }
             guard let directive = directives.first(where: { $0.name == name }) else {
-                throw fail(name.rawValue, .missingDirective, "nonceDirectives names \(name), but the policy has no \(name) directive, so the nonce would have no effect")
+                throw fail(
+                    name.rawValue,
+                    .missingDirective,
+                    "nonceDirectives names \(name), but the policy has no \(name) directive, so the nonce would have no effect"
+                )
             }
             if case .sources(let sources) = directive.value, sources.contains(.none) {
-                throw fail(directive.description, .noneMixedWithOtherSources, "\(name) is 'none', so it cannot also take the nonce; remove it from nonceDirectives")
+                throw fail(
+                    directive.description,
+                    .noneMixedWithOtherSources,
+                    "\(name) is 'none', so it cannot also take the nonce; remove it from nonceDirectives"
+                )
             }
         }
     }
@@ -269,8 +308,11 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
             throw fail(name.rawValue, .empty, "\(name) has no sources; write .none to allow nothing")
         }
         if sources.contains(.none) && sources.count > 1 {
-            throw fail(sources.map(\.description).joined(separator: " "), .noneMixedWithOtherSources,
-                       "\(name): 'none' cannot be combined with other sources")
+            throw fail(
+                sources.map(\.description).joined(separator: " "),
+                .noneMixedWithOtherSources,
+                "\(name): 'none' cannot be combined with other sources"
+            )
         }
         var seen: Set<CSPSource> = []
         for source in sources {
@@ -319,7 +361,11 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
                 throw fail(tokens.joined(separator: " "), .invalidValue, "report-to takes exactly one endpoint name")
             }
             guard HeaderGrammar.isStructuredFieldKey(endpoint) else {
-                throw fail(endpoint, .invalidValue, "report-to: endpoint names are lowercase letters, digits, '_', '-', '.' and '*', starting with a letter")
+                throw fail(
+                    endpoint,
+                    .invalidValue,
+                    "report-to: endpoint names are lowercase letters, digits, '_', '-', '.' and '*', starting with a letter"
+                )
             }
         case .reportURI:
             guard !tokens.isEmpty else { throw fail("", .empty, "report-uri needs at least one URL") }

@@ -64,15 +64,37 @@ public struct OneTimeTokens: Sendable {
     /// Creates the issuer and verifier.
     /// - Throws: ``SecurityConfigurationError`` for an empty action list, an action name with
     ///   characters outside `A–Z a–z 0–9 . _ -`, or a non-positive lifetime.
-    public init(keyRing: KeyRing, actions: [String], store: any UsedTokenStore, lifetime: Duration = .seconds(3600), clock: WallClock = .system) throws(SecurityConfigurationError) {
+    public init(
+        keyRing: KeyRing,
+        actions: [String],
+        store: any UsedTokenStore,
+        lifetime: Duration = .seconds(3600),
+        clock: WallClock = .system
+    ) throws(SecurityConfigurationError) {
         guard !actions.isEmpty else {
             throw SecurityConfigurationError(setting: "oneTimeActions", value: "", reason: .empty, message: "register at least one action")
         }
-        for action in actions where action.isEmpty || action.utf8.count > 100 || !action.utf8.allSatisfy({ HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) {
-            throw SecurityConfigurationError(setting: "oneTimeActions", value: action, reason: .invalidValue, message: "an action name is 1 to 100 of A–Z a–z 0–9 . _ -")
+        for action in actions
+        where action.isEmpty || action.utf8.count > 100
+            || !action.utf8.allSatisfy({
+                HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+                    || $0 == UInt8(ascii: "-")
+            })
+        {
+            throw SecurityConfigurationError(
+                setting: "oneTimeActions",
+                value: action,
+                reason: .invalidValue,
+                message: "an action name is 1 to 100 of A–Z a–z 0–9 . _ -"
+            )
         }
         guard lifetime.components.seconds > 0 else {
-            throw SecurityConfigurationError(setting: "oneTimeTokenLifetime", value: "\(lifetime)", reason: .invalidValue, message: "must be positive")
+            throw SecurityConfigurationError(
+                setting: "oneTimeTokenLifetime",
+                value: "\(lifetime)",
+                reason: .invalidValue,
+                message: "must be positive"
+            )
         }
         self.keys = keyRing.all.map { PreparedHMAC(key: $0.derivedKey(for: .oneTimeToken)) }
         self.actions = Set(actions)
@@ -86,7 +108,12 @@ public struct OneTimeTokens: Sendable {
     /// - Throws: ``SecurityConfigurationError`` when `action` was not registered.
     public func issue(action: String, sessionSecret: [UInt8]) throws(SecurityConfigurationError) -> String {
         guard actions.contains(action) else {
-            throw SecurityConfigurationError(setting: "oneTimeActions", value: action, reason: .missingDirective, message: "this action was not registered")
+            throw SecurityConfigurationError(
+                setting: "oneTimeActions",
+                value: action,
+                reason: .missingDirective,
+                message: "this action was not registered"
+            )
         }
         let id = SecureRandom.bytes(16)
         let expiry = Self.bigEndian(clock.now() + lifetimeSeconds)

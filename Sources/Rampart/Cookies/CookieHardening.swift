@@ -27,7 +27,9 @@ public struct CookieHardening: Sendable, Hashable {
         // ignoring ASCII case), and the cookie's name. Nothing is allocated for a cookie that
         // already has them all, as every cookie Rampart's own SetCookie renders does.
         let scan = value.withUTF8 { bytes -> (secure: Bool, httpOnly: Bool, sameSite: Bool, name: Range<Int>)? in
-            var secure = false, httpOnly = false, sameSite = false
+            var secure = false
+            var httpOnly = false
+            var sameSite = false
             var name: Range<Int>?
             var parsed = true
             HeaderGrammar.forEachPiece(of: bytes, separatedBy: UInt8(ascii: ";")) { piece in
@@ -37,7 +39,10 @@ public struct CookieHardening: Sendable, Hashable {
                 while upper > piece.lowerBound, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
                 let key = bytes[piece.lowerBound..<upper]
                 if name == nil {
-                    guard equals != nil else { parsed = false; return false }
+                    guard equals != nil else {
+                        parsed = false
+                        return false
+                    }
                     name = key.startIndex..<key.endIndex
                 } else if HeaderGrammar.equalsIgnoringASCIICase(key, "secure".utf8) {
                     secure = true
@@ -52,7 +57,8 @@ public struct CookieHardening: Sendable, Hashable {
             return (secure, httpOnly, sameSite, name)
         }
         guard let scan else { return value }
-        let exempt = !scriptReadableCookies.isEmpty && scriptReadableCookies.contains(value.withUTF8 { String(decoding: $0[scan.name], as: UTF8.self) })
+        let exempt =
+            !scriptReadableCookies.isEmpty && scriptReadableCookies.contains(value.withUTF8 { String(decoding: $0[scan.name], as: UTF8.self) })
         if scan.secure && scan.sameSite && (scan.httpOnly || exempt) { return value }
         if !scan.secure { value += "; Secure" }
         if !scan.httpOnly && !exempt { value += "; HttpOnly" }

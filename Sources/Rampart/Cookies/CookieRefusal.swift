@@ -1,4 +1,5 @@
 import Crypto
+
 /// Why a signed or sealed cookie was refused. A refused cookie is treated as absent.
 ///
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
@@ -67,9 +68,10 @@ enum CookieEnvelope {
             let (expectedLength, digest) = nameField(expectedName)
             nameMatches = expectedLength == 255 && name.elementsEqual(digest)
         } else {
-            nameMatches = expectedName.utf8.withContiguousStorageIfAvailable { expected in
-                bytesEqual(UnsafeRawBufferPointer(expected), name)
-            } ?? name.elementsEqual(expectedName.utf8)
+            nameMatches =
+                expectedName.utf8.withContiguousStorageIfAvailable { expected in
+                    bytesEqual(UnsafeRawBufferPointer(expected), name)
+                } ?? name.elementsEqual(expectedName.utf8)
         }
         guard nameMatches else { return .failure(.wrongName) }
         var expiry: UInt64 = 0

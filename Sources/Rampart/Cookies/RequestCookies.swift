@@ -102,7 +102,8 @@ public struct RequestCookies: Sendable {
     /// The value of one `name=value` piece if its name is `name` and both parts are valid.
     private static func value(of name: [UInt8], in piece: UnsafeBufferPointer<UInt8>) -> String? {
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
-        var lower = 0, upper = piece.count
+        var lower = 0
+        var upper = piece.count
         while lower < upper, isSpace(piece[lower]) { lower += 1 }
         while upper > lower, isSpace(piece[upper - 1]) { upper -= 1 }
         guard let equals = piece[lower..<upper].firstIndex(of: UInt8(ascii: "=")) else { return nil }

@@ -72,7 +72,9 @@ public struct SetCookie: Hashable, Sendable, CustomStringConvertible {
             throw fail("the name must be an RFC 6265 token (letters, digits and !#$%&'*+-.^_`|~)", name)
         }
         guard Self.isCookieValue(value) else {
-            throw fail("the value has a byte that RFC 6265 does not allow (space, quote, comma, semicolon, backslash, control or non-ASCII); encode it first")
+            throw fail(
+                "the value has a byte that RFC 6265 does not allow (space, quote, comma, semicolon, backslash, control or non-ASCII); encode it first"
+            )
         }
         if let domain {
             let bare = domain.utf8.first == UInt8(ascii: ".") ? String(domain.dropFirst()) : domain
@@ -115,7 +117,12 @@ public struct SetCookie: Hashable, Sendable, CustomStringConvertible {
 
     /// A cookie that tells the browser to delete `name` now: empty, `Max-Age=0`, and an
     /// `Expires` in 1970, with the same security attributes.
-    public static func deleting(_ name: String, path: String = "/", domain: String? = nil, sameSite: SameSite? = .lax) throws(CookieConfigurationError) -> SetCookie {
+    public static func deleting(
+        _ name: String,
+        path: String = "/",
+        domain: String? = nil,
+        sameSite: SameSite? = .lax
+    ) throws(CookieConfigurationError) -> SetCookie {
         try SetCookie(name: name, value: "", domain: domain, path: path, maxAge: 0, expires: 0, sameSite: sameSite)
     }
 

@@ -42,8 +42,11 @@ public struct SignedCookieCodec: Sendable {
     /// Creates a codec whose keys are derived from the ring for ``KeyPurpose/cookieSigning``.
     public init(keyRing: KeyRing, clock: WallClock = .system) {
         self.keys = keyRing.all.map { key in
-            Key(id: key.id, idBytes: Array(key.id.utf8),
-                hmac: PreparedHMAC(key: key.derivedKey(for: .cookieSigning), prefix: Self.context + Array(key.id.utf8) + [0]))
+            Key(
+                id: key.id,
+                idBytes: Array(key.id.utf8),
+                hmac: PreparedHMAC(key: key.derivedKey(for: .cookieSigning), prefix: Self.context + Array(key.id.utf8) + [0])
+            )
         }
         self.clock = clock
     }
@@ -76,7 +79,11 @@ public struct SignedCookieCodec: Sendable {
                     key.hmac.authenticate(into: mac) { hmac in
                         hmac.add(payload)
                     }
-                    o += Base64.encode(UnsafeRawBufferPointer(mac), into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])), urlSafe: true)
+                    o += Base64.encode(
+                        UnsafeRawBufferPointer(mac),
+                        into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])),
+                        urlSafe: true
+                    )
                 }
                 return o
             }
@@ -105,7 +112,11 @@ public struct SignedCookieCodec: Sendable {
         return Array(cookie.utf8).withUnsafeBufferPointer { verify(bytes: $0, name: name, body) }
     }
 
-    func verify<Value>(bytes text: UnsafeBufferPointer<UInt8>, name: String, _ body: (UnsafeRawBufferPointer) -> Value) -> Result<Value, CookieRefusal> {
+    func verify<Value>(
+        bytes text: UnsafeBufferPointer<UInt8>,
+        name: String,
+        _ body: (UnsafeRawBufferPointer) -> Value
+    ) -> Result<Value, CookieRefusal> {
         // Exactly four dot-separated parts: v1, the key id, the payload, the MAC.
         guard let parts = CookieText.parts(of: text, marker: (UInt8(ascii: "v"), UInt8(ascii: "1")), count: 4), let macRange = parts.third else {
             return .failure(.malformed)
@@ -150,7 +161,11 @@ enum CookieText {
     /// Splits `text` into exactly `count` (3 or 4) dot-separated parts, the first being the
     /// two-byte `marker` and the key id not empty; `nil` for anything else, including text longer
     /// than browsers keep.
-    static func parts(of text: UnsafeBufferPointer<UInt8>, marker: (UInt8, UInt8), count: Int) -> (keyID: Range<Int>, second: Range<Int>, third: Range<Int>?)? {
+    static func parts(
+        of text: UnsafeBufferPointer<UInt8>,
+        marker: (UInt8, UInt8),
+        count: Int
+    ) -> (keyID: Range<Int>, second: Range<Int>, third: Range<Int>?)? {
         guard text.count <= SignedCookieCodec.maximumLength, text.count > 2, text[0] == marker.0, text[1] == marker.1 else { return nil }
         var dots = (0, 0, 0)
         var found = 0

@@ -42,7 +42,8 @@ public enum HTML {
     /// compiler here, so the lanes are folded into two words instead.)
     @inline(__always)
     static func hasSpecial(_ block: Block) -> Bool {
-        let mask = (block .== Block(repeating: UInt8(ascii: "&"))) .| (block .== Block(repeating: UInt8(ascii: "<")))
+        let mask =
+            (block .== Block(repeating: UInt8(ascii: "&"))) .| (block .== Block(repeating: UInt8(ascii: "<")))
             .| (block .== Block(repeating: UInt8(ascii: ">"))) .| (block .== Block(repeating: UInt8(ascii: "\"")))
             .| (block .== Block(repeating: UInt8(ascii: "'")))
         let lanes = Block(repeating: 0).replacing(with: 0xFF, where: mask)
@@ -78,7 +79,10 @@ public enum HTML {
             while blocks < 48, i + 16 <= count {
                 let block = raw.loadUnaligned(fromByteOffset: i, as: Block.self)
                 lanes &+= Block(repeating: 0).replacing(with: 4, where: block .== Block(repeating: UInt8(ascii: "&")))
-                lanes &+= Block(repeating: 0).replacing(with: 3, where: (block .== Block(repeating: UInt8(ascii: "<"))) .| (block .== Block(repeating: UInt8(ascii: ">"))))
+                lanes &+= Block(repeating: 0).replacing(
+                    with: 3,
+                    where: (block .== Block(repeating: UInt8(ascii: "<"))) .| (block .== Block(repeating: UInt8(ascii: ">")))
+                )
                 lanes &+= Block(repeating: 0).replacing(with: 5, where: block .== Block(repeating: UInt8(ascii: "\"")))
                 lanes &+= Block(repeating: 0).replacing(with: 4, where: block .== Block(repeating: UInt8(ascii: "'")))
                 blocks += 1
@@ -103,14 +107,15 @@ public enum HTML {
             bytes = .allocate(capacity: 256)
             length = .allocate(capacity: 256)
             for byte in 0..<256 {
-                let (value, count): (UInt64, UInt8) = switch UInt8(byte) {
-                case UInt8(ascii: "&"): (0x3B70_6D61_26, 5)             // &amp;
-                case UInt8(ascii: "<"): (0x3B74_6C26, 4)                // &lt;
-                case UInt8(ascii: ">"): (0x3B74_6726, 4)                // &gt;
-                case UInt8(ascii: "\""): (0x3B_746F_7571_26, 6)         // &quot;
-                case UInt8(ascii: "'"): (0x3B39_3323_26, 5)             // &#39;
-                default: (UInt64(byte), 1)
-                }
+                let (value, count): (UInt64, UInt8) =
+                    switch UInt8(byte) {
+                    case UInt8(ascii: "&"): (0x3B70_6D61_26, 5)  // &amp;
+                    case UInt8(ascii: "<"): (0x3B74_6C26, 4)  // &lt;
+                    case UInt8(ascii: ">"): (0x3B74_6726, 4)  // &gt;
+                    case UInt8(ascii: "\""): (0x3B_746F_7571_26, 6)  // &quot;
+                    case UInt8(ascii: "'"): (0x3B39_3323_26, 5)  // &#39;
+                    default: (UInt64(byte), 1)
+                    }
                 bytes[byte] = value
                 length[byte] = count
             }
@@ -120,7 +125,8 @@ public enum HTML {
     /// One bit per byte of the block that needs escaping, byte k at bit k.
     @inline(__always)
     static func specialBits(_ block: Block) -> UInt32 {
-        let mask = (block .== Block(repeating: UInt8(ascii: "&"))) .| (block .== Block(repeating: UInt8(ascii: "<")))
+        let mask =
+            (block .== Block(repeating: UInt8(ascii: "&"))) .| (block .== Block(repeating: UInt8(ascii: "<")))
             .| (block .== Block(repeating: UInt8(ascii: ">"))) .| (block .== Block(repeating: UInt8(ascii: "\"")))
             .| (block .== Block(repeating: UInt8(ascii: "'")))
         let ones = Block(repeating: 0).replacing(with: 1, where: mask)

@@ -49,7 +49,10 @@ public struct SafeURL: Hashable, Sendable, CustomStringConvertible {
         var scheme: [UInt8] = []
         for byte in bytes {
             if byte == UInt8(ascii: ":") { return HeaderGrammar.asciiLowercased(String(decoding: scheme, as: UTF8.self)) }
-            guard HeaderGrammar.isAlpha(byte) || HeaderGrammar.isDigit(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") else {
+            guard
+                HeaderGrammar.isAlpha(byte) || HeaderGrammar.isDigit(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: ".")
+            else {
                 return nil
             }
             scheme.append(byte)

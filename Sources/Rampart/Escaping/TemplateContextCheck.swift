@@ -61,7 +61,7 @@ public enum TemplateContextCheck {
         case attributeName
         case afterAttributeName
         case beforeAttributeValue
-        case attributeValue(quote: UInt8?)   // nil: unquoted
+        case attributeValue(quote: UInt8?)  // nil: unquoted
     }
 
     /// Checks `source` and returns the rewritten template text.
@@ -141,8 +141,13 @@ public enum TemplateContextCheck {
                     isVariable = false
                 case UInt8(ascii: ">"):
                     isVariable = false
-                    if case .data = state {} else {
-                        throw fail(tag, "partialInContext", "includes a partial outside plain HTML text; partials are checked as HTML text on their own")
+                    if case .data = state {
+                    } else {
+                        throw fail(
+                            tag,
+                            "partialInContext",
+                            "includes a partial outside plain HTML text; partials are checked as HTML text on their own"
+                        )
                     }
                 case UInt8(ascii: "="):
                     throw fail(tag, "delimiterChange", "changes the delimiters, which the context check does not follow")
@@ -169,11 +174,19 @@ public enum TemplateContextCheck {
                         throw fail(tag, "inComment", "is inside an HTML comment, where it could end the comment")
                     case .rawText(let element):
                         let reason = element == "style" ? "inStyle" : (element == "script" ? "inScript" : "inRawText")
-                        throw fail(tag, reason, "is inside <\(element)>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element")
+                        throw fail(
+                            tag,
+                            reason,
+                            "is inside <\(element)>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element"
+                        )
                     case .tagName, .beforeAttributeName, .attributeName, .afterAttributeName:
                         throw fail(tag, "inTag", "is inside a tag outside any attribute value, where it could add attributes")
                     case .beforeAttributeValue, .attributeValue(quote: nil):
-                        throw fail(tag, "unquotedAttribute", "is in an unquoted attribute value; quote it with \" so a space cannot start a new attribute")
+                        throw fail(
+                            tag,
+                            "unquotedAttribute",
+                            "is in an unquoted attribute value; quote it with \" so a space cannot start a new attribute"
+                        )
                     case .attributeValue(quote: _?):
                         let attribute = String(decoding: attributeName, as: UTF8.self)
                         if attribute.hasPrefix("on") {
@@ -249,41 +262,67 @@ public enum TemplateContextCheck {
                 // `>` follows (`</scriptx>` is still script).
                 let after = i + 1 + element.utf8.count
                 if b == UInt8(ascii: "<") && startsWith("/" + element, at: i, caseInsensitive: true)
-                    && (after >= bytes.count || [0x20, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "/"), UInt8(ascii: ">")].contains(bytes[after])) {
+                    && (after >= bytes.count || [0x20, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "/"), UInt8(ascii: ">")].contains(bytes[after]))
+                {
                     state = .tagName
                     tagName = [UInt8(ascii: "/")]
                 } else if b == UInt8(ascii: "<") && element == "script" && startsWith("!--", at: i) {
-                    throw fail(Array("<!--".utf8), "escapedRawText",
-                               "is a comment opener inside <script>, where the tokenizer's escaped states change where the script ends")
+                    throw fail(
+                        Array("<!--".utf8),
+                        "escapedRawText",
+                        "is a comment opener inside <script>, where the tokenizer's escaped states change where the script ends"
+                    )
                 }
             case .tagName:
-                if isSpace { state = .beforeAttributeName }
-                else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
-                else if b == UInt8(ascii: "/") && !tagName.isEmpty { state = .beforeAttributeName }
-                else { tagName.append(lower) }
+                if isSpace {
+                    state = .beforeAttributeName
+                } else if b == UInt8(ascii: ">") {
+                    state = afterTag(tagName)
+                } else if b == UInt8(ascii: "/") && !tagName.isEmpty {
+                    state = .beforeAttributeName
+                } else {
+                    tagName.append(lower)
+                }
             case .beforeAttributeName:
                 if isSpace || b == UInt8(ascii: "/") { break }
-                if b == UInt8(ascii: ">") { state = afterTag(tagName) }
-                else { state = .attributeName; attributeName = [lower] }
+                if b == UInt8(ascii: ">") {
+                    state = afterTag(tagName)
+                } else {
+                    state = .attributeName
+                    attributeName = [lower]
+                }
             case .attributeName:
-                if isSpace { state = .afterAttributeName }
-                else if b == UInt8(ascii: "=") { state = .beforeAttributeValue }
-                else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
-                else if b == UInt8(ascii: "/") { state = .beforeAttributeName }
-                else { attributeName.append(lower) }
+                if isSpace {
+                    state = .afterAttributeName
+                } else if b == UInt8(ascii: "=") {
+                    state = .beforeAttributeValue
+                } else if b == UInt8(ascii: ">") {
+                    state = afterTag(tagName)
+                } else if b == UInt8(ascii: "/") {
+                    state = .beforeAttributeName
+                } else {
+                    attributeName.append(lower)
+                }
             case .afterAttributeName:
                 if isSpace { break }
-                if b == UInt8(ascii: "=") { state = .beforeAttributeValue }
-                else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
-                else { state = .attributeName; attributeName = [lower] }
+                if b == UInt8(ascii: "=") {
+                    state = .beforeAttributeValue
+                } else if b == UInt8(ascii: ">") {
+                    state = afterTag(tagName)
+                } else {
+                    state = .attributeName
+                    attributeName = [lower]
+                }
             case .beforeAttributeValue:
                 if isSpace { break }
                 valueSoFar = []
                 valueStartDepth = sectionDepth
                 valueHasPathPrefix = false
-                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") { state = .attributeValue(quote: b) }
-                else if b == UInt8(ascii: ">") { state = afterTag(tagName) }
-                else {
+                if b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") {
+                    state = .attributeValue(quote: b)
+                } else if b == UInt8(ascii: ">") {
+                    state = afterTag(tagName)
+                } else {
                     state = .attributeValue(quote: nil)
                     valueSoFar = [b]
                     valueHasPathPrefix = b == UInt8(ascii: "/") || b == UInt8(ascii: "?") || b == UInt8(ascii: "#")
@@ -307,8 +346,13 @@ public enum TemplateContextCheck {
         case .data:
             break
         default:
-            throw TemplateSecurityError(template: name, line: line, tag: "(end)", reason: "endsInContext",
-                                        message: "is inside \(describe(state)); every template and partial must end in HTML text")
+            throw TemplateSecurityError(
+                template: name,
+                line: line,
+                tag: "(end)",
+                reason: "endsInContext",
+                message: "is inside \(describe(state)); every template and partial must end in HTML text"
+            )
         }
         return String(decoding: out, as: UTF8.self)
     }

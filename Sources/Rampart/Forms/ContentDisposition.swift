@@ -28,7 +28,10 @@ public struct ContentDisposition: Sendable, Hashable {
         skipSpaces()
         type = HeaderGrammar.asciiLowercased(token())
         while i < bytes.count {
-            guard bytes[i] == UInt8(ascii: ";") else { i += 1; continue }
+            guard bytes[i] == UInt8(ascii: ";") else {
+                i += 1
+                continue
+            }
             i += 1
             skipSpaces()
             let name = HeaderGrammar.asciiLowercased(token())
@@ -45,7 +48,10 @@ public struct ContentDisposition: Sendable, Hashable {
                 }
                 i += 1
             } else {
-                while i < bytes.count, bytes[i] != UInt8(ascii: ";") { parameterValue.append(bytes[i]); i += 1 }
+                while i < bytes.count, bytes[i] != UInt8(ascii: ";") {
+                    parameterValue.append(bytes[i])
+                    i += 1
+                }
             }
             if parameters[name] == nil, !name.isEmpty {
                 parameters[name] = String(decoding: parameterValue, as: UTF8.self).trimmingOWS
@@ -58,6 +64,10 @@ public struct ContentDisposition: Sendable, Hashable {
     public static func decodeExtended(_ value: String) -> String? {
         let parts = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, HeaderGrammar.asciiLowercased(parts[0]) == "utf-8" else { return nil }
-        return URLEncodedForm.decode(ArraySlice(Array(parts[2].utf8)).split(separator: UInt8(ascii: "+"), omittingEmptySubsequences: false).joined(separator: Array("%2B".utf8)).map { $0 }[...])
+        return URLEncodedForm.decode(
+            ArraySlice(Array(parts[2].utf8)).split(separator: UInt8(ascii: "+"), omittingEmptySubsequences: false).joined(
+                separator: Array("%2B".utf8)
+            ).map { $0 }[...]
+        )
     }
 }

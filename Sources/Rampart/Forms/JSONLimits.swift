@@ -16,10 +16,20 @@ public struct JSONLimits: Sendable, Hashable {
     /// - Throws: ``SecurityConfigurationError`` naming `maximumJSONBytes` or `maximumJSONDepth` when not positive.
     public init(maximumBytes: Int = 1024 * 1024, maximumDepth: Int = 64) throws(SecurityConfigurationError) {
         guard maximumBytes > 0 else {
-            throw SecurityConfigurationError(setting: "maximumJSONBytes", value: String(maximumBytes), reason: .invalidValue, message: "must be positive")
+            throw SecurityConfigurationError(
+                setting: "maximumJSONBytes",
+                value: String(maximumBytes),
+                reason: .invalidValue,
+                message: "must be positive"
+            )
         }
         guard maximumDepth > 0 else {
-            throw SecurityConfigurationError(setting: "maximumJSONDepth", value: String(maximumDepth), reason: .invalidValue, message: "must be positive")
+            throw SecurityConfigurationError(
+                setting: "maximumJSONDepth",
+                value: String(maximumDepth),
+                reason: .invalidValue,
+                message: "must be positive"
+            )
         }
         self.maximumBytes = maximumBytes
         self.maximumDepth = maximumDepth
@@ -36,7 +46,13 @@ public struct JSONLimits: Sendable, Hashable {
         var escaped = false
         for byte in bytes {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {

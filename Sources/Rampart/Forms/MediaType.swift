@@ -32,7 +32,8 @@ public enum MediaType {
         // Bytes, not Characters: a ';' or '=' followed by a combining mark still separates.
         for parameter in Array(contentType.utf8).split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).dropFirst() {
             guard let equals = parameter.firstIndex(of: UInt8(ascii: "=")),
-                  trimmed(parameter[..<equals]).map(HeaderGrammar.asciiLower).elementsEqual(wanted) else { continue }
+                trimmed(parameter[..<equals]).map(HeaderGrammar.asciiLower).elementsEqual(wanted)
+            else { continue }
             var value = trimmed(parameter[(equals + 1)...])
             if value.isEmpty { continue }
             if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") { value = value.dropFirst().dropLast() }

@@ -97,29 +97,49 @@ public struct PermissionsPolicy: SecurityHeaderPolicy, Hashable {
         var seen: Set<Feature> = []
         for (feature, allowlist) in entries {
             guard HeaderGrammar.isStructuredFieldKey(feature.rawValue) else {
-                throw SecurityConfigurationError(setting: "Permissions-Policy", value: feature.rawValue, reason: .invalidValue,
-                                                 message: "feature names are lowercase letters, digits, '-', '_', '.' and '*', starting with a letter")
+                throw SecurityConfigurationError(
+                    setting: "Permissions-Policy",
+                    value: feature.rawValue,
+                    reason: .invalidValue,
+                    message: "feature names are lowercase letters, digits, '-', '_', '.' and '*', starting with a letter"
+                )
             }
             guard seen.insert(feature).inserted else {
-                throw SecurityConfigurationError(setting: "Permissions-Policy", value: feature.rawValue, reason: .duplicate, message: "feature listed twice")
+                throw SecurityConfigurationError(
+                    setting: "Permissions-Policy",
+                    value: feature.rawValue,
+                    reason: .duplicate,
+                    message: "feature listed twice"
+                )
             }
             if case .list(let includeSelf, let origins) = allowlist.base {
                 if origins.isEmpty && !includeSelf {
-                    throw SecurityConfigurationError(setting: "Permissions-Policy", value: feature.rawValue, reason: .empty,
-                                                     message: "\(feature): empty origin list; use .none to deny")
+                    throw SecurityConfigurationError(
+                        setting: "Permissions-Policy",
+                        value: feature.rawValue,
+                        reason: .empty,
+                        message: "\(feature): empty origin list; use .none to deny"
+                    )
                 }
                 for origin in origins {
                     do {
                         _ = try WebOrigin(validating: origin, setting: "Permissions-Policy")
                     } catch {
-                        throw SecurityConfigurationError(setting: "Permissions-Policy", value: origin, reason: error.reason,
-                                                         message: "\(feature): \(error.message)")
+                        throw SecurityConfigurationError(
+                            setting: "Permissions-Policy",
+                            value: origin,
+                            reason: error.reason,
+                            message: "\(feature): \(error.message)"
+                        )
                     }
                 }
             }
         }
         self.entries = entries
-        self.headerField = HTTPField(name: .permissionsPolicy, value: entries.map { "\($0.feature.rawValue)=\($0.allowlist)" }.joined(separator: ", "))
+        self.headerField = HTTPField(
+            name: .permissionsPolicy,
+            value: entries.map { "\($0.feature.rawValue)=\($0.allowlist)" }.joined(separator: ", ")
+        )
     }
 
     /// Returns a copy where `feature` has `allowlist`, replacing its entry or adding one.

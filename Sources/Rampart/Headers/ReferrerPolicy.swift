@@ -46,7 +46,12 @@ public struct ReferrerPolicy: SecurityHeaderPolicy, Hashable {
             throw SecurityConfigurationError(setting: "Referrer-Policy", value: "", reason: .empty, message: "at least one token is needed")
         }
         guard Set(tokens).count == tokens.count else {
-            throw SecurityConfigurationError(setting: "Referrer-Policy", value: tokens.map(\.rawValue).joined(separator: ", "), reason: .duplicate, message: "a token is listed twice")
+            throw SecurityConfigurationError(
+                setting: "Referrer-Policy",
+                value: tokens.map(\.rawValue).joined(separator: ", "),
+                reason: .duplicate,
+                message: "a token is listed twice"
+            )
         }
         self.tokens = tokens
         self.headerField = HTTPField(name: .referrerPolicy, value: tokens.map(\.rawValue).joined(separator: ", "))
@@ -58,7 +63,12 @@ public struct ReferrerPolicy: SecurityHeaderPolicy, Hashable {
         for part in HeaderGrammar.split(Substring(text), on: UInt8(ascii: ",")) {
             let lower = HeaderGrammar.asciiLowercased(part)
             guard let token = Token.all.first(where: { $0.rawValue == lower }) else {
-                throw SecurityConfigurationError(setting: "Referrer-Policy", value: String(part), reason: .invalidValue, message: "unknown referrer policy token")
+                throw SecurityConfigurationError(
+                    setting: "Referrer-Policy",
+                    value: String(part),
+                    reason: .invalidValue,
+                    message: "unknown referrer policy token"
+                )
             }
             tokens.append(token)
         }

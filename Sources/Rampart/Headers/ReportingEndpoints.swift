@@ -36,15 +36,28 @@ public struct ReportingEndpoints: SecurityHeaderPolicy, Hashable {
         var names: Set<String> = []
         for endpoint in endpoints {
             guard HeaderGrammar.isStructuredFieldKey(endpoint.name) else {
-                throw SecurityConfigurationError(setting: "Reporting-Endpoints", value: endpoint.name, reason: .invalidValue,
-                                                 message: "endpoint names are lowercase letters, digits, '_', '-', '.' and '*', starting with a letter")
+                throw SecurityConfigurationError(
+                    setting: "Reporting-Endpoints",
+                    value: endpoint.name,
+                    reason: .invalidValue,
+                    message: "endpoint names are lowercase letters, digits, '_', '-', '.' and '*', starting with a letter"
+                )
             }
             guard names.insert(endpoint.name).inserted else {
-                throw SecurityConfigurationError(setting: "Reporting-Endpoints", value: endpoint.name, reason: .duplicate, message: "endpoint name listed twice")
+                throw SecurityConfigurationError(
+                    setting: "Reporting-Endpoints",
+                    value: endpoint.name,
+                    reason: .duplicate,
+                    message: "endpoint name listed twice"
+                )
             }
             guard Self.isReportURL(endpoint.url) else {
-                throw SecurityConfigurationError(setting: "Reporting-Endpoints", value: endpoint.url, reason: .invalidValue,
-                                                 message: "endpoint \(endpoint.name): not an absolute http(s) URL or a path starting with '/'")
+                throw SecurityConfigurationError(
+                    setting: "Reporting-Endpoints",
+                    value: endpoint.url,
+                    reason: .invalidValue,
+                    message: "endpoint \(endpoint.name): not an absolute http(s) URL or a path starting with '/'"
+                )
             }
         }
         self.endpoints = endpoints
@@ -60,7 +73,9 @@ public struct ReportingEndpoints: SecurityHeaderPolicy, Hashable {
     /// with a single `/`, or `http://` / `https://` followed by a host.
     package static func isReportURL(_ url: String) -> Bool {
         guard HeaderGrammar.isVisibleASCII(url),
-            !url.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "'") })
+            !url.utf8.contains(where: {
+                $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "'")
+            })
         else { return false }
         let lower = HeaderGrammar.asciiLowercased(url)
         if lower.utf8.starts(with: "/".utf8) { return !lower.utf8.starts(with: "//".utf8) }

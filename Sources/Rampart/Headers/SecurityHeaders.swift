@@ -105,10 +105,12 @@ public struct SecurityHeaders: Sendable {
     /// For JSON-only services: `default-src 'none'; frame-ancestors 'none'`, no nonce, and the
     /// other headers as in ``strict``. A browser that opens an API URL runs nothing from it.
     public static var api: SecurityHeaders {
-        SecurityHeaders(contentSecurityPolicy: try! ContentSecurityPolicy(
-            [.defaultSrc(.none), .frameAncestors(.none)],
-            nonceDirectives: []
-        ))
+        SecurityHeaders(
+            contentSecurityPolicy: try! ContentSecurityPolicy(
+                [.defaultSrc(.none), .frameAncestors(.none)],
+                nonceDirectives: []
+            )
+        )
     }
 
     /// Returns a copy whose page may be framed by `ancestors` (for an embed route):
@@ -152,8 +154,11 @@ public struct SecurityHeaders: Sendable {
             let derived = XFrameOptions.matching(ancestors)
             if let explicit = frameOptions, explicit != derived {
                 throw SecurityConfigurationError(
-                    setting: "X-Frame-Options", value: explicit.headerField.value, reason: .conflict,
-                    message: "contradicts frame-ancestors \(ancestors.map(\.description).joined(separator: " ")); leave frameOptions nil to derive it")
+                    setting: "X-Frame-Options",
+                    value: explicit.headerField.value,
+                    reason: .conflict,
+                    message: "contradicts frame-ancestors \(ancestors.map(\.description).joined(separator: " ")); leave frameOptions nil to derive it"
+                )
             }
             xfo = derived
         } else if xfo == nil {
@@ -164,8 +169,12 @@ public struct SecurityHeaders: Sendable {
         for policy in [csp, contentSecurityPolicyReportOnly].compactMap({ $0 }) {
             guard case .tokens(let names)? = policy.directive(.reportTo)?.value, let name = names.first else { continue }
             guard reportingEndpoints?.endpoints.contains(where: { $0.name == name }) == true else {
-                throw SecurityConfigurationError(setting: policy.headerName, value: "report-to \(name)", reason: .missingDirective,
-                                                 message: "report-to names endpoint '\(name)', which reportingEndpoints does not declare")
+                throw SecurityConfigurationError(
+                    setting: policy.headerName,
+                    value: "report-to \(name)",
+                    reason: .missingDirective,
+                    message: "report-to names endpoint '\(name)', which reportingEndpoints does not declare"
+                )
             }
         }
 
@@ -214,8 +223,13 @@ public struct RenderedSecurityHeaders: Sendable {
         /// Every name this set writes or removes, to tell at a glance whether a handler set one.
         let ownNames: NameFilter
 
-        init(fixed: [HTTPField], hsts: HTTPField?, contentSecurityPolicy: ContentSecurityPolicy?,
-             contentSecurityPolicyReportOnly: ContentSecurityPolicy?, removed: [HTTPField.Name]) {
+        init(
+            fixed: [HTTPField],
+            hsts: HTTPField?,
+            contentSecurityPolicy: ContentSecurityPolicy?,
+            contentSecurityPolicyReportOnly: ContentSecurityPolicy?,
+            removed: [HTTPField.Name]
+        ) {
             self.fixedFields = HTTPFields(fixed)
             self.fixedNames = Set(fixed.map(\.name))
             self.removedNames = Set(removed)
@@ -223,7 +237,9 @@ public struct RenderedSecurityHeaders: Sendable {
             self.contentSecurityPolicy = contentSecurityPolicy
             self.contentSecurityPolicyReportOnly = contentSecurityPolicyReportOnly
             self.removed = removed
-            self.ownNames = NameFilter(fixed.map(\.name) + removed + [.contentSecurityPolicy, .contentSecurityPolicyReportOnly, .strictTransportSecurity])
+            self.ownNames = NameFilter(
+                fixed.map(\.name) + removed + [.contentSecurityPolicy, .contentSecurityPolicyReportOnly, .strictTransportSecurity]
+            )
         }
     }
 
@@ -241,10 +257,20 @@ public struct RenderedSecurityHeaders: Sendable {
     var removed: [HTTPField.Name] { storage.removed }
     var ownNames: NameFilter { storage.ownNames }
 
-    init(fixed: [HTTPField], hsts: HTTPField?, contentSecurityPolicy: ContentSecurityPolicy?,
-         contentSecurityPolicyReportOnly: ContentSecurityPolicy?, removed: [HTTPField.Name]) {
-        storage = Storage(fixed: fixed, hsts: hsts, contentSecurityPolicy: contentSecurityPolicy,
-                          contentSecurityPolicyReportOnly: contentSecurityPolicyReportOnly, removed: removed)
+    init(
+        fixed: [HTTPField],
+        hsts: HTTPField?,
+        contentSecurityPolicy: ContentSecurityPolicy?,
+        contentSecurityPolicyReportOnly: ContentSecurityPolicy?,
+        removed: [HTTPField.Name]
+    ) {
+        storage = Storage(
+            fixed: fixed,
+            hsts: hsts,
+            contentSecurityPolicy: contentSecurityPolicy,
+            contentSecurityPolicyReportOnly: contentSecurityPolicyReportOnly,
+            removed: removed
+        )
     }
 
     /// Whether any header of this set takes the per-request nonce.
@@ -278,7 +304,11 @@ public struct RenderedSecurityHeaders: Sendable {
             return
         }
         // A handler set some of them (a download's own sandboxing CSP, say): keep what it set.
-        var hasFixed = false, hasRemoved = false, hasHSTS = false, hasCSP = false, hasReportOnly = false
+        var hasFixed = false
+        var hasRemoved = false
+        var hasHSTS = false
+        var hasCSP = false
+        var hasReportOnly = false
         for field in fields {
             let name = field.name
             if storage.fixedNames.contains(name) {
@@ -308,8 +338,13 @@ public struct RenderedSecurityHeaders: Sendable {
     }
 
     @inline(__always)
-    private func appendPerResponse(to fields: inout HTTPFields, nonce: CSPNonce, isSecure: Bool, status: HTTPResponse.Status,
-                                   has: (hsts: Bool, csp: Bool, reportOnly: Bool)) {
+    private func appendPerResponse(
+        to fields: inout HTTPFields,
+        nonce: CSPNonce,
+        isSecure: Bool,
+        status: HTTPResponse.Status,
+        has: (hsts: Bool, csp: Bool, reportOnly: Bool)
+    ) {
         if isSecure, let hsts = storage.hsts, !has.hsts {
             fields.append(hsts)
         }

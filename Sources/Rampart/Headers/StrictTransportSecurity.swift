@@ -27,16 +27,29 @@ public struct StrictTransportSecurity: SecurityHeaderPolicy, Hashable {
     public init(maxAge: Int = 63_072_000, includeSubDomains: Bool = true, preload: Bool = false) throws {
         let rendered = Self.render(maxAge: maxAge, includeSubDomains: includeSubDomains, preload: preload)
         guard maxAge >= 0 else {
-            throw SecurityConfigurationError(setting: "Strict-Transport-Security", value: rendered, reason: .invalidValue, message: "max-age must not be negative")
+            throw SecurityConfigurationError(
+                setting: "Strict-Transport-Security",
+                value: rendered,
+                reason: .invalidValue,
+                message: "max-age must not be negative"
+            )
         }
         if preload {
             guard maxAge >= Self.minimumPreloadMaxAge else {
-                throw SecurityConfigurationError(setting: "Strict-Transport-Security", value: rendered, reason: .notEligible,
-                                                 message: "preload needs max-age of at least \(Self.minimumPreloadMaxAge) seconds (one year)")
+                throw SecurityConfigurationError(
+                    setting: "Strict-Transport-Security",
+                    value: rendered,
+                    reason: .notEligible,
+                    message: "preload needs max-age of at least \(Self.minimumPreloadMaxAge) seconds (one year)"
+                )
             }
             guard includeSubDomains else {
-                throw SecurityConfigurationError(setting: "Strict-Transport-Security", value: rendered, reason: .notEligible,
-                                                 message: "preload needs includeSubDomains")
+                throw SecurityConfigurationError(
+                    setting: "Strict-Transport-Security",
+                    value: rendered,
+                    reason: .notEligible,
+                    message: "preload needs includeSubDomains"
+                )
             }
         }
         self.init(unchecked: maxAge, includeSubDomains: includeSubDomains, preload: preload)
@@ -46,7 +59,10 @@ public struct StrictTransportSecurity: SecurityHeaderPolicy, Hashable {
         self.maxAge = maxAge
         self.includeSubDomains = includeSubDomains
         self.preload = preload
-        self.headerField = HTTPField(name: .strictTransportSecurity, value: Self.render(maxAge: maxAge, includeSubDomains: includeSubDomains, preload: preload))
+        self.headerField = HTTPField(
+            name: .strictTransportSecurity,
+            value: Self.render(maxAge: maxAge, includeSubDomains: includeSubDomains, preload: preload)
+        )
     }
 
     private static func render(maxAge: Int, includeSubDomains: Bool, preload: Bool) -> String {

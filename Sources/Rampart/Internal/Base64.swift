@@ -45,9 +45,12 @@ package enum Base64 {
         let count = bytes.count
         precondition(out.count >= encodedLength(count, urlSafe: urlSafe))
         return (urlSafe ? Self.urlSafe : Self.standard).withUnsafeBufferPointer { table in
-            var i = 0, o = 0
+            var i = 0
+            var o = 0
             while i + 3 <= count {
-                let b0 = bytes[i], b1 = bytes[i + 1], b2 = bytes[i + 2]
+                let b0 = bytes[i]
+                let b1 = bytes[i + 1]
+                let b2 = bytes[i + 2]
                 out[o] = table[Int(b0 >> 2)]
                 out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
                 out[o + 2] = table[Int((b1 & 0x0F) << 2 | b2 >> 6)]
@@ -67,7 +70,8 @@ package enum Base64 {
                     o += 2
                 }
             } else if rest == 2 {
-                let b0 = bytes[i], b1 = bytes[i + 1]
+                let b0 = bytes[i]
+                let b1 = bytes[i + 1]
                 out[o] = table[Int(b0 >> 2)]
                 out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
                 out[o + 2] = table[Int((b1 & 0x0F) << 2)]
@@ -131,10 +135,14 @@ package enum Base64 {
         let outputLength = length / 4 * 3 + max(0, length % 4 - 1)
         guard outputLength <= out.count else { return nil }
         return sextets.withUnsafeBufferPointer { table -> Int? in
-            var i = 0, o = 0
+            var i = 0
+            var o = 0
             var invalid: UInt8 = 0
             while i + 4 <= length {
-                let a = table[Int(text[i])], b = table[Int(text[i + 1])], c = table[Int(text[i + 2])], d = table[Int(text[i + 3])]
+                let a = table[Int(text[i])]
+                let b = table[Int(text[i + 1])]
+                let c = table[Int(text[i + 2])]
+                let d = table[Int(text[i + 3])]
                 invalid |= (a | b | c | d) & 0x80
                 out[o] = a << 2 | b >> 4
                 out[o + 1] = b << 4 | c >> 2
@@ -144,14 +152,17 @@ package enum Base64 {
             }
             switch length - i {
             case 2:
-                let a = table[Int(text[i])], b = table[Int(text[i + 1])]
+                let a = table[Int(text[i])]
+                let b = table[Int(text[i + 1])]
                 invalid |= (a | b) & 0x80
                 // Canonical encodings leave the unused low bits at zero.
                 if b & 0x0F != 0 { return nil }
                 out[o] = a << 2 | b >> 4
                 o += 1
             case 3:
-                let a = table[Int(text[i])], b = table[Int(text[i + 1])], c = table[Int(text[i + 2])]
+                let a = table[Int(text[i])]
+                let b = table[Int(text[i + 1])]
+                let c = table[Int(text[i + 2])]
                 invalid |= (a | b | c) & 0x80
                 if c & 0x03 != 0 { return nil }
                 out[o] = a << 2 | b >> 4

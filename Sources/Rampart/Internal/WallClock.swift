@@ -49,7 +49,9 @@ package enum HTTPDate {
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         let weekday = Int(((dayCount % 7) + 7) % 7)
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let h = secondOfDay / 3600, m = secondOfDay / 60 % 60, s = secondOfDay % 60
+        let h = secondOfDay / 3600
+        let m = secondOfDay / 60 % 60
+        let s = secondOfDay % 60
         return "\(days[weekday]), \(two(day)) \(months[Int(month) - 1]) \(year) \(two(h)):\(two(m)):\(two(s)) GMT"
     }
 }

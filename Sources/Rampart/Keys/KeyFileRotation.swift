@@ -42,8 +42,11 @@ extension KeyRing {
     @discardableResult
     public static func rotateKeyFile(at path: String, environment: [String: String]) throws(KeyError) -> RotationOutcome {
         if let value = environment[environmentVariable], !value.isEmpty {
-            throw KeyError(setting: environmentVariable,
-                           message: "is set, so the key file is not used; rotate the environment instead: put a new key (rampart keys generate) first in \(environmentVariable), keep the old ones after it, and restart every instance")
+            throw KeyError(
+                setting: environmentVariable,
+                message:
+                    "is set, so the key file is not used; rotate the environment instead: put a new key (rampart keys generate) first in \(environmentVariable), keep the old ones after it, and restart every instance"
+            )
         }
         let newKey = SecretKey.generate()
         guard let text = try KeyFile.read(path) else {

@@ -62,7 +62,11 @@ public struct KeyRing: Sendable {
         }
         for (index, entry) in entries.enumerated() {
             let setting = "\(source) entry \(index + 1)"
-            guard entry.utf8.allSatisfy({ HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "=") }),
+            guard
+                entry.utf8.allSatisfy({
+                    HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+                        || $0 == UInt8(ascii: "=")
+                }),
                 let bytes = Base64.decode(entry)
             else {
                 throw KeyError(setting: setting, message: "is not base64url text")

@@ -26,7 +26,12 @@ package enum Primitives {
     /// HKDF-SHA256 (extract, then expand) of `outputByteCount` bytes.
     ///
     /// See [RFC 5869](https://www.rfc-editor.org/rfc/rfc5869).
-    package static func hkdfSHA256(inputKeyMaterial: SymmetricKey, salt: some Collection<UInt8>, info: some Collection<UInt8>, outputByteCount: Int) -> SymmetricKey {
+    package static func hkdfSHA256(
+        inputKeyMaterial: SymmetricKey,
+        salt: some Collection<UInt8>,
+        info: some Collection<UInt8>,
+        outputByteCount: Int
+    ) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: inputKeyMaterial, salt: Array(salt), info: Array(info), outputByteCount: outputByteCount)
     }
 }
@@ -101,11 +106,14 @@ package struct PreparedHMAC: Sendable {
 
     /// The MAC of `message` as bytes.
     package func authenticate(_ message: some Collection<UInt8>) -> [UInt8] {
-        code({ input in
-            if message.withContiguousStorageIfAvailable({ input.add(UnsafeRawBufferPointer($0)) }) == nil {
-                Array(message).withUnsafeBytes { input.add($0) }
-            }
-        }, { Array($0) })
+        code(
+            { input in
+                if message.withContiguousStorageIfAvailable({ input.add(UnsafeRawBufferPointer($0)) }) == nil {
+                    Array(message).withUnsafeBytes { input.add($0) }
+                }
+            },
+            { Array($0) }
+        )
     }
 
     /// Writes the MAC of what `feed` passes into `out` (32 bytes).

@@ -138,14 +138,17 @@ public struct RefusalPages: Sendable {
         let status = "\(refusal.status.code) \(refusal.status.reasonPhrase)"
         switch format {
         case .html:
-            return .html("""
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(status)</title></head>
-            <body><h1>\(status)</h1><p>\(refusal.message)</p><p><code>\(refusal.reason)</code></p></body></html>
+            return .html(
+                """
+                <!doctype html>
+                <html lang="en"><head><meta charset="utf-8"><title>\(status)</title></head>
+                <body><h1>\(status)</h1><p>\(refusal.message)</p><p><code>\(refusal.reason)</code></p></body></html>
 
-            """)
+                """
+            )
         case .json:
-            let json = "{\"error\":\(jsonString(refusal.statusCode)),\"reason\":\(jsonString(refusal.reason)),\"message\":\(jsonString(refusal.message))}"
+            let json =
+                "{\"error\":\(jsonString(refusal.statusCode)),\"reason\":\(jsonString(refusal.reason)),\"message\":\(jsonString(refusal.message))}"
             return RefusalPage(contentType: "application/json; charset=utf-8", body: JSONForHTML.escape(Array(json.utf8)))
         case .plainText:
             return RefusalPage(contentType: "text/plain; charset=utf-8", body: "\(status): \(refusal.message) (\(refusal.reason))\n")

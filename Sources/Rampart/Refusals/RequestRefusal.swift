@@ -82,17 +82,33 @@ public struct RequestRefusal: Error, Hashable, Sendable, CustomStringConvertible
         .init(status: .uriTooLong, reason: "uriTooLong", message: "the request target is over \(limit) bytes")
     }
     /// 408: the header section did not arrive within ``HTTPLimits/headerTimeout``.
-    public static let headerTimeout = RequestRefusal(status: .requestTimeout, reason: "headerTimeout", message: "the request's header section did not arrive in time")
+    public static let headerTimeout = RequestRefusal(
+        status: .requestTimeout,
+        reason: "headerTimeout",
+        message: "the request's header section did not arrive in time"
+    )
     /// 408: the body stalled or trickled below ``HTTPLimits/minimumBodyRate``.
-    public static let bodyTimeout = RequestRefusal(status: .requestTimeout, reason: "bodyTimeout", message: "the request body stalled or arrived too slowly")
+    public static let bodyTimeout = RequestRefusal(
+        status: .requestTimeout,
+        reason: "bodyTimeout",
+        message: "the request body stalled or arrived too slowly"
+    )
     /// 400: the body ended before its declared length, or its framing was malformed.
-    public static let incompleteBody = RequestRefusal(status: .badRequest, reason: "incompleteBody", message: "the request body ended early or is malformed")
+    public static let incompleteBody = RequestRefusal(
+        status: .badRequest,
+        reason: "incompleteBody",
+        message: "the request body ended early or is malformed"
+    )
     /// 400: the request could not be parsed as HTTP/1.1.
     public static let malformed = RequestRefusal(status: .badRequest, reason: "malformedRequest", message: "the request is not valid HTTP/1.1")
     /// 404: nothing is served at this path.
     public static let notFound = RequestRefusal(status: .notFound, reason: "notFound", message: "There is nothing here.")
     /// 500: something failed on the server's side. Says nothing about the cause.
-    public static let internalError = RequestRefusal(status: .internalServerError, reason: "internalError", message: "Something went wrong on our side.")
+    public static let internalError = RequestRefusal(
+        status: .internalServerError,
+        reason: "internalError",
+        message: "Something went wrong on our side."
+    )
 
     /// 405 with `Allow`: the path exists for other methods.
     /// - Parameters:
@@ -100,44 +116,51 @@ public struct RequestRefusal: Error, Hashable, Sendable, CustomStringConvertible
     ///   - allowed: The methods the path answers.
     public static func methodNotAllowed(_ method: HTTPRequest.Method, allowed: [String]) -> RequestRefusal {
         let list = allowed.joined(separator: ", ")
-        return RequestRefusal(status: .methodNotAllowed, reason: "methodNotAllowed",
-                              message: "\(method.rawValue) is not allowed here; use \(list).", headerFields: [.allow: list])
+        return RequestRefusal(
+            status: .methodNotAllowed,
+            reason: "methodNotAllowed",
+            message: "\(method.rawValue) is not allowed here; use \(list).",
+            headerFields: [.allow: list]
+        )
     }
 
     /// A host refused by ``TransportSecurity``: 400.
     public init(_ rejection: TransportSecurity.Rejection) {
-        let message = switch rejection {
-        case .missingHost: "the request has no Host"
-        case .conflictingHost: "the request names two different hosts"
-        case .hostNotAllowed: "this server does not answer for that host"
-        default: "the request's Host is not a valid host name"
-        }
+        let message =
+            switch rejection {
+            case .missingHost: "the request has no Host"
+            case .conflictingHost: "the request names two different hosts"
+            case .hostNotAllowed: "this server does not answer for that host"
+            default: "the request's Host is not a valid host name"
+            }
         self.init(status: rejection.status, reason: rejection.reason, message: message)
     }
 
     /// A request refused by the CSRF defence: 403 with the ``CSRFError`` reason.
     public init(_ failure: CSRFError) {
-        let message = switch failure {
-        case .crossSite: "the request came from another site"
-        case .originMismatch: "the request's Origin is not this site or a trusted origin"
-        case .nullOrigin: "the request came from an opaque origin"
-        case .missingToken: "the form has no CSRF token; reload the page and try again"
-        case .tokenExpired: "the form's one-time token expired; reload the page and try again"
-        case .tokenReused: "the form's one-time token was used already; reload the page and try again"
-        case .wrongAction: "the form's one-time token is for another action"
-        default: "the form's CSRF token is not valid; reload the page and try again"
-        }
+        let message =
+            switch failure {
+            case .crossSite: "the request came from another site"
+            case .originMismatch: "the request's Origin is not this site or a trusted origin"
+            case .nullOrigin: "the request came from an opaque origin"
+            case .missingToken: "the form has no CSRF token; reload the page and try again"
+            case .tokenExpired: "the form's one-time token expired; reload the page and try again"
+            case .tokenReused: "the form's one-time token was used already; reload the page and try again"
+            case .wrongAction: "the form's one-time token is for another action"
+            default: "the form's CSRF token is not valid; reload the page and try again"
+            }
         self.init(status: failure.status, reason: failure.reason, message: message)
     }
 
     /// An upload refused by ``UploadPolicy``.
     public init(_ refusal: UploadRefusal) {
-        let message = switch refusal {
-        case .tooLarge: "the file is over the size limit"
-        case .empty: "the file is empty"
-        case .polyglot: "the file holds markup a browser could run"
-        default: "the file is not one of the accepted types"
-        }
+        let message =
+            switch refusal {
+            case .tooLarge: "the file is over the size limit"
+            case .empty: "the file is empty"
+            case .polyglot: "the file holds markup a browser could run"
+            default: "the file is not one of the accepted types"
+            }
         self.init(status: refusal.status, reason: refusal.reason, message: message)
     }
 
@@ -148,8 +171,11 @@ public struct RequestRefusal: Error, Hashable, Sendable, CustomStringConvertible
 
     /// 503 with `Retry-After`: the service is briefly unavailable.
     public static func unavailable(retryAfter seconds: Int) -> RequestRefusal {
-        RequestRefusal(status: .serviceUnavailable, reason: "storeUnavailable",
-                       message: "The service is briefly unavailable; try again shortly.",
-                       headerFields: [.retryAfter: String(max(1, seconds))])
+        RequestRefusal(
+            status: .serviceUnavailable,
+            reason: "storeUnavailable",
+            message: "The service is briefly unavailable; try again shortly.",
+            headerFields: [.retryAfter: String(max(1, seconds))]
+        )
     }
 }

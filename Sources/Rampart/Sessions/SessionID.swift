@@ -29,7 +29,7 @@ public struct SessionID: Hashable, Sendable {
     /// Reads an id from 43 bytes of base64url text.
     package init?(utf8 bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 43,
-              bytes.allSatisfy({ HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
+            bytes.allSatisfy({ HeaderGrammar.isAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
         else { return nil }
         // Canonical text only: the last character's 2 unused bits are zero.
         let decoded = withUnsafeTemporaryAllocation(byteCount: 33, alignment: 8) { out in

@@ -60,13 +60,28 @@ public struct SessionConfiguration: Sendable {
         let absolute = absoluteTimeout.components.seconds
         let touch = touchInterval.components.seconds
         guard idle > 0 else {
-            throw SecurityConfigurationError(setting: "idleTimeout", value: "\(idleTimeout)", reason: .invalidValue, message: "must be at least 1 second")
+            throw SecurityConfigurationError(
+                setting: "idleTimeout",
+                value: "\(idleTimeout)",
+                reason: .invalidValue,
+                message: "must be at least 1 second"
+            )
         }
         guard absolute >= idle else {
-            throw SecurityConfigurationError(setting: "absoluteTimeout", value: "\(absoluteTimeout)", reason: .invalidValue, message: "must be at least idleTimeout (\(idleTimeout))")
+            throw SecurityConfigurationError(
+                setting: "absoluteTimeout",
+                value: "\(absoluteTimeout)",
+                reason: .invalidValue,
+                message: "must be at least idleTimeout (\(idleTimeout))"
+            )
         }
         guard touchInterval >= .zero, touch < idle else {
-            throw SecurityConfigurationError(setting: "touchInterval", value: "\(touchInterval)", reason: .invalidValue, message: "must be at least 0 and below idleTimeout")
+            throw SecurityConfigurationError(
+                setting: "touchInterval",
+                value: "\(touchInterval)",
+                reason: .invalidValue,
+                message: "must be at least 0 and below idleTimeout"
+            )
         }
         do {
             _ = try SetCookie(name: cookieName, value: "x", sameSite: sameSite)
@@ -74,7 +89,12 @@ public struct SessionConfiguration: Sendable {
             throw SecurityConfigurationError(setting: "cookieName", value: cookieName, reason: .invalidValue, message: error.message)
         }
         if case .sealedCookie(let maximumBytes) = backend.base, !(256...4096).contains(maximumBytes) {
-            throw SecurityConfigurationError(setting: "maximumBytes", value: String(maximumBytes), reason: .invalidValue, message: "must be 256 to 4096")
+            throw SecurityConfigurationError(
+                setting: "maximumBytes",
+                value: String(maximumBytes),
+                reason: .invalidValue,
+                message: "must be 256 to 4096"
+            )
         }
         self.backend = backend
         self.cookieName = cookieName
@@ -363,15 +383,23 @@ public struct SessionManager: Sendable {
         record.lastSeenAt = now
         if record.createdAt > now { record.createdAt = now }
         try await store.save(SessionStoreKey(id: id, storage: storageKeys[0]), .create(record, expiresAt: expiresAt(record)))
-        return try sessionCookie(value: signer.sign(id.withUTF8 { Array($0) }, name: configuration.cookieName,
-                                                    expiresAt: record.createdAt + configuration.absoluteSeconds))
+        return try sessionCookie(
+            value: signer.sign(
+                id.withUTF8 { Array($0) },
+                name: configuration.cookieName,
+                expiresAt: record.createdAt + configuration.absoluteSeconds
+            )
+        )
     }
 
     /// The cookie of a session with nothing stored: `a.` and the id, signed, valid for the
     /// absolute timeout.
     func anonymousCookie(_ id: SessionID, now: Int64) throws -> SetCookie {
-        let value = signer.sign(Self.anonymousPrefix + id.withUTF8 { Array($0) }, name: configuration.cookieName,
-                                expiresAt: now + configuration.absoluteSeconds)
+        let value = signer.sign(
+            Self.anonymousPrefix + id.withUTF8 { Array($0) },
+            name: configuration.cookieName,
+            expiresAt: now + configuration.absoluteSeconds
+        )
         return try sessionCookie(value: value)
     }
 

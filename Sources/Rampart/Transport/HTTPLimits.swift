@@ -91,8 +91,10 @@ public struct HTTPLimits: Sendable, Hashable {
         try Self.check("maxHeaderFields", maxHeaderFields, 16...10_000, unit: "fields")
         try Self.check("maxTargetBytes", maxTargetBytes, 1024...1024 * 1024, unit: "bytes")
         try Self.check("minimumBodyRate", minimumBodyRate, 1...100_000_000, unit: "bytes per second")
-        for (name, value) in [("headerTimeout", headerTimeout), ("bodyIdleTimeout", bodyIdleTimeout),
-                              ("bodyRateGracePeriod", bodyRateGracePeriod), ("idleTimeout", idleTimeout)] {
+        for (name, value) in [
+            ("headerTimeout", headerTimeout), ("bodyIdleTimeout", bodyIdleTimeout),
+            ("bodyRateGracePeriod", bodyRateGracePeriod), ("idleTimeout", idleTimeout),
+        ] {
             guard value >= .seconds(1), value <= .seconds(600) else {
                 throw SecurityConfigurationError(setting: name, value: "\(value)", reason: .invalidValue, message: "must be 1 s to 600 s")
             }
@@ -102,8 +104,12 @@ public struct HTTPLimits: Sendable, Hashable {
 
     private static func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>, unit: String) throws {
         guard range.contains(value) else {
-            throw SecurityConfigurationError(setting: name, value: String(value), reason: .invalidValue,
-                                             message: "must be \(range.lowerBound) to \(range.upperBound) \(unit)")
+            throw SecurityConfigurationError(
+                setting: name,
+                value: String(value),
+                reason: .invalidValue,
+                message: "must be \(range.lowerBound) to \(range.upperBound) \(unit)"
+            )
         }
     }
 

@@ -39,14 +39,22 @@ public struct HostAllowList: Sendable, Hashable {
     ///   when the list is empty.
     public init(_ hosts: [String]) throws(SecurityConfigurationError) {
         guard !hosts.isEmpty else {
-            throw SecurityConfigurationError(setting: "allowedHosts", value: "", reason: .empty,
-                                             message: "list at least one host; use .dangerouslyAllowAnyHost only behind a proxy that checks Host")
+            throw SecurityConfigurationError(
+                setting: "allowedHosts",
+                value: "",
+                reason: .empty,
+                message: "list at least one host; use .dangerouslyAllowAnyHost only behind a proxy that checks Host"
+            )
         }
         var patterns: [Pattern] = []
         for text in hosts {
             guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
-                throw SecurityConfigurationError(setting: "allowedHosts", value: text, reason: .invalidValue,
-                                                 message: "not a host pattern (host, host:port, .domain or *.domain; write internationalised names in punycode)")
+                throw SecurityConfigurationError(
+                    setting: "allowedHosts",
+                    value: text,
+                    reason: .invalidValue,
+                    message: "not a host pattern (host, host:port, .domain or *.domain; write internationalised names in punycode)"
+                )
             }
             let lower = HeaderGrammar.asciiLowercased(text)
             var match = Pattern.Match.exact
@@ -59,8 +67,12 @@ public struct HostAllowList: Sendable, Hashable {
                 body = body.dropFirst()
             }
             guard let (host, port) = Self.splitAuthority(body), !(match != .exact && host.utf8.first == UInt8(ascii: "[")) else {
-                throw SecurityConfigurationError(setting: "allowedHosts", value: text, reason: .invalidValue,
-                                                 message: "not a host pattern (host, host:port, .domain or *.domain)")
+                throw SecurityConfigurationError(
+                    setting: "allowedHosts",
+                    value: text,
+                    reason: .invalidValue,
+                    message: "not a host pattern (host, host:port, .domain or *.domain)"
+                )
             }
             patterns.append(Pattern(host: host, port: port, match: match))
         }
@@ -121,7 +133,9 @@ public struct HostAllowList: Sendable, Hashable {
         guard !hostPart.isEmpty, hostPart.utf8.count <= 253 else { return nil }
         for label in hostPart.split(separator: ".", omittingEmptySubsequences: false) {
             guard !label.isEmpty, label.utf8.count <= 63,
-                label.utf8.allSatisfy({ HeaderGrammar.isLowerAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
+                label.utf8.allSatisfy({
+                    HeaderGrammar.isLowerAlpha($0) || HeaderGrammar.isDigit($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+                })
             else { return nil }
         }
         return (String(hostPart), port)

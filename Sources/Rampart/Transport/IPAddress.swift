@@ -131,12 +131,17 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
             return UInt16(truncatingIfNeeded: word >> UInt64((3 - i % 4) * 16))
         }
         // Longest run of at least two zero groups becomes "::".
-        var bestStart = -1, bestLength = 0, runStart = -1
+        var bestStart = -1
+        var bestLength = 0
+        var runStart = -1
         for i in 0...8 {
             if i < 8 && groups[i] == 0 {
                 if runStart < 0 { runStart = i }
             } else if runStart >= 0 {
-                if i - runStart > bestLength && i - runStart >= 2 { bestStart = runStart; bestLength = i - runStart }
+                if i - runStart > bestLength && i - runStart >= 2 {
+                    bestStart = runStart
+                    bestLength = i - runStart
+                }
                 runStart = -1
             }
         }
@@ -188,14 +193,23 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible {
             guard !parts[1].isEmpty, parts[1].utf8.count <= 3, parts[1].utf8.allSatisfy(HeaderGrammar.isDigit),
                 let p = Int(parts[1]), p <= maximum
             else {
-                throw SecurityConfigurationError(setting: setting, value: text, reason: .invalidValue, message: "prefix length must be 0 to \(maximum)")
+                throw SecurityConfigurationError(
+                    setting: setting,
+                    value: text,
+                    reason: .invalidValue,
+                    message: "prefix length must be 0 to \(maximum)"
+                )
             }
             prefix = p
         }
         let network = IPNetwork(unchecked: address, prefixLength: prefix)
         guard network.address == address else {
-            throw SecurityConfigurationError(setting: setting, value: text, reason: .invalidValue,
-                                             message: "host bits are set below the prefix; did you mean \(network)?")
+            throw SecurityConfigurationError(
+                setting: setting,
+                value: text,
+                reason: .invalidValue,
+                message: "host bits are set below the prefix; did you mean \(network)?"
+            )
         }
         self = network
     }

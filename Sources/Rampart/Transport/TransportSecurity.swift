@@ -26,10 +26,20 @@ public struct TransportSecurity: Sendable {
         /// `/healthz`) are served over plain HTTP, for load balancer health checks.
         public static func redirect(httpsPort: Int? = nil, exemptPaths: [String] = []) throws(SecurityConfigurationError) -> HTTPSPolicy {
             if let httpsPort, !(1...65535).contains(httpsPort) {
-                throw SecurityConfigurationError(setting: "httpsPort", value: String(httpsPort), reason: .invalidValue, message: "port must be 1 to 65535")
+                throw SecurityConfigurationError(
+                    setting: "httpsPort",
+                    value: String(httpsPort),
+                    reason: .invalidValue,
+                    message: "port must be 1 to 65535"
+                )
             }
             for path in exemptPaths where !(path.utf8.first == UInt8(ascii: "/") && HeaderGrammar.isVisibleASCII(path) && !path.contains("?")) {
-                throw SecurityConfigurationError(setting: "redirectExemptPaths", value: path, reason: .invalidValue, message: "an exempt path starts with '/' and has no query or spaces")
+                throw SecurityConfigurationError(
+                    setting: "redirectExemptPaths",
+                    value: path,
+                    reason: .invalidValue,
+                    message: "an exempt path starts with '/' and has no query or spaces"
+                )
             }
             return HTTPSPolicy(base: .redirect(httpsPort: httpsPort == 443 ? nil : httpsPort, exemptPaths: Set(exemptPaths)))
         }
@@ -132,10 +142,15 @@ public struct TransportSecurity: Sendable {
         case .success(let h): host = h
         }
         let hostName: String
-        switch checkedHosts.verdict(for: host, compute: { host in
-            guard let (name, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(host)[...]) else { return .failure(.malformedHost) }
-            return allowedHosts.allows(host: name, port: port) ? .success(name) : .failure(.hostNotAllowed)
-        }) {
+        switch checkedHosts.verdict(
+            for: host,
+            compute: { host in
+                guard let (name, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(host)[...]) else {
+                    return .failure(.malformedHost)
+                }
+                return allowedHosts.allows(host: name, port: port) ? .success(name) : .failure(.hostNotAllowed)
+            }
+        ) {
         case .failure(let rejection): return .reject(rejection)
         case .success(let name): hostName = name
         }
@@ -161,7 +176,10 @@ final class CheckedHosts: Sendable {
     static let capacity = 64
     private let verdicts = Mutex<[String: Result<String, TransportSecurity.Rejection>]>([:])
 
-    func verdict(for host: Substring, compute: (Substring) -> Result<String, TransportSecurity.Rejection>) -> Result<String, TransportSecurity.Rejection> {
+    func verdict(
+        for host: Substring,
+        compute: (Substring) -> Result<String, TransportSecurity.Rejection>
+    ) -> Result<String, TransportSecurity.Rejection> {
         // Hosts of up to 15 bytes (most, with the port) make a String without allocating.
         let key = String(host)
         if let known = verdicts.withLock({ $0[key] }) { return known }

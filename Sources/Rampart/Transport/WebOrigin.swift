@@ -92,7 +92,7 @@ extension WebOrigin {
     /// [MDN: Origin](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Origin).
     public init?(ownOriginOf request: HTTPRequest, isSecure: Bool) {
         guard let authority = request.authority ?? request.headerFields[HTTPField.Name("Host")!],
-              let (host, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(authority)[...])
+            let (host, port) = HostAllowList.splitAuthority(HeaderGrammar.asciiLowercased(authority)[...])
         else { return nil }
         self.init(scheme: isSecure ? "https" : "http", host: host, port: port)
     }

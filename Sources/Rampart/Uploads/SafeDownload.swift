@@ -50,20 +50,22 @@ public enum SafeDownload {
     /// `download.<ext>` if nothing is left.
     static func cleanFileName(_ name: String, fallbackExtension: String) -> String {
         // Split on scalars: a "/" followed by a combining mark is one Character, still a "/".
-        let lastComponent = name.unicodeScalars.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map { String(String.UnicodeScalarView($0)) } ?? ""
+        let lastComponent =
+            name.unicodeScalars.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map { String(String.UnicodeScalarView($0)) } ?? ""
         var scalars = String.UnicodeScalarView()
         for scalar in lastComponent.unicodeScalars {
             switch scalar.value {
-            case 0..<0x20, 0x7F, 0x80..<0xA0: continue                               // C0, DEL, C1 controls
-            case 0x22, 0x27, 0x3B, 0x25: continue                                      // " ' ; %
-            case 0x200B...0x200F, 0x202A...0x202E, 0x2066...0x2069: continue            // zero-width and bidi controls
+            case 0..<0x20, 0x7F, 0x80..<0xA0: continue  // C0, DEL, C1 controls
+            case 0x22, 0x27, 0x3B, 0x25: continue  // " ' ; %
+            case 0x200B...0x200F, 0x202A...0x202E, 0x2066...0x2069: continue  // zero-width and bidi controls
             default: scalars.append(scalar)
             }
         }
         // Leading dots and spaces go (scalar by scalar: a mark after a dot must not shelter it),
         // then any combining mark or joiner left at the front, then trailing spaces.
         var view = Substring(String(scalars)).unicodeScalars
-        while let first = view.first, first == "." || first == " " || first.properties.isGraphemeExtend || first.properties.generalCategory == .format {
+        while let first = view.first, first == "." || first == " " || first.properties.isGraphemeExtend || first.properties.generalCategory == .format
+        {
             view.removeFirst()
         }
         var cleaned = String(String.UnicodeScalarView(view))

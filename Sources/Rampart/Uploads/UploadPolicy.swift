@@ -13,17 +13,37 @@ public struct UploadType: Hashable, Sendable, CustomStringConvertible {
     public let isRasterImage: Bool
     let signatures: [[UInt8?]]
 
-    public static let png = UploadType(mediaType: "image/png", fileExtension: "png", isRasterImage: true,
-                                       signatures: [[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]])
-    public static let jpeg = UploadType(mediaType: "image/jpeg", fileExtension: "jpg", isRasterImage: true,
-                                        signatures: [[0xFF, 0xD8, 0xFF]])
-    public static let gif = UploadType(mediaType: "image/gif", fileExtension: "gif", isRasterImage: true,
-                                       signatures: [Array("GIF87a".utf8), Array("GIF89a".utf8)])
+    public static let png = UploadType(
+        mediaType: "image/png",
+        fileExtension: "png",
+        isRasterImage: true,
+        signatures: [[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]]
+    )
+    public static let jpeg = UploadType(
+        mediaType: "image/jpeg",
+        fileExtension: "jpg",
+        isRasterImage: true,
+        signatures: [[0xFF, 0xD8, 0xFF]]
+    )
+    public static let gif = UploadType(
+        mediaType: "image/gif",
+        fileExtension: "gif",
+        isRasterImage: true,
+        signatures: [Array("GIF87a".utf8), Array("GIF89a".utf8)]
+    )
     /// `RIFF????WEBPVP`: the four size bytes are wildcards.
-    public static let webp = UploadType(mediaType: "image/webp", fileExtension: "webp", isRasterImage: true,
-                                        signatures: [Array("RIFF".utf8) + [nil, nil, nil, nil] + Array("WEBPVP".utf8)])
-    public static let pdf = UploadType(mediaType: "application/pdf", fileExtension: "pdf", isRasterImage: false,
-                                       signatures: [Array("%PDF-".utf8)])
+    public static let webp = UploadType(
+        mediaType: "image/webp",
+        fileExtension: "webp",
+        isRasterImage: true,
+        signatures: [Array("RIFF".utf8) + [nil, nil, nil, nil] + Array("WEBPVP".utf8)]
+    )
+    public static let pdf = UploadType(
+        mediaType: "application/pdf",
+        fileExtension: "pdf",
+        isRasterImage: false,
+        signatures: [Array("%PDF-".utf8)]
+    )
 
     /// Every type Rampart knows. SVG, HTML and XML are deliberately absent: they can run script.
     public static let all: [UploadType] = [.png, .jpeg, .gif, .webp, .pdf]
@@ -85,7 +105,12 @@ public struct UploadPolicy: Sendable {
     /// - Throws: ``SecurityConfigurationError`` for a non-positive limit or an empty type list.
     public init(maximumBytes: Int = 5 * 1024 * 1024, allowedTypes: [UploadType] = UploadType.all) throws(SecurityConfigurationError) {
         guard maximumBytes > 0 else {
-            throw SecurityConfigurationError(setting: "maximumUploadBytes", value: String(maximumBytes), reason: .invalidValue, message: "must be positive")
+            throw SecurityConfigurationError(
+                setting: "maximumUploadBytes",
+                value: String(maximumBytes),
+                reason: .invalidValue,
+                message: "must be positive"
+            )
         }
         guard !allowedTypes.isEmpty else {
             throw SecurityConfigurationError(setting: "allowedUploadTypes", value: "", reason: .empty, message: "allow at least one type")
@@ -124,9 +149,10 @@ public struct UploadPolicy: Sendable {
         let lower = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
         let needles = ["<script", "<html", "<svg", "<!doctype", "<iframe", "<body", "<?xml", "<head", "<object", "<embed"].map { Array($0.utf8) }
         return needles.contains { needle in
-            lower.count >= needle.count && (0...(lower.count - needle.count)).contains { start in
-                lower[start..<(start + needle.count)].elementsEqual(needle)
-            }
+            lower.count >= needle.count
+                && (0...(lower.count - needle.count)).contains { start in
+                    lower[start..<(start + needle.count)].elementsEqual(needle)
+                }
         }
     }
 }

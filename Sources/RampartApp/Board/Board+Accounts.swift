@@ -15,8 +15,15 @@ extension Board {
     func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await Self.form(Credentials.self, request)
         func refuse(_ problem: String, _ status: HTTPResponse.Status) async throws -> Response {
-            try await page("register", title: "Register", ["problem": problem, "username": form.username], status: status, user: nil, context: context)
-                .response(from: request, context: context)
+            try await page(
+                "register",
+                title: "Register",
+                ["problem": problem, "username": form.username],
+                status: status,
+                user: nil,
+                context: context
+            )
+            .response(from: request, context: context)
         }
         guard let username = Self.normalisedUsername(form.username) else {
             return try await refuse("User names are 3 to 32 of a–z, 0–9, _ . and -.", .badRequest)
@@ -49,27 +56,44 @@ extension Board {
         // own budget; everyone else shares the account's and their address's, so an attacker who
         // spends the account's budget does not lock the owner out.
         let device = user.flatMap { deviceID(in: request, for: $0) }
-        let keys = device.map { ["device:" + $0] }
+        let keys =
+            device.map { ["device:" + $0] }
             ?? ["account:" + (username ?? "invalid"), "client:" + (client?.description ?? "unknown")]
         // Reserve the attempt before bcrypt runs: concurrent guesses cannot all pass the check.
-        if let (key, oldest) = try await repository.reserveLoginAttempt(keys: keys, since: now - SQLiteAppRepository.loginFailureWindow,
-                                                                        now: now, limit: Self.maximumFailures) {
+        if let (key, oldest) = try await repository.reserveLoginAttempt(
+            keys: keys,
+            since: now - SQLiteAppRepository.loginFailureWindow,
+            now: now,
+            limit: Self.maximumFailures
+        ) {
             let retryAfter = max(1, oldest + SQLiteAppRepository.loginFailureWindow - now)
-            context.logger.notice("Rampart board: login throttled", metadata: [
-                "throttle.key": .string(String(key.prefix { $0 != ":" })),
-                "account": .string(username ?? "invalid"),
-                "client.address": .string(client?.description ?? "unknown"),
-            ])
-            throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(retryAfter)],
-                            message: "Too many failed logins. Try again in \(retryAfter) seconds.")
+            context.logger.notice(
+                "Rampart board: login throttled",
+                metadata: [
+                    "throttle.key": .string(String(key.prefix { $0 != ":" })),
+                    "account": .string(username ?? "invalid"),
+                    "client.address": .string(client?.description ?? "unknown"),
+                ]
+            )
+            throw HTTPError(
+                .tooManyRequests,
+                headers: [.retryAfter: String(retryAfter)],
+                message: "Too many failed logins. Try again in \(retryAfter) seconds."
+            )
         }
         let password = form.password
         let hash = user?.passwordHash ?? decoyHash
         let verified = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         guard let user, verified else {
             // The reserved attempt stays: it is the failure.
-            return try await page("login", title: "Log in", ["problem": "Wrong user name or password.", "username": form.username],
-                            status: .unauthorized, user: nil, context: context).response(from: request, context: context)
+            return try await page(
+                "login",
+                title: "Log in",
+                ["problem": "Wrong user name or password.", "username": form.username],
+                status: .unauthorized,
+                user: nil,
+                context: context
+            ).response(from: request, context: context)
         }
         try await repository.releaseLoginAttempt(keys: keys, at: now)
         try await context.session.logIn(userID: user.id)
@@ -85,7 +109,7 @@ extension Board {
     /// The device id in a valid device cookie issued to `user`, if the request has one.
     func deviceID(in request: Request, for user: User) -> String? {
         guard let text = RequestCookies.value(named: Self.deviceCookieName, in: request.headers),
-              case .success(let value) = deviceCodec.verifyString(text, name: Self.deviceCookieName)
+            case .success(let value) = deviceCodec.verifyString(text, name: Self.deviceCookieName)
         else { return nil }
         guard let dot = value.lastIndex(of: "."), value[..<dot] == user.id[...] else { return nil }
         let id = value[value.index(after: dot)...]

@@ -18,9 +18,13 @@ extension Board {
     func cspReportReceiver() throws -> CSPReportReceiver<AppRequestContext> {
         try CSPReportReceiver { [repository, configuration] reports, request, context in
             let now = Self.now()
-            let client = configuration.transport.trustedProxies.clientAddress(peer: context.security.peerAddress, fields: request.headers)?.description ?? "unknown"
+            let client =
+                configuration.transport.trustedProxies.clientAddress(peer: context.security.peerAddress, fields: request.headers)?.description
+                ?? "unknown"
             for report in reports {
-                if try await repository.recordCSPReport(report, client: client, now: now, perMinuteCap: configuration.cspReportsPerMinute) == .rateLimited {
+                if try await repository.recordCSPReport(report, client: client, now: now, perMinuteCap: configuration.cspReportsPerMinute)
+                    == .rateLimited
+                {
                     context.logger.debug("Rampart board: CSP report dropped by the per-client cap")
                     break
                 }
@@ -32,11 +36,19 @@ extension Board {
         guard let user = try await currentUser(context) else { return Self.redirect("/login") }
         guard user.isAdmin else { throw HTTPError(.forbidden, message: "Only the admin can see CSP reports.") }
         let groups = try await repository.cspReportGroups(limit: 200).map { group -> [String: any Sendable] in
-            ["directive": group.directive, "blockedURI": group.blockedURI, "count": group.count, "documentURI": group.documentURI,
-             "lastSeen": Date(timeIntervalSince1970: TimeInterval(group.lastSeen)).formatted(.iso8601)]
+            [
+                "directive": group.directive, "blockedURI": group.blockedURI, "count": group.count, "documentURI": group.documentURI,
+                "lastSeen": Date(timeIntervalSince1970: TimeInterval(group.lastSeen)).formatted(.iso8601),
+            ]
         }
         let dropped = try await repository.cspReportsDropped()
-        return try await page("cspReports", title: "CSP reports", ["groups": groups, "dropped": dropped, "hasDropped": dropped > 0], user: user, context: context)
-            .response(from: request, context: context)
+        return try await page(
+            "cspReports",
+            title: "CSP reports",
+            ["groups": groups, "dropped": dropped, "hasDropped": dropped > 0],
+            user: user,
+            context: context
+        )
+        .response(from: request, context: context)
     }
 }

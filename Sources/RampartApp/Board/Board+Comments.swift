@@ -20,13 +20,20 @@ extension Board {
         // it is rendered once per such state and reused (each response gets its own nonce and
         // tokens). A search is rendered every time.
         let cacheKey = query.isEmpty ? Self.homeCacheKey(user: user, comments: comments) : nil
-        return try await page("home", title: query.isEmpty ? "Home" : "Search: \(query)", [
-            "q": query,
-            "hasQuery": !query.isEmpty,
-            "resultCount": comments.count,
-            "hasComments": !comments.isEmpty,
-            "commentList": renderedComments(comments),
-        ], user: user, context: context, cacheKey: cacheKey)
+        return try await page(
+            "home",
+            title: query.isEmpty ? "Home" : "Search: \(query)",
+            [
+                "q": query,
+                "hasQuery": !query.isEmpty,
+                "resultCount": comments.count,
+                "hasComments": !comments.isEmpty,
+                "commentList": renderedComments(comments),
+            ],
+            user: user,
+            context: context,
+            cacheKey: cacheKey
+        )
     }
 
     /// What the home page without a search shows: the user (id, name, admin flag) and the ids of
@@ -47,11 +54,13 @@ extension Board {
     func renderedComments(_ comments: [Comment]) -> Markup {
         var html = ""
         for comment in comments {
-            let fragment = commentFragments.lookup(comment.id).value ?? {
-                let rendered = templates.render("comment", Self.commentValues(comment)) ?? ""
-                commentFragments.insert(comment.id, rendered)
-                return rendered
-            }()
+            let fragment =
+                commentFragments.lookup(comment.id).value
+                ?? {
+                    let rendered = templates.render("comment", Self.commentValues(comment)) ?? ""
+                    commentFragments.insert(comment.id, rendered)
+                    return rendered
+                }()
             html += fragment
         }
         // Each fragment came out of the safe template layer, escaped.
@@ -64,7 +73,7 @@ extension Board {
             "id": comment.id,
             "username": comment.username,
             "iso": date.formatted(.iso8601),
-            "when": date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)) ,
+            "when": date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)),
             "segments": LinkText.segments(comment.body).map { segment -> [String: any Sendable] in
                 segment.href.map { ["text": segment.text, "href": $0] } ?? ["text": segment.text]
             },

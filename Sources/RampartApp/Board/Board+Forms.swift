@@ -12,12 +12,19 @@ import RampartSQLite
 /// Reading forms: fields, sizes and the error a bad one gets.
 extension Board {
 
-    struct Credentials: Decodable { var username: String; var password: String }
+    struct Credentials: Decodable {
+        var username: String
+        var password: String
+    }
     struct CommentForm: Decodable { var body: String }
 
     static func form<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int = 16 * 1024) async throws -> T {
         guard request.contentMediaType == "application/x-www-form-urlencoded" else {
-            throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send the form as application/x-www-form-urlencoded")
+            throw RequestRefusal(
+                status: .unsupportedMediaType,
+                reason: "unsupportedMediaType",
+                message: "send the form as application/x-www-form-urlencoded"
+            )
         }
         let body = try await request.collectBody(limit: limit, what: "the form")
         do {
@@ -31,7 +38,7 @@ extension Board {
     static func normalisedUsername(_ raw: String) -> String? {
         let name = raw.lowercased()
         guard (3...32).contains(name.utf8.count),
-              name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D })
+            name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D })
         else { return nil }
         return name
     }

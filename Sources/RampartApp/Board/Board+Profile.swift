@@ -14,13 +14,19 @@ extension Board {
 
     func profile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let user = try await currentUser(context) else { return Self.redirect("/login") }
-        return try await page("profile", title: user.username, [
-            "username": user.username,
-            "isAdmin": user.isAdmin,
-            "avatarID": user.avatarUploadID ?? "",
-            "oneTimeField": try context.csrf.oneTimeField(action: "profile.delete"),
-            "exportField": try context.csrf.oneTimeField(action: "profile.export"),
-        ], user: user, context: context).response(from: request, context: context)
+        return try await page(
+            "profile",
+            title: user.username,
+            [
+                "username": user.username,
+                "isAdmin": user.isAdmin,
+                "avatarID": user.avatarUploadID ?? "",
+                "oneTimeField": try context.csrf.oneTimeField(action: "profile.delete"),
+                "exportField": try context.csrf.oneTimeField(action: "profile.export"),
+            ],
+            user: user,
+            context: context
+        ).response(from: request, context: context)
     }
 
     func uploadAvatar(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -32,9 +38,14 @@ extension Board {
         // The name offered back on download keeps the client's stem but takes the sniffed
         // type's extension, so a PNG sent as "x.html" is never saved to disk as HTML.
         let stem = (file.clientFilename ?? "avatar").split(separator: ".", omittingEmptySubsequences: false).dropLast().joined(separator: ".")
-        let upload = StoredUpload(id: file.storedName, ownerID: user.id, mediaType: file.type.mediaType,
-                                  clientFilename: (stem.isEmpty ? "avatar" : stem) + "." + file.type.fileExtension,
-                                  bytes: Array(file.bytes.readableBytesView), createdAt: Self.now())
+        let upload = StoredUpload(
+            id: file.storedName,
+            ownerID: user.id,
+            mediaType: file.type.mediaType,
+            clientFilename: (stem.isEmpty ? "avatar" : stem) + "." + file.type.fileExtension,
+            bytes: Array(file.bytes.readableBytesView),
+            createdAt: Self.now()
+        )
         try await repository.saveUpload(upload)
         try await repository.setAvatar(userID: user.id, uploadID: upload.id)
         try await context.session[.flash] = "Avatar updated (\(file.type.mediaType), \(upload.bytes.count) bytes)."
@@ -43,7 +54,7 @@ extension Board {
 
     func download(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let id = context.parameters.get("id"), let upload = try await repository.upload(id: id),
-              let type = UploadType.all.first(where: { $0.mediaType == upload.mediaType })
+            let type = UploadType.all.first(where: { $0.mediaType == upload.mediaType })
         else { throw HTTPError(.notFound) }
         var headers = SafeDownload.headers(for: type, fileName: upload.clientFilename, inline: type.isRasterImage)
         headers[.contentLength] = String(upload.bytes.count)
@@ -65,18 +76,27 @@ extension Board {
     func exportProfile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let user = try await requireUser(context)
         let comments = try await repository.comments(byUser: user.id, limit: 10_000)
-        let export = DataExport(username: user.username, createdAt: user.createdAt, isAdmin: user.isAdmin,
-                                avatar: user.avatarUploadID.map { "/uploads/\($0)" }, comments: comments.map(APIComment.init))
+        let export = DataExport(
+            username: user.username,
+            createdAt: user.createdAt,
+            isAdmin: user.isAdmin,
+            avatar: user.avatarUploadID.map { "/uploads/\($0)" },
+            comments: comments.map(APIComment.init)
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let buffer = ByteBuffer(string: JSONForHTML.escape(try encoder.encode(export)))
         context.logger.notice("Rampart board: data exported", metadata: ["user.id": .string(user.id)])
-        return Response(status: .ok, headers: [
-            .contentType: "application/json; charset=utf-8",
-            .contentDisposition: "attachment; filename=\"rampart-\(user.username)-export.json\"",
-            .cacheControl: "no-store",
-            .contentLength: String(buffer.readableBytes),
-        ], body: .init(byteBuffer: buffer))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/json; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"rampart-\(user.username)-export.json\"",
+                .cacheControl: "no-store",
+                .contentLength: String(buffer.readableBytes),
+            ],
+            body: .init(byteBuffer: buffer)
+        )
     }
 
     func deleteProfile(_ request: Request, _ context: AppRequestContext) async throws -> Response {

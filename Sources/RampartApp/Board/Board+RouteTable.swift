@@ -32,11 +32,18 @@ extension Board {
         recorder.post("/profile/delete", "Delete your account and its data", use: deleteProfile)
         recorder.get("/api/comments", csp: "strict (JSON body)", "Latest comments as a JSON array", use: apiComments)
         recorder.post("/api/comments", csp: "strict (JSON body)", "Post a comment as JSON (application/json only)", use: apiPostComment)
-        recorder.post("/csp-reports", "Receive CSP reports (csp-report and reports+json, 64 KiB, deduplicated, capped per minute)", use: try cspReportReceiver().handle)
+        recorder.post(
+            "/csp-reports",
+            "Receive CSP reports (csp-report and reports+json, 64 KiB, deduplicated, capped per minute)",
+            use: try cspReportReceiver().handle
+        )
         recorder.get("/admin/csp-reports", "CSP reports grouped by directive and blocked URI (admin only)", use: cspDashboard)
         recorder.get("/static/board.css", csp: "strict (stylesheet)", "The stylesheet") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
-                     body: .init(byteBuffer: ByteBuffer(string: BoardTemplates.stylesheet)))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: BoardTemplates.stylesheet))
+            )
         }
     }
 }

@@ -61,8 +61,15 @@ struct Board: Sendable {
     /// - Parameter cacheKey: Set when the page is a function of this key alone (apart from the
     ///   nonce and CSRF tokens, filled in per response); it is ignored while a flash message
     ///   is shown.
-    func page(_ name: String, title: String, _ values: [String: any Sendable] = [:], status: HTTPResponse.Status = .ok,
-              user: User?, context: AppRequestContext, cacheKey: String? = nil) async throws -> HTMLResponse {
+    func page(
+        _ name: String,
+        title: String,
+        _ values: [String: any Sendable] = [:],
+        status: HTTPResponse.Status = .ok,
+        user: User?,
+        context: AppRequestContext,
+        cacheKey: String? = nil
+    ) async throws -> HTMLResponse {
         var values = values
         values["title"] = title
         if let user { values["currentUser"] = ["username": user.username, "isAdmin": user.isAdmin] as [String: any Sendable] }

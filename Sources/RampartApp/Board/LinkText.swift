@@ -20,7 +20,10 @@ enum LinkText {
                 while end > index, let last = text[index..<end].last, ".,;:!?)]}'".contains(last) { end = text.index(before: end) }
                 let link = String(text[index..<end])
                 if link.count > "https://".count {
-                    if !plain.isEmpty { segments.append(Segment(text: plain)); plain = "" }
+                    if !plain.isEmpty {
+                        segments.append(Segment(text: plain))
+                        plain = ""
+                    }
                     segments.append(Segment(text: link, href: link))
                     index = end
                     continue

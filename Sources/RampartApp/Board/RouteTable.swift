@@ -42,8 +42,12 @@ final class RouteRecorder {
         routes.append(RouteInfo(method: method.rawValue, path: path, csrf: csrfMode(method, path), csp: csp, summary: summary))
     }
 
-    func get<Output: ResponseGenerator>(_ path: String, csp: String = "strict (nonce)", _ summary: String,
-                                        use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output) {
+    func get<Output: ResponseGenerator>(
+        _ path: String,
+        csp: String = "strict (nonce)",
+        _ summary: String,
+        use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output
+    ) {
         record(.get, path, csp: csp, summary)
         router.get(RouterPath(path), use: handler)
         // HEAD: the same headers, no body (RFC 9110 §9.3.2).
@@ -54,8 +58,12 @@ final class RouteRecorder {
         }
     }
 
-    func post<Output: ResponseGenerator>(_ path: String, csp: String = "strict (nonce)", _ summary: String,
-                                         use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output) {
+    func post<Output: ResponseGenerator>(
+        _ path: String,
+        csp: String = "strict (nonce)",
+        _ summary: String,
+        use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output
+    ) {
         record(.post, path, csp: csp, summary)
         router.post(RouterPath(path), use: handler)
     }
@@ -74,9 +82,11 @@ struct RouteMatcher: Sendable {
 
     init(_ routes: [RouteInfo]) {
         patterns = routes.map { route in
-            (route.path.split(separator: "/", omittingEmptySubsequences: false).map { part in
-                part.hasPrefix("{") && part.hasSuffix("}") ? .parameter : .literal(part)
-            }, route.method)
+            (
+                route.path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+                    part.hasPrefix("{") && part.hasSuffix("}") ? .parameter : .literal(part)
+                }, route.method
+            )
         }
     }
 
@@ -127,12 +137,17 @@ func boardRefusalPages(templates: SafeTemplates) -> RefusalPages {
             return RefusalPages.standardPage(for: refusal, format: .json)
         }
         let status = "\(refusal.status.code) \(refusal.status.reasonPhrase)"
-        guard let html = templates.render("error", [
-            "title": status,
-            "status": status,
-            "message": refusal.message,
-            "cspNonce": request.cspNonce?.value ?? "",
-        ]) else { return nil }
+        guard
+            let html = templates.render(
+                "error",
+                [
+                    "title": status,
+                    "status": status,
+                    "message": refusal.message,
+                    "cspNonce": request.cspNonce?.value ?? "",
+                ]
+            )
+        else { return nil }
         return RefusalPage(contentType: "text/html; charset=utf-8", body: html)
     }
 }

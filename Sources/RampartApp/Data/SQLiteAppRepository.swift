@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 import GRDB
 import Rampart
 import RampartSQLite
@@ -17,70 +17,74 @@ public final class SQLiteAppRepository: AppRepository {
     /// The app's schema, run after Rampart's own migrations.
     public static let migrations: [RampartDatabase.Migration] = [
         .init("app v1: users, comments, uploads, login failures, CSP reports") { db in
-            try db.execute(sql: """
-                CREATE TABLE app_users (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    username TEXT NOT NULL UNIQUE,
-                    password_hash TEXT NOT NULL,
-                    is_admin INTEGER NOT NULL,
-                    avatar_upload_id TEXT,
-                    created_at INTEGER NOT NULL
-                ) STRICT;
-                CREATE TABLE app_comments (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    user_id TEXT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,
-                    body TEXT NOT NULL,
-                    created_at INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX app_comments_user ON app_comments (user_id);
-                CREATE TABLE app_uploads (
-                    id TEXT PRIMARY KEY NOT NULL,
-                    owner_id TEXT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,
-                    media_type TEXT NOT NULL,
-                    client_filename TEXT NOT NULL,
-                    bytes BLOB NOT NULL,
-                    created_at INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX app_uploads_owner ON app_uploads (owner_id);
-                CREATE TABLE app_login_failures (
-                    key TEXT NOT NULL,
-                    at INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX app_login_failures_key ON app_login_failures (key, at);
-                CREATE TABLE app_csp_reports (
-                    fingerprint TEXT PRIMARY KEY NOT NULL,
-                    directive TEXT NOT NULL,
-                    blocked_uri TEXT NOT NULL,
-                    document_uri TEXT NOT NULL,
-                    source_file TEXT NOT NULL,
-                    line_number INTEGER NOT NULL,
-                    disposition TEXT NOT NULL,
-                    sample TEXT NOT NULL,
-                    count INTEGER NOT NULL,
-                    first_seen INTEGER NOT NULL,
-                    last_seen INTEGER NOT NULL
-                ) STRICT;
-                CREATE TABLE app_csp_report_minutes (
-                    minute INTEGER PRIMARY KEY NOT NULL,
-                    count INTEGER NOT NULL
-                ) STRICT;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE app_users (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        username TEXT NOT NULL UNIQUE,
+                        password_hash TEXT NOT NULL,
+                        is_admin INTEGER NOT NULL,
+                        avatar_upload_id TEXT,
+                        created_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE TABLE app_comments (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        user_id TEXT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,
+                        body TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX app_comments_user ON app_comments (user_id);
+                    CREATE TABLE app_uploads (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        owner_id TEXT NOT NULL REFERENCES app_users(id) ON DELETE CASCADE,
+                        media_type TEXT NOT NULL,
+                        client_filename TEXT NOT NULL,
+                        bytes BLOB NOT NULL,
+                        created_at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX app_uploads_owner ON app_uploads (owner_id);
+                    CREATE TABLE app_login_failures (
+                        key TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX app_login_failures_key ON app_login_failures (key, at);
+                    CREATE TABLE app_csp_reports (
+                        fingerprint TEXT PRIMARY KEY NOT NULL,
+                        directive TEXT NOT NULL,
+                        blocked_uri TEXT NOT NULL,
+                        document_uri TEXT NOT NULL,
+                        source_file TEXT NOT NULL,
+                        line_number INTEGER NOT NULL,
+                        disposition TEXT NOT NULL,
+                        sample TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        first_seen INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE TABLE app_csp_report_minutes (
+                        minute INTEGER PRIMARY KEY NOT NULL,
+                        count INTEGER NOT NULL
+                    ) STRICT;
+                    """
+            )
         },
         .init("app v2: CSP report budgets per client, dropped-report counter, retention index") { db in
-            try db.execute(sql: """
-                DROP TABLE app_csp_report_minutes;
-                CREATE TABLE app_csp_report_budget (
-                    minute INTEGER NOT NULL,
-                    client TEXT NOT NULL,
-                    count INTEGER NOT NULL,
-                    PRIMARY KEY (minute, client)
-                ) STRICT;
-                CREATE TABLE app_counters (
-                    name TEXT PRIMARY KEY NOT NULL,
-                    value INTEGER NOT NULL
-                ) STRICT;
-                CREATE INDEX app_csp_reports_last_seen ON app_csp_reports (last_seen);
-                """)
+            try db.execute(
+                sql: """
+                    DROP TABLE app_csp_report_minutes;
+                    CREATE TABLE app_csp_report_budget (
+                        minute INTEGER NOT NULL,
+                        client TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY (minute, client)
+                    ) STRICT;
+                    CREATE TABLE app_counters (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX app_csp_reports_last_seen ON app_csp_reports (last_seen);
+                    """
+            )
         },
     ]
 
@@ -104,12 +108,20 @@ public final class SQLiteAppRepository: AppRepository {
     public func createUser(username: String, passwordHash: String, now: Int64, admin: AdminGrant) async throws -> User? {
         let user = try await database.writer.write { db -> User? in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM app_users WHERE username = ?", arguments: [username]) == true { return nil }
-            let isAdmin = switch admin {
-            case .always: true
-            case .never: false
-            case .ifFirst: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_users") == 0
-            }
-            let user = User(id: UploadPolicy.storedName(), username: username, passwordHash: passwordHash, isAdmin: isAdmin, avatarUploadID: nil, createdAt: now)
+            let isAdmin =
+                switch admin {
+                case .always: true
+                case .never: false
+                case .ifFirst: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_users") == 0
+                }
+            let user = User(
+                id: UploadPolicy.storedName(),
+                username: username,
+                passwordHash: passwordHash,
+                isAdmin: isAdmin,
+                avatarUploadID: nil,
+                createdAt: now
+            )
             try db.execute(
                 sql: "INSERT INTO app_users (id, username, password_hash, is_admin, avatar_upload_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)",
                 arguments: [user.id, user.username, user.passwordHash, user.isAdmin ? 1 : 0, now]
@@ -149,8 +161,14 @@ public final class SQLiteAppRepository: AppRepository {
     }
 
     static func user(_ row: Row) -> User {
-        User(id: row["id"], username: row["username"], passwordHash: row["password_hash"], isAdmin: row["is_admin"] == 1,
-             avatarUploadID: row["avatar_upload_id"], createdAt: row["created_at"])
+        User(
+            id: row["id"],
+            username: row["username"],
+            passwordHash: row["password_hash"],
+            isAdmin: row["is_admin"] == 1,
+            avatarUploadID: row["avatar_upload_id"],
+            createdAt: row["created_at"]
+        )
     }
 
     public func deleteUser(id: String) async throws {
@@ -199,15 +217,23 @@ public final class SQLiteAppRepository: AppRepository {
             if let query, !query.isEmpty {
                 // The query is plain text: LIKE's wildcards in it are escaped.
                 let pattern = "%" + query.replacing("\\", with: "\\\\").replacing("%", with: "\\%").replacing("_", with: "\\_") + "%"
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
-                    WHERE c.body LIKE ? ESCAPE '\\' ORDER BY c.id DESC LIMIT ?
-                    """, arguments: [pattern, limit])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
+                        WHERE c.body LIKE ? ESCAPE '\\' ORDER BY c.id DESC LIMIT ?
+                        """,
+                    arguments: [pattern, limit]
+                )
             } else {
-                rows = try Row.fetchAll(db, sql: """
-                    SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
-                    ORDER BY c.id DESC LIMIT ?
-                    """, arguments: [limit])
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
+                        ORDER BY c.id DESC LIMIT ?
+                        """,
+                    arguments: [limit]
+                )
             }
             return rows.map { Comment(id: $0["id"], userID: $0["user_id"], username: $0["username"], body: $0["body"], createdAt: $0["created_at"]) }
         }
@@ -215,11 +241,15 @@ public final class SQLiteAppRepository: AppRepository {
 
     public func comments(byUser userID: String, limit: Int) async throws -> [Comment] {
         try await database.writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
-                WHERE c.user_id = ? ORDER BY c.id DESC LIMIT ?
-                """, arguments: [userID, limit])
-                .map { Comment(id: $0["id"], userID: $0["user_id"], username: $0["username"], body: $0["body"], createdAt: $0["created_at"]) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id, c.user_id, u.username, c.body, c.created_at FROM app_comments c JOIN app_users u ON u.id = c.user_id
+                    WHERE c.user_id = ? ORDER BY c.id DESC LIMIT ?
+                    """,
+                arguments: [userID, limit]
+            )
+            .map { Comment(id: $0["id"], userID: $0["user_id"], username: $0["username"], body: $0["body"], createdAt: $0["created_at"]) }
         }
     }
 
@@ -236,8 +266,14 @@ public final class SQLiteAppRepository: AppRepository {
         try await database.writer.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM app_uploads WHERE id = ?", arguments: [id]).map { row in
                 let bytes: Data = row["bytes"]
-                return StoredUpload(id: row["id"], ownerID: row["owner_id"], mediaType: row["media_type"], clientFilename: row["client_filename"],
-                                    bytes: Array(bytes), createdAt: row["created_at"])
+                return StoredUpload(
+                    id: row["id"],
+                    ownerID: row["owner_id"],
+                    mediaType: row["media_type"],
+                    clientFilename: row["client_filename"],
+                    bytes: Array(bytes),
+                    createdAt: row["created_at"]
+                )
             }
         }
     }
@@ -252,7 +288,11 @@ public final class SQLiteAppRepository: AppRepository {
 
     public func loginFailures(key: String, since: Int64) async throws -> (count: Int, oldest: Int64?) {
         try await database.writer.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM app_login_failures WHERE key = ? AND at > ?", arguments: [key, since])
+            let row = try Row.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM app_login_failures WHERE key = ? AND at > ?",
+                arguments: [key, since]
+            )
             return (row?["n"] ?? 0, row?["oldest"])
         }
     }
@@ -261,7 +301,11 @@ public final class SQLiteAppRepository: AppRepository {
         // One write transaction: SQLite's single writer makes the count and the insert one step.
         try await database.writer.write { db in
             for key in keys {
-                let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM app_login_failures WHERE key = ? AND at > ?", arguments: [key, since])
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM app_login_failures WHERE key = ? AND at > ?",
+                    arguments: [key, since]
+                )
                 let count: Int = row?["n"] ?? 0
                 if count >= limit, let oldest: Int64 = row?["oldest"] { return (key, oldest) }
             }
@@ -275,8 +319,10 @@ public final class SQLiteAppRepository: AppRepository {
     public func releaseLoginAttempt(keys: [String], at: Int64) async throws {
         try await database.writer.write { db in
             for key in keys {
-                try db.execute(sql: "DELETE FROM app_login_failures WHERE rowid IN (SELECT rowid FROM app_login_failures WHERE key = ? AND at = ? LIMIT 1)",
-                               arguments: [key, at])
+                try db.execute(
+                    sql: "DELETE FROM app_login_failures WHERE rowid IN (SELECT rowid FROM app_login_failures WHERE key = ? AND at = ? LIMIT 1)",
+                    arguments: [key, at]
+                )
             }
         }
     }
@@ -291,22 +337,38 @@ public final class SQLiteAppRepository: AppRepository {
         let fingerprint = CSPViolation.fingerprint(report)
         let minute = now / 60
         return try await database.writer.write { db in
-            let used = try Int.fetchOne(db, sql: "SELECT count FROM app_csp_report_budget WHERE minute = ? AND client = ?", arguments: [minute, client]) ?? 0
-            let known = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM app_csp_reports WHERE fingerprint = ?)", arguments: [fingerprint]) ?? false
+            let used =
+                try Int.fetchOne(db, sql: "SELECT count FROM app_csp_report_budget WHERE minute = ? AND client = ?", arguments: [minute, client]) ?? 0
+            let known =
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM app_csp_reports WHERE fingerprint = ?)", arguments: [fingerprint]) ?? false
             guard used < (known ? CSPReportRetention.duplicateCap(perMinuteCap) : perMinuteCap) else {
-                try db.execute(sql: "INSERT INTO app_counters (name, value) VALUES ('csp_reports_dropped', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
+                try db.execute(
+                    sql: "INSERT INTO app_counters (name, value) VALUES ('csp_reports_dropped', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1"
+                )
                 return .rateLimited
             }
-            try db.execute(sql: "INSERT INTO app_csp_report_budget (minute, client, count) VALUES (?, ?, 1) ON CONFLICT(minute, client) DO UPDATE SET count = count + 1",
-                           arguments: [minute, client])
+            try db.execute(
+                sql:
+                    "INSERT INTO app_csp_report_budget (minute, client, count) VALUES (?, ?, 1) ON CONFLICT(minute, client) DO UPDATE SET count = count + 1",
+                arguments: [minute, client]
+            )
             if known {
-                try db.execute(sql: "UPDATE app_csp_reports SET count = count + 1, last_seen = ? WHERE fingerprint = ?", arguments: [now, fingerprint])
+                try db.execute(
+                    sql: "UPDATE app_csp_reports SET count = count + 1, last_seen = ? WHERE fingerprint = ?",
+                    arguments: [now, fingerprint]
+                )
                 return .duplicate
             }
-            try db.execute(sql: """
-                INSERT INTO app_csp_reports (fingerprint, directive, blocked_uri, document_uri, source_file, line_number, disposition, sample, count, first_seen, last_seen)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-                """, arguments: [fingerprint, report.directive, report.blockedURI, report.documentURI, report.sourceFile, report.lineNumber, report.disposition, report.sample, now, now])
+            try db.execute(
+                sql: """
+                    INSERT INTO app_csp_reports (fingerprint, directive, blocked_uri, document_uri, source_file, line_number, disposition, sample, count, first_seen, last_seen)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+                    """,
+                arguments: [
+                    fingerprint, report.directive, report.blockedURI, report.documentURI, report.sourceFile, report.lineNumber, report.disposition,
+                    report.sample, now, now,
+                ]
+            )
             return .stored
         }
     }
@@ -319,11 +381,21 @@ public final class SQLiteAppRepository: AppRepository {
 
     public func cspReportGroups(limit: Int) async throws -> [CSPReportGroup] {
         try await database.writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT directive, blocked_uri, SUM(count) AS n, MAX(last_seen) AS last, MIN(document_uri) AS document
-                FROM app_csp_reports GROUP BY directive, blocked_uri ORDER BY n DESC, last DESC LIMIT ?
-                """, arguments: [limit]).map {
-                CSPReportGroup(directive: $0["directive"], blockedURI: $0["blocked_uri"], count: $0["n"], lastSeen: $0["last"], documentURI: $0["document"])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT directive, blocked_uri, SUM(count) AS n, MAX(last_seen) AS last, MIN(document_uri) AS document
+                    FROM app_csp_reports GROUP BY directive, blocked_uri ORDER BY n DESC, last DESC LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map {
+                CSPReportGroup(
+                    directive: $0["directive"],
+                    blockedURI: $0["blocked_uri"],
+                    count: $0["n"],
+                    lastSeen: $0["last"],
+                    documentURI: $0["document"]
+                )
             }
         }
     }
@@ -337,10 +409,13 @@ public final class SQLiteAppRepository: AppRepository {
             // CSP reports: past the retention period, then the least recently seen beyond the cap.
             try db.execute(sql: "DELETE FROM app_csp_reports WHERE last_seen < ?", arguments: [now - CSPReportRetention.seconds])
             deleted += db.changesCount
-            try db.execute(sql: """
-                DELETE FROM app_csp_reports WHERE fingerprint IN
-                    (SELECT fingerprint FROM app_csp_reports ORDER BY last_seen DESC, fingerprint LIMIT -1 OFFSET ?)
-                """, arguments: [cspReportCap])
+            try db.execute(
+                sql: """
+                    DELETE FROM app_csp_reports WHERE fingerprint IN
+                        (SELECT fingerprint FROM app_csp_reports ORDER BY last_seen DESC, fingerprint LIMIT -1 OFFSET ?)
+                    """,
+                arguments: [cspReportCap]
+            )
             deleted += db.changesCount
             return deleted
         }

@@ -94,7 +94,8 @@ public enum DeploymentCheck {
             switch directive.name {
             case "max-age":
                 guard let text = directive.value,
-                      let seconds = StrictTransportSecurityReader.seconds(text, maximumDigits: maximumMaxAgeDigits) else {
+                    let seconds = StrictTransportSecurityReader.seconds(text, maximumDigits: maximumMaxAgeDigits)
+                else {
                     return invalid("max-age must be a number of seconds")
                 }
                 maxAge = seconds
@@ -103,26 +104,47 @@ public enum DeploymentCheck {
             case "preload":
                 preload = true
             default:
-                continue // Unknown directives are ignored by browsers (RFC 6797 §6.1).
+                continue  // Unknown directives are ignored by browsers (RFC 6797 §6.1).
             }
         }
         guard let maxAge else { return invalid("max-age is missing") }
 
         var findings: [DeploymentFinding] = []
         if preload && !includeSubDomains {
-            findings.append(.init(severity: .error, id: "hsts.preload-without-subdomains",
-                                  message: "Strict-Transport-Security \"\(value)\": preload needs includeSubDomains, or the preload list refuses the domain"))
+            findings.append(
+                .init(
+                    severity: .error,
+                    id: "hsts.preload-without-subdomains",
+                    message: "Strict-Transport-Security \"\(value)\": preload needs includeSubDomains, or the preload list refuses the domain"
+                )
+            )
         }
         if preload && maxAge < preloadMaxAge {
-            findings.append(.init(severity: .error, id: "hsts.preload-max-age",
-                                  message: "Strict-Transport-Security \"\(value)\": preload needs max-age of at least \(preloadMaxAge) seconds (one year)"))
+            findings.append(
+                .init(
+                    severity: .error,
+                    id: "hsts.preload-max-age",
+                    message: "Strict-Transport-Security \"\(value)\": preload needs max-age of at least \(preloadMaxAge) seconds (one year)"
+                )
+            )
         }
         if maxAge == 0 {
-            findings.append(.init(severity: .warning, id: "hsts.disabled",
-                                  message: "Strict-Transport-Security \"\(value)\": max-age=0 tells browsers to forget HSTS"))
+            findings.append(
+                .init(
+                    severity: .warning,
+                    id: "hsts.disabled",
+                    message: "Strict-Transport-Security \"\(value)\": max-age=0 tells browsers to forget HSTS"
+                )
+            )
         } else if maxAge < ObservatoryAudit.sixMonths {
-            findings.append(.init(severity: .warning, id: "hsts.short-max-age",
-                                  message: "Strict-Transport-Security \"\(value)\": max-age under \(ObservatoryAudit.sixMonths) seconds (180 days) leaves visitors unprotected between visits"))
+            findings.append(
+                .init(
+                    severity: .warning,
+                    id: "hsts.short-max-age",
+                    message:
+                        "Strict-Transport-Security \"\(value)\": max-age under \(ObservatoryAudit.sixMonths) seconds (180 days) leaves visitors unprotected between visits"
+                )
+            )
         }
         return findings
     }
@@ -157,20 +179,37 @@ public enum DeploymentCheck {
         for name in governing("script-src") {
             let list = sources(name)!
             if allowsAllInline(list) {
-                findings.append(.init(severity: .error, id: "csp.unsafe-inline-script",
-                                      message: "Content-Security-Policy \(name) allows 'unsafe-inline' without a nonce or hash: any injected script runs; use nonces (Rampart's default)"))
+                findings.append(
+                    .init(
+                        severity: .error,
+                        id: "csp.unsafe-inline-script",
+                        message:
+                            "Content-Security-Policy \(name) allows 'unsafe-inline' without a nonce or hash: any injected script runs; use nonces (Rampart's default)"
+                    )
+                )
             }
         }
         for name in governing("style-src") {
             let list = sources(name)!
             if allowsAllInline(list) {
-                findings.append(.init(severity: .warning, id: "csp.unsafe-inline-style",
-                                      message: "Content-Security-Policy \(name) allows 'unsafe-inline' without a nonce or hash: injected CSS can restyle the page and leak data; use nonces"))
+                findings.append(
+                    .init(
+                        severity: .warning,
+                        id: "csp.unsafe-inline-style",
+                        message:
+                            "Content-Security-Policy \(name) allows 'unsafe-inline' without a nonce or hash: injected CSS can restyle the page and leak data; use nonces"
+                    )
+                )
             }
         }
         for name in governing("script-src") where sources(name)!.contains(where: { $0.utf8.elementsEqual("'unsafe-eval'".utf8) }) {
-            findings.append(.init(severity: .warning, id: "csp.unsafe-eval",
-                                  message: "Content-Security-Policy \(name) allows 'unsafe-eval': strings reaching eval() or new Function() run as code"))
+            findings.append(
+                .init(
+                    severity: .warning,
+                    id: "csp.unsafe-eval",
+                    message: "Content-Security-Policy \(name) allows 'unsafe-eval': strings reaching eval() or new Function() run as code"
+                )
+            )
         }
         return findings
     }

@@ -39,7 +39,10 @@ public struct AuditedResponse: Sendable, Hashable {
 ///
 /// See [MDN: HTTP Observatory, Tests & Scoring, Redirections](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
 public struct PlainHTTPFetch: Sendable, Hashable {
-    enum Kind: Hashable { case chain([AuditedResponse]), unreachable, invalidCertificate }
+    enum Kind: Hashable {
+        case chain([AuditedResponse])
+        case unreachable, invalidCertificate
+    }
     let kind: Kind
 
     /// The `http://` URL answered; `responses` is its redirect chain, first request first.

@@ -33,7 +33,8 @@ public struct AuditURL: Sendable, Hashable, Codable, CustomStringConvertible, Lo
     public init?(scheme: String, host: String, port: Int? = nil, path: String = "/") {
         let scheme = HeaderGrammar.asciiLowercased(scheme)
         guard scheme == "http" || scheme == "https", !host.isEmpty,
-              HeaderGrammar.isVisibleASCII(host), !host.utf8.contains(UInt8(ascii: "/")) else { return nil }
+            HeaderGrammar.isVisibleASCII(host), !host.utf8.contains(UInt8(ascii: "/"))
+        else { return nil }
         if let port, !(1...65535).contains(port) { return nil }
         self.scheme = scheme
         self.host = HeaderGrammar.asciiLowercased(host)

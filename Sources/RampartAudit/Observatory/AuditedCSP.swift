@@ -12,7 +12,10 @@ struct AuditedCSP {
     /// One dictionary per policy: directive name → sources, lowercased. An empty `*-src` list is `'none'`.
     private(set) var policies: [[String: Set<String>]] = []
 
-    enum ParseError: Error { case tooShort, duplicateDirective(String) }
+    enum ParseError: Error {
+        case tooShort
+        case duplicateDirective(String)
+    }
 
     // The shortest policy the Observatory accepts is one character shorter than "img-src".
     static let minimumLength = 6

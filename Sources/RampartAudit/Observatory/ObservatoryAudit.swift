@@ -295,8 +295,10 @@ public enum ObservatoryAudit {
             maxAge = seconds
         }
         guard let maxAge else { return AuditResult(.hstsHeaderInvalid, detail: "no max-age") }
-        return AuditResult(maxAge >= sixMonths ? .hstsImplementedMaxAgeAtLeastSixMonths : .hstsImplementedMaxAgeLessThanSixMonths,
-                           detail: quoted(value))
+        return AuditResult(
+            maxAge >= sixMonths ? .hstsImplementedMaxAgeAtLeastSixMonths : .hstsImplementedMaxAgeLessThanSixMonths,
+            detail: quoted(value)
+        )
     }
 
     // MARK: X-Content-Type-Options
@@ -308,7 +310,8 @@ public enum ObservatoryAudit {
         guard let value = firstValue(response.headerFields, .xContentTypeOptions) else {
             return AuditResult(.xContentTypeOptionsNotImplemented)
         }
-        return normalised(value) == "nosniff" ? AuditResult(.xContentTypeOptionsNosniff) : AuditResult(.xContentTypeOptionsHeaderInvalid, detail: quoted(value))
+        return normalised(value) == "nosniff"
+            ? AuditResult(.xContentTypeOptionsNosniff) : AuditResult(.xContentTypeOptionsHeaderInvalid, detail: quoted(value))
     }
 
     // MARK: X-Frame-Options

@@ -101,40 +101,73 @@ public struct PublicKeyPins: SecurityHeaderPolicy, Hashable {
 
         for pin in pins {
             if Self.hasInjectionByte(pin) {
-                throw SecurityConfigurationError(setting: setting, value: pin, reason: .invalidCharacter,
-                                                 message: "a pin-sha256 value must not hold control characters, quotes, backslashes, ';' or ','")
+                throw SecurityConfigurationError(
+                    setting: setting,
+                    value: pin,
+                    reason: .invalidCharacter,
+                    message: "a pin-sha256 value must not hold control characters, quotes, backslashes, ';' or ','"
+                )
             }
             guard Self.isSHA256Pin(pin) else {
-                throw SecurityConfigurationError(setting: setting, value: pin, reason: .invalidValue,
-                                                 message: "a pin-sha256 value is the standard Base64 (with padding) of a 32-byte SHA-256 digest")
+                throw SecurityConfigurationError(
+                    setting: setting,
+                    value: pin,
+                    reason: .invalidValue,
+                    message: "a pin-sha256 value is the standard Base64 (with padding) of a 32-byte SHA-256 digest"
+                )
             }
         }
         for (index, pin) in pins.enumerated() where pins[..<index].contains(pin) {
             throw SecurityConfigurationError(setting: setting, value: pin, reason: .duplicate, message: "pin-sha256 value listed twice")
         }
         guard !pins.isEmpty else {
-            throw SecurityConfigurationError(setting: setting, value: "", reason: .empty,
-                                             message: "at least \(Self.minimumPinCount) pin-sha256 values are needed: the current key and a backup key")
+            throw SecurityConfigurationError(
+                setting: setting,
+                value: "",
+                reason: .empty,
+                message: "at least \(Self.minimumPinCount) pin-sha256 values are needed: the current key and a backup key"
+            )
         }
         guard pins.count >= Self.minimumPinCount else {
-            throw SecurityConfigurationError(setting: setting, value: pins.joined(separator: " "), reason: .notEligible,
-                                             message: "a backup pin is required (RFC 7469 §4.3): give at least \(Self.minimumPinCount) distinct pin-sha256 values")
+            throw SecurityConfigurationError(
+                setting: setting,
+                value: pins.joined(separator: " "),
+                reason: .notEligible,
+                message: "a backup pin is required (RFC 7469 §4.3): give at least \(Self.minimumPinCount) distinct pin-sha256 values"
+            )
         }
         guard maxAge >= 0 else {
-            throw SecurityConfigurationError(setting: setting, value: "max-age=\(maxAge)", reason: .invalidValue, message: "max-age must not be negative")
+            throw SecurityConfigurationError(
+                setting: setting,
+                value: "max-age=\(maxAge)",
+                reason: .invalidValue,
+                message: "max-age must not be negative"
+            )
         }
         guard maxAge <= Self.maximumMaxAge || dangerouslyAllowMaxAgeOverSixtyDays else {
-            throw SecurityConfigurationError(setting: setting, value: "max-age=\(maxAge)", reason: .notEligible,
-                                             message: "max-age over \(Self.maximumMaxAge) seconds (60 days) needs dangerouslyAllowMaxAgeOverSixtyDays")
+            throw SecurityConfigurationError(
+                setting: setting,
+                value: "max-age=\(maxAge)",
+                reason: .notEligible,
+                message: "max-age over \(Self.maximumMaxAge) seconds (60 days) needs dangerouslyAllowMaxAgeOverSixtyDays"
+            )
         }
         if let reportURI {
             if Self.hasInjectionByte(reportURI) {
-                throw SecurityConfigurationError(setting: setting, value: reportURI, reason: .invalidCharacter,
-                                                 message: "report-uri must not hold control characters, quotes, backslashes, ';' or ','")
+                throw SecurityConfigurationError(
+                    setting: setting,
+                    value: reportURI,
+                    reason: .invalidCharacter,
+                    message: "report-uri must not hold control characters, quotes, backslashes, ';' or ','"
+                )
             }
             guard Self.isAbsoluteReportURI(reportURI) else {
-                throw SecurityConfigurationError(setting: setting, value: reportURI, reason: .invalidValue,
-                                                 message: "report-uri must be an absolute https:// or http:// URL with a host, of visible ASCII")
+                throw SecurityConfigurationError(
+                    setting: setting,
+                    value: reportURI,
+                    reason: .invalidValue,
+                    message: "report-uri must be an absolute https:// or http:// URL with a host, of visible ASCII"
+                )
             }
         }
 

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Rampart
+import Synchronization
 import Testing
 
 @Suite("CSRF: cross-origin check")
@@ -14,14 +15,21 @@ struct CrossOriginProtectionTests {
         var testDescription: String { name }
     }
 
-    static let protection = try! CrossOriginProtection(trustedOrigins: ["https://trusted.example", "http://legacy.example:8080", "https://[2001:db8::1]:8443"])
+    static let protection = try! CrossOriginProtection(trustedOrigins: [
+        "https://trusted.example", "http://legacy.example:8080", "https://[2001:db8::1]:8443",
+    ])
 
     static let cases: [Case] = [
         Case(name: "GET passes whatever it says", method: .get, fetchSite: ["cross-site"], origin: ["https://evil.example"], expected: nil),
         Case(name: "HEAD passes", method: .head, fetchSite: ["cross-site"], expected: nil),
         Case(name: "OPTIONS passes", method: .options, fetchSite: ["cross-site"], expected: nil),
         Case(name: "same-origin passes", fetchSite: ["same-origin"], expected: nil),
-        Case(name: "same-origin with a foreign Origin still passes (the browser is the authority)", fetchSite: ["same-origin"], origin: ["https://evil.example"], expected: nil),
+        Case(
+            name: "same-origin with a foreign Origin still passes (the browser is the authority)",
+            fetchSite: ["same-origin"],
+            origin: ["https://evil.example"],
+            expected: nil
+        ),
         Case(name: "none (user navigation) passes", fetchSite: ["none"], expected: nil),
         Case(name: "same-site without Origin fails", fetchSite: ["same-site"], expected: .crossSite),
         Case(name: "same-site from a trusted origin passes", fetchSite: ["same-site"], origin: ["https://trusted.example"], expected: nil),
@@ -70,15 +78,30 @@ struct CrossOriginProtectionTests {
         #expect(Self.protection.check(request, ownOrigin: own) == c.expected)
     }
 
-    @Test("trusted origins must be bare origins", arguments: [
-        ("https://trusted.example/", "trustedOrigins: an origin is scheme://host[:port] with no path, query or fragment (not even a trailing '/') (value: \"https://trusted.example/\", reason: invalidValue)"),
-        ("https://trusted.example/path", "trustedOrigins: an origin is scheme://host[:port] with no path, query or fragment (not even a trailing '/') (value: \"https://trusted.example/path\", reason: invalidValue)"),
-        ("https://trusted.example?x", "trustedOrigins: an origin is scheme://host[:port] with no path, query or fragment (not even a trailing '/') (value: \"https://trusted.example?x\", reason: invalidValue)"),
-        ("https://trusted.example#f", "trustedOrigins: an origin is scheme://host[:port] with no path, query or fragment (not even a trailing '/') (value: \"https://trusted.example#f\", reason: invalidValue)"),
-        ("trusted.example", "trustedOrigins: not an origin of the form scheme://host[:port] (value: \"trusted.example\", reason: invalidValue)"),
-        ("ftp://trusted.example", "trustedOrigins: the scheme must be http or https (value: \"ftp://trusted.example\", reason: invalidValue)"),
-        ("null", "trustedOrigins: not an origin of the form scheme://host[:port] (value: \"null\", reason: invalidValue)"),
-    ])
+    @Test(
+        "trusted origins must be bare origins",
+        arguments: [
+            (
+                "https://trusted.example/",
+                "trustedOrigins: an origin is scheme://host[:port] with no path, query or fragment (not even a trailing '/') (value: \"https://trusted.example/\", reason: invalidValue)"
+            ),
+            (
+                "https://trusted.example/path",
+                "trustedOrigins: an origin is scheme://host[:port] with no path, query or fragment (not even a trailing '/') (value: \"https://trusted.example/path\", reason: invalidValue)"
+            ),
+            (
+                "https://trusted.example?x",
+                "trustedOrigins: an origin is scheme://host[:port] with no path, query or fragment (not even a trailing '/') (value: \"https://trusted.example?x\", reason: invalidValue)"
+            ),
+            (
+                "https://trusted.example#f",
+                "trustedOrigins: an origin is scheme://host[:port] with no path, query or fragment (not even a trailing '/') (value: \"https://trusted.example#f\", reason: invalidValue)"
+            ),
+            ("trusted.example", "trustedOrigins: not an origin of the form scheme://host[:port] (value: \"trusted.example\", reason: invalidValue)"),
+            ("ftp://trusted.example", "trustedOrigins: the scheme must be http or https (value: \"ftp://trusted.example\", reason: invalidValue)"),
+            ("null", "trustedOrigins: not an origin of the form scheme://host[:port] (value: \"null\", reason: invalidValue)"),
+        ]
+    )
     func badTrustedOrigins(_ text: String, _ description: String) {
         let error = #expect(throws: SecurityConfigurationError.self) { try CrossOriginProtection(trustedOrigins: [text]) }
         #expect(error?.description == description)
@@ -106,10 +129,13 @@ struct CSRFTokenTests {
         #expect(MaskedToken.verify(token, secret: [UInt8](repeating: 0x43, count: 32)) == .badToken)
     }
 
-    @Test("bad token text is badToken, never a trap", arguments: [
-        "not base64!", "AAAA", String(repeating: "A", count: 85), String(repeating: "A", count: 87),
-        String(repeating: "A", count: 3_000_000), "\u{0}\u{1}", "é",
-    ])
+    @Test(
+        "bad token text is badToken, never a trap",
+        arguments: [
+            "not base64!", "AAAA", String(repeating: "A", count: 85), String(repeating: "A", count: 87),
+            String(repeating: "A", count: 3_000_000), "\u{0}\u{1}", "é",
+        ]
+    )
     func badText(_ token: String) {
         #expect(MaskedToken.verify(token, secret: Self.secret) == .badToken)
     }
@@ -125,7 +151,12 @@ struct CSRFTokenTests {
     }
 
     static func issuer(store: any UsedTokenStore = InMemoryUsedTokenStore(), clock: Clock = Clock()) throws -> OneTimeTokens {
-        try OneTimeTokens(keyRing: try KeyRing(current: try SecretKey(bytes: [UInt8](repeating: 1, count: 32))), actions: ["profile.delete", "email.change"], store: store, clock: clock.clock)
+        try OneTimeTokens(
+            keyRing: try KeyRing(current: try SecretKey(bytes: [UInt8](repeating: 1, count: 32))),
+            actions: ["profile.delete", "email.change"],
+            store: store,
+            clock: clock.clock
+        )
     }
 
     @Test("a one-time token works once")
@@ -178,5 +209,3 @@ struct CSRFTokenTests {
         #expect(results.filter { $0 == .tokenReused }.count == 49)
     }
 }
-
-import Synchronization

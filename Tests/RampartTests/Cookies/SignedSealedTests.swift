@@ -1,5 +1,6 @@
-@testable import Rampart
 import Testing
+
+@testable import Rampart
 
 @Suite("Signed and sealed cookies")
 struct SignedSealedCookieTests {
@@ -11,7 +12,10 @@ struct SignedSealedCookieTests {
     enum Codec: String, CaseIterable, Sendable {
         case signed, sealedAESGCM, sealedChaCha
 
-        func make(_ ring: KeyRing, clock: WallClock = SignedSealedCookieTests.fixedClock) -> (seal: @Sendable (String, String, Int64?) throws -> String, open: @Sendable (String, String) -> Result<[UInt8], CookieRefusal>) {
+        func make(
+            _ ring: KeyRing,
+            clock: WallClock = SignedSealedCookieTests.fixedClock
+        ) -> (seal: @Sendable (String, String, Int64?) throws -> String, open: @Sendable (String, String) -> Result<[UInt8], CookieRefusal>) {
             switch self {
             case .signed:
                 let codec = SignedCookieCodec(keyRing: ring, clock: clock)

@@ -6,14 +6,15 @@ struct EscapingSweepTests {
     @Test("every ASCII byte: the five specials become entities, the rest pass unchanged", arguments: 0...127)
     func asciiSweep(_ byte: Int) {
         let input = "a" + String(UnicodeScalar(UInt8(byte))) + "b"
-        let expected: String = switch UInt8(byte) {
-        case UInt8(ascii: "&"): "a&amp;b"
-        case UInt8(ascii: "<"): "a&lt;b"
-        case UInt8(ascii: ">"): "a&gt;b"
-        case UInt8(ascii: "\""): "a&quot;b"
-        case UInt8(ascii: "'"): "a&#39;b"
-        default: input
-        }
+        let expected: String =
+            switch UInt8(byte) {
+            case UInt8(ascii: "&"): "a&amp;b"
+            case UInt8(ascii: "<"): "a&lt;b"
+            case UInt8(ascii: ">"): "a&gt;b"
+            case UInt8(ascii: "\""): "a&quot;b"
+            case UInt8(ascii: "'"): "a&#39;b"
+            default: input
+            }
         #expect(Array(HTML.escape(input).utf8) == Array(expected.utf8))
     }
 
@@ -69,34 +70,43 @@ struct EscapingSweepTests {
         }
     }
 
-    @Test("invalid UTF-8 and encoded surrogates become U+FFFD", arguments: [
-        ([0x3C, 0xFF, 0x3E] as [UInt8], "&lt;\u{FFFD}&gt;"),
-        ([0xED, 0xA0, 0x80], "\u{FFFD}\u{FFFD}\u{FFFD}"),          // a lone high surrogate, CESU-style
-        ([0x22, 0xC0, 0xA2], "&quot;\u{FFFD}\u{FFFD}"),           // overlong '"'
-        ([0xE2, 0x82], "\u{FFFD}"),                               // truncated sequence
-    ])
+    @Test(
+        "invalid UTF-8 and encoded surrogates become U+FFFD",
+        arguments: [
+            ([0x3C, 0xFF, 0x3E] as [UInt8], "&lt;\u{FFFD}&gt;"),
+            ([0xED, 0xA0, 0x80], "\u{FFFD}\u{FFFD}\u{FFFD}"),  // a lone high surrogate, CESU-style
+            ([0x22, 0xC0, 0xA2], "&quot;\u{FFFD}\u{FFFD}"),  // overlong '"'
+            ([0xE2, 0x82], "\u{FFFD}"),  // truncated sequence
+        ]
+    )
     func invalidUTF8(_ bytes: [UInt8], _ expected: String) {
         #expect(Array(HTML.escape(utf8: bytes).utf8) == Array(expected.utf8))
     }
 
-    @Test("SafeURL refuses script schemes however they are dressed", arguments: [
-        "javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\nscript:alert(1)", "java\tscript:alert(1)", "java\rscript:alert(1)",
-        " javascript:alert(1)", "\u{1}\u{2}javascript:alert(1)", "javascript\n:alert(1)",
-        "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "vbscript:msgbox(1)", "file:///etc/passwd",
-        "javascript&#58;alert(1)", "javascript&#0000058alert(1)", "javascript&#x3A;alert(1)", "javascript&colon;alert(1)",
-        "jav&#x09;ascript:alert(1)", "jav&Tab;ascript:alert(1)", "&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)",
-        "blob:https://evil.example/uuid", "intent://x#Intent;end",
-    ])
+    @Test(
+        "SafeURL refuses script schemes however they are dressed",
+        arguments: [
+            "javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\nscript:alert(1)", "java\tscript:alert(1)", "java\rscript:alert(1)",
+            " javascript:alert(1)", "\u{1}\u{2}javascript:alert(1)", "javascript\n:alert(1)",
+            "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "vbscript:msgbox(1)", "file:///etc/passwd",
+            "javascript&#58;alert(1)", "javascript&#0000058alert(1)", "javascript&#x3A;alert(1)", "javascript&colon;alert(1)",
+            "jav&#x09;ascript:alert(1)", "jav&Tab;ascript:alert(1)", "&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)",
+            "blob:https://evil.example/uuid", "intent://x#Intent;end",
+        ]
+    )
     func refused(_ url: String) {
         let safe = SafeURL(url)
         #expect(safe.value == "about:invalid#rampart")
         #expect(safe.wasRefused)
     }
 
-    @Test("SafeURL keeps http, https, mailto and relative URLs", arguments: [
-        "https://example.com/a?b=c#d", "http://example.com", "HTTPS://EXAMPLE.COM", "mailto:ada@example.com",
-        "/path", "path/to", "?q=1", "#top", "//evil.example/x", "./javascript:alert(1)", "javascript%3Aalert(1)", "",
-    ])
+    @Test(
+        "SafeURL keeps http, https, mailto and relative URLs",
+        arguments: [
+            "https://example.com/a?b=c#d", "http://example.com", "HTTPS://EXAMPLE.COM", "mailto:ada@example.com",
+            "/path", "path/to", "?q=1", "#top", "//evil.example/x", "./javascript:alert(1)", "javascript%3Aalert(1)", "",
+        ]
+    )
     func kept(_ url: String) {
         #expect(SafeURL(url).value == url)
         #expect(!SafeURL(url).wasRefused)

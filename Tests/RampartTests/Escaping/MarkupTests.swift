@@ -9,9 +9,12 @@ struct MarkupTests {
         #expect(HTML.escape("plain text, no change") == "plain text, no change")
     }
 
-    @Test("a special character followed by a combining mark is still escaped", arguments: [
-        ("\"", "&quot;"), ("'", "&#39;"), ("<", "&lt;"), (">", "&gt;"), ("&", "&amp;"),
-    ])
+    @Test(
+        "a special character followed by a combining mark is still escaped",
+        arguments: [
+            ("\"", "&quot;"), ("'", "&#39;"), ("<", "&lt;"), (">", "&gt;"), ("&", "&amp;"),
+        ]
+    )
     func combiningMarks(_ special: String, _ entity: String) {
         let input = special + "\u{301} onmouseover=alert(1)"
         let expected = entity + "\u{301} onmouseover=alert(1)"

@@ -6,7 +6,12 @@ import Testing
 struct SecurityHeadersTests {
     static let nonce = CSPNonce("AAAAAAAAAAAAAAAAAAAAAA==")!
 
-    static func render(_ headers: SecurityHeaders = .strict, isSecure: Bool = true, status: HTTPResponse.Status = .ok, into start: HTTPFields = [:]) throws -> HTTPFields {
+    static func render(
+        _ headers: SecurityHeaders = .strict,
+        isSecure: Bool = true,
+        status: HTTPResponse.Status = .ok,
+        into start: HTTPFields = [:]
+    ) throws -> HTTPFields {
         var fields = start
         try headers.rendered().apply(to: &fields, nonce: nonce, isSecure: isSecure, status: status)
         return fields
@@ -16,7 +21,10 @@ struct SecurityHeadersTests {
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "no-referrer"),
-        ("Permissions-Policy", "accelerometer=(), ambient-light-sensor=(), autoplay=(), bluetooth=(), browsing-topics=(), camera=(), display-capture=(), encrypted-media=(), gamepad=(), geolocation=(), gyroscope=(), hid=(), identity-credentials-get=(), idle-detection=(), local-fonts=(), magnetometer=(), microphone=(), midi=(), otp-credentials=(), payment=(), publickey-credentials-create=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), web-share=(), window-management=(), xr-spatial-tracking=()"),
+        (
+            "Permissions-Policy",
+            "accelerometer=(), ambient-light-sensor=(), autoplay=(), bluetooth=(), browsing-topics=(), camera=(), display-capture=(), encrypted-media=(), gamepad=(), geolocation=(), gyroscope=(), hid=(), identity-credentials-get=(), idle-detection=(), local-fonts=(), magnetometer=(), microphone=(), midi=(), otp-credentials=(), payment=(), publickey-credentials-create=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), web-share=(), window-management=(), xr-spatial-tracking=()"
+        ),
         ("Cross-Origin-Opener-Policy", "same-origin"),
         ("Cross-Origin-Resource-Policy", "same-origin"),
         ("Origin-Agent-Cluster", "?1"),
@@ -25,7 +33,10 @@ struct SecurityHeadersTests {
         ("X-Download-Options", "noopen"),
         ("X-XSS-Protection", "0"),
         ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
-        ("Content-Security-Policy", "default-src 'none'; script-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; style-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; upgrade-insecure-requests"),
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; style-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; upgrade-insecure-requests"
+        ),
     ]
 
     @Test("by default (strict, over HTTPS): every header, exact strings, in order")
@@ -42,7 +53,10 @@ struct SecurityHeadersTests {
     func strictOverHTTP() throws {
         let fields = try Self.render(isSecure: false)
         #expect(fields[.strictTransportSecurity] == nil)
-        #expect(fields[.contentSecurityPolicy] == "default-src 'none'; script-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; style-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+        #expect(
+            fields[.contentSecurityPolicy]
+                == "default-src 'none'; script-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; style-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        )
         #expect(fields.count == Self.expectedStrict.count - 1)
     }
 
@@ -77,11 +91,14 @@ struct SecurityHeadersTests {
         #expect(fields[.xContentTypeOptions] == "nosniff")
     }
 
-    @Test("X-Frame-Options follows frame-ancestors", arguments: [
-        ([CSPSource.none], "DENY"),
-        ([CSPSource.`self`], "SAMEORIGIN"),
-        ([CSPSource.`self`, .host("https://partner.example")], nil),
-    ] as [([CSPSource], String?)])
+    @Test(
+        "X-Frame-Options follows frame-ancestors",
+        arguments: [
+            ([CSPSource.none], "DENY"),
+            ([CSPSource.`self`], "SAMEORIGIN"),
+            ([CSPSource.`self`, .host("https://partner.example")], nil),
+        ] as [([CSPSource], String?)]
+    )
     func frameOptionsDerived(_ ancestors: [CSPSource], _ expected: String?) throws {
         let headers = try SecurityHeaders.strict.allowingFraming(by: ancestors)
         let fields = try Self.render(headers)
@@ -95,7 +112,10 @@ struct SecurityHeadersTests {
         headers.frameOptions = .sameOrigin
         let error = #expect(throws: SecurityConfigurationError.self) { try headers.rendered() }
         #expect(error?.reason == .conflict)
-        #expect(error?.description == "X-Frame-Options: contradicts frame-ancestors 'none'; leave frameOptions nil to derive it (value: \"SAMEORIGIN\", reason: conflict)")
+        #expect(
+            error?.description
+                == "X-Frame-Options: contradicts frame-ancestors 'none'; leave frameOptions nil to derive it (value: \"SAMEORIGIN\", reason: conflict)"
+        )
     }
 
     @Test("without frame-ancestors, X-Frame-Options is DENY")
@@ -115,7 +135,10 @@ struct SecurityHeadersTests {
         )
         let fields = try Self.render(headers)
         #expect(fields[HTTPField.Name("Reporting-Endpoints")!] == "csp-endpoint=\"/csp-reports\", default=\"https://reports.example/r\"")
-        #expect(fields[.contentSecurityPolicyReportOnly] == "default-src 'none'; script-src 'strict-dynamic' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; require-trusted-types-for 'script'; report-to csp-endpoint")
+        #expect(
+            fields[.contentSecurityPolicyReportOnly]
+                == "default-src 'none'; script-src 'strict-dynamic' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; require-trusted-types-for 'script'; report-to csp-endpoint"
+        )
         #expect(fields[.contentSecurityPolicy]?.hasPrefix("default-src 'none'; script-src 'self' 'nonce-") == true)
     }
 
@@ -134,10 +157,13 @@ struct SecurityHeadersTests {
         #expect(error?.message == "report-to names endpoint 'csp', which reportingEndpoints does not declare")
     }
 
-    @Test("COEP is off by default and can be turned on", arguments: [
-        (CrossOriginEmbedderPolicy.requireCorp, "require-corp"),
-        (CrossOriginEmbedderPolicy.credentialless, "credentialless"),
-    ])
+    @Test(
+        "COEP is off by default and can be turned on",
+        arguments: [
+            (CrossOriginEmbedderPolicy.requireCorp, "require-corp"),
+            (CrossOriginEmbedderPolicy.credentialless, "credentialless"),
+        ]
+    )
     func coep(_ policy: CrossOriginEmbedderPolicy, _ value: String) throws {
         #expect(try Self.render()[HTTPField.Name("Cross-Origin-Embedder-Policy")!] == nil)
         var headers = SecurityHeaders.strict

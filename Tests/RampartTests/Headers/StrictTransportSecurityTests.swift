@@ -31,14 +31,34 @@ struct StrictTransportSecurityTests {
         var testDescription: String { description }
     }
 
-    @Test("invalid combinations are refused with the reason", arguments: [
-        Bad(maxAge: 300, includeSubDomains: true, preload: true, reason: .notEligible,
-            description: "Strict-Transport-Security: preload needs max-age of at least 31536000 seconds (one year) (value: \"max-age=300; includeSubDomains; preload\", reason: notEligible)"),
-        Bad(maxAge: 63_072_000, includeSubDomains: false, preload: true, reason: .notEligible,
-            description: "Strict-Transport-Security: preload needs includeSubDomains (value: \"max-age=63072000; preload\", reason: notEligible)"),
-        Bad(maxAge: -1, includeSubDomains: true, preload: false, reason: .invalidValue,
-            description: "Strict-Transport-Security: max-age must not be negative (value: \"max-age=-1; includeSubDomains\", reason: invalidValue)"),
-    ])
+    @Test(
+        "invalid combinations are refused with the reason",
+        arguments: [
+            Bad(
+                maxAge: 300,
+                includeSubDomains: true,
+                preload: true,
+                reason: .notEligible,
+                description:
+                    "Strict-Transport-Security: preload needs max-age of at least 31536000 seconds (one year) (value: \"max-age=300; includeSubDomains; preload\", reason: notEligible)"
+            ),
+            Bad(
+                maxAge: 63_072_000,
+                includeSubDomains: false,
+                preload: true,
+                reason: .notEligible,
+                description: "Strict-Transport-Security: preload needs includeSubDomains (value: \"max-age=63072000; preload\", reason: notEligible)"
+            ),
+            Bad(
+                maxAge: -1,
+                includeSubDomains: true,
+                preload: false,
+                reason: .invalidValue,
+                description:
+                    "Strict-Transport-Security: max-age must not be negative (value: \"max-age=-1; includeSubDomains\", reason: invalidValue)"
+            ),
+        ]
+    )
     func refused(_ bad: Bad) {
         let error = #expect(throws: SecurityConfigurationError.self) {
             try StrictTransportSecurity(maxAge: bad.maxAge, includeSubDomains: bad.includeSubDomains, preload: bad.preload)

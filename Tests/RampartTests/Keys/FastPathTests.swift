@@ -1,7 +1,8 @@
 import Crypto
-@testable import Rampart
 import Synchronization
 import Testing
+
+@testable import Rampart
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -11,8 +12,10 @@ import Foundation
 
 @Suite("Fast paths: keyed-once HMAC, buffered CSPRNG, derived CSRF secrets")
 struct FastPathTests {
-    @Test("PreparedHMAC equals swift-crypto's HMAC<SHA256> for keys of 0 to 200 bytes and messages in parts",
-          arguments: [0, 1, 31, 32, 63, 64, 65, 100, 200])
+    @Test(
+        "PreparedHMAC equals swift-crypto's HMAC<SHA256> for keys of 0 to 200 bytes and messages in parts",
+        arguments: [0, 1, 31, 32, 63, 64, 65, 100, 200]
+    )
     func preparedHMACMatchesSwiftCrypto(_ keyLength: Int) {
         let key = SymmetricKey(data: (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
         for messageLength in [0, 1, 55, 56, 64, 119, 300] {
@@ -29,9 +32,11 @@ struct FastPathTests {
                 }
             }
             #expect(out == expected)
-            #expect(expected.withUnsafeBytes { mac in
-                prepared.isValid(mac) { input in message[split...].withUnsafeBytes { input.add($0) } }
-            })
+            #expect(
+                expected.withUnsafeBytes { mac in
+                    prepared.isValid(mac) { input in message[split...].withUnsafeBytes { input.add($0) } }
+                }
+            )
         }
     }
 
@@ -72,7 +77,8 @@ struct FastPathTests {
         let new = try SecretKey(bytes: [UInt8](repeating: 2, count: 32))
         let before = CSRFSecrets(keyRing: try KeyRing(current: old))
         let after = CSRFSecrets(keyRing: try KeyRing(current: new, previous: [old]))
-        let id = SessionID(), other = SessionID()
+        let id = SessionID()
+        let other = SessionID()
         #expect(before.secret(for: id) != before.secret(for: other))
         #expect(before.secret(for: id) != after.secret(for: id))
         let expected = PreparedHMAC(key: old.derivedKey(for: .csrfSecret)).authenticate(Array("rampart-csrf".utf8) + Array(id.text.utf8))

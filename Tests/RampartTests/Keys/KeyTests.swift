@@ -1,6 +1,7 @@
 import Crypto
-@testable import Rampart
 import Testing
+
+@testable import Rampart
 
 #if canImport(Glibc)
 import Glibc
@@ -21,14 +22,34 @@ func hexString(_ bytes: some Collection<UInt8>) -> String {
 @Suite("HMAC-SHA256 (RFC 4231) and HKDF-SHA256 (RFC 5869)")
 struct PrimitiveVectorTests {
     // RFC 4231 §4.2–4.8, HMAC-SHA-256 results. Case 5 (truncated output) is omitted.
-    @Test("RFC 4231 test cases", arguments: [
-        ("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
-        ("4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f", "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
-        ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", String(repeating: "dd", count: 50), "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
-        ("0102030405060708090a0b0c0d0e0f10111213141516171819", String(repeating: "cd", count: 50), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
-        (String(repeating: "aa", count: 131), "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6579204669727374", "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
-        (String(repeating: "aa", count: 131), "5468697320697320612074657374207573696e672061206c6172676572207468616e20626c6f636b2d73697a65206b657920616e642061206c6172676572207468616e20626c6f636b2d73697a6520646174612e20546865206b6579206e6565647320746f20626520686173686564206265666f7265206265696e6720757365642062792074686520484d414320616c676f726974686d2e", "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
-    ])
+    @Test(
+        "RFC 4231 test cases",
+        arguments: [
+            ("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            (
+                "4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            ),
+            (
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", String(repeating: "dd", count: 50),
+                "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"
+            ),
+            (
+                "0102030405060708090a0b0c0d0e0f10111213141516171819", String(repeating: "cd", count: 50),
+                "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"
+            ),
+            (
+                String(repeating: "aa", count: 131),
+                "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6579204669727374",
+                "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+            ),
+            (
+                String(repeating: "aa", count: 131),
+                "5468697320697320612074657374207573696e672061206c6172676572207468616e20626c6f636b2d73697a65206b657920616e642061206c6172676572207468616e20626c6f636b2d73697a6520646174612e20546865206b6579206e6565647320746f20626520686173686564206265666f7265206265696e6720757365642062792074686520484d414320616c676f726974686d2e",
+                "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"
+            ),
+        ]
+    )
     func hmac(_ key: String, _ data: String, _ expected: String) {
         let mac = Primitives.hmacSHA256(key: SymmetricKey(data: hex(key)), message: hex(data))
         #expect(hexString(mac) == expected)
@@ -39,14 +60,24 @@ struct PrimitiveVectorTests {
     }
 
     // RFC 5869 Appendix A.1–A.3 (SHA-256).
-    @Test("RFC 5869 test cases", arguments: [
-        ("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "000102030405060708090a0b0c", "f0f1f2f3f4f5f6f7f8f9", 42,
-         "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"),
-        ((0x00...0x4f).map { String(format2: $0) }.joined(), (0x60...0xaf).map { String(format2: $0) }.joined(), (0xb0...0xff).map { String(format2: $0) }.joined(), 82,
-         "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87"),
-        ("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "", "", 42,
-         "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"),
-    ])
+    @Test(
+        "RFC 5869 test cases",
+        arguments: [
+            (
+                "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "000102030405060708090a0b0c", "f0f1f2f3f4f5f6f7f8f9", 42,
+                "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+            ),
+            (
+                (0x00...0x4f).map { String(format2: $0) }.joined(), (0x60...0xaf).map { String(format2: $0) }.joined(),
+                (0xb0...0xff).map { String(format2: $0) }.joined(), 82,
+                "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87"
+            ),
+            (
+                "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "", "", 42,
+                "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"
+            ),
+        ]
+    )
     func hkdf(_ ikm: String, _ salt: String, _ info: String, _ length: Int, _ okm: String) {
         let key = Primitives.hkdfSHA256(inputKeyMaterial: SymmetricKey(data: hex(ikm)), salt: hex(salt), info: hex(info), outputByteCount: length)
         #expect(key.withUnsafeBytes { hexString($0) } == okm)
@@ -67,7 +98,7 @@ extension String {
 
 @Suite("Secret keys and the key ring")
 struct KeyRingTests {
-    static let keyA = String(repeating: "A", count: 43)   // 32 zero bytes, base64url
+    static let keyA = String(repeating: "A", count: 43)  // 32 zero bytes, base64url
     static let keyB = Base64.encode([UInt8](repeating: 7, count: 32), urlSafe: true)
 
     @Test("a key never shows its bytes")
@@ -98,12 +129,15 @@ struct KeyRingTests {
         #expect(ring.key(id: ring.previous[0].id) != nil)
     }
 
-    @Test("bad keys are refused by entry number, without printing the key", arguments: [
-        ("", "RAMPART_KEYS: holds no key"),
-        ("\(keyA),c2hvcnQ", "RAMPART_KEYS entry 2: decodes to 5 bytes; keys need at least 32"),
-        ("\(keyA),not base64!", "RAMPART_KEYS entry 2: is not base64url text"),
-        ("\(keyA),\(keyB),\(keyA)", "RAMPART_KEYS entry 3: the same key is listed twice"),
-    ])
+    @Test(
+        "bad keys are refused by entry number, without printing the key",
+        arguments: [
+            ("", "RAMPART_KEYS: holds no key"),
+            ("\(keyA),c2hvcnQ", "RAMPART_KEYS entry 2: decodes to 5 bytes; keys need at least 32"),
+            ("\(keyA),not base64!", "RAMPART_KEYS entry 2: is not base64url text"),
+            ("\(keyA),\(keyB),\(keyA)", "RAMPART_KEYS entry 3: the same key is listed twice"),
+        ]
+    )
     func refused(_ text: String, _ description: String) {
         let error = #expect(throws: KeyError.self) { try KeyRing(parsing: text) }
         #expect(error?.description == description)
@@ -114,7 +148,10 @@ struct KeyRingTests {
     func keyFile() throws {
         let folder = "/tmp/rampart-keytest-\(SecureRandom.bytes(6).map { String($0) }.joined())"
         let path = folder + "/keys"
-        defer { unlink(path); rmdir(folder) }
+        defer {
+            unlink(path)
+            rmdir(folder)
+        }
         let (first, source) = try KeyRing.load(environment: [:], keyFile: path)
         #expect(source == .createdFile(path: path))
         var info = stat()

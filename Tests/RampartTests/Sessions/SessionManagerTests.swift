@@ -1,7 +1,8 @@
 import HTTPTypes
-@testable import Rampart
 import Synchronization
 import Testing
+
+@testable import Rampart
 
 /// A clock the test moves by hand.
 final class TestClock: Sendable {
@@ -36,9 +37,18 @@ struct Browser {
 struct SessionManagerTests {
     static let key = try! SecretKey(bytes: [UInt8](repeating: 3, count: 32))
 
-    static func manager(store: any SessionStore = InMemorySessionStore(), ring: KeyRing? = nil, clock: TestClock, backend: SessionConfiguration.Backend? = nil) throws -> SessionManager {
+    static func manager(
+        store: any SessionStore = InMemorySessionStore(),
+        ring: KeyRing? = nil,
+        clock: TestClock,
+        backend: SessionConfiguration.Backend? = nil
+    ) throws -> SessionManager {
         SessionManager(
-            configuration: try SessionConfiguration(backend: backend ?? .store(store), idleTimeout: .seconds(1800), absoluteTimeout: .seconds(8 * 3600)),
+            configuration: try SessionConfiguration(
+                backend: backend ?? .store(store),
+                idleTimeout: .seconds(1800),
+                absoluteTimeout: .seconds(8 * 3600)
+            ),
             keyRing: try ring ?? KeyRing(current: key),
             clock: clock.clock
         )
@@ -214,11 +224,14 @@ struct SessionManagerTests {
         #expect(idle[.name] == nil)
     }
 
-    @Test("tampered, foreign and garbage cookies start a fresh session", arguments: [
-        ("v1.AAAAAAAA.AAAA.AAAA", CookieRefusal.unknownKey),
-        ("garbage", .malformed),
-        ("", .malformed),
-    ])
+    @Test(
+        "tampered, foreign and garbage cookies start a fresh session",
+        arguments: [
+            ("v1.AAAAAAAA.AAAA.AAAA", CookieRefusal.unknownKey),
+            ("garbage", .malformed),
+            ("", .malformed),
+        ]
+    )
     func refusedCookies(_ value: String, _ reason: CookieRefusal) async throws {
         let manager = try Self.manager(clock: TestClock())
         let (session, outcome) = try await manager.load(from: [.cookie: "__Host-session=\(value)"])
@@ -315,12 +328,15 @@ struct SessionManagerTests {
         await #expect(throws: SessionError.self) { try await manager.commit(rotated) }
     }
 
-    @Test("bad configurations are refused, naming the setting", arguments: [
-        (Duration.zero, Duration.seconds(10), "__Host-session", "idleTimeout"),
-        (.milliseconds(999), .seconds(10), "__Host-session", "idleTimeout"),
-        (.seconds(100), .seconds(10), "__Host-session", "absoluteTimeout"),
-        (.seconds(100), .seconds(1000), "__Host-bad name", "cookieName"),
-    ])
+    @Test(
+        "bad configurations are refused, naming the setting",
+        arguments: [
+            (Duration.zero, Duration.seconds(10), "__Host-session", "idleTimeout"),
+            (.milliseconds(999), .seconds(10), "__Host-session", "idleTimeout"),
+            (.seconds(100), .seconds(10), "__Host-session", "absoluteTimeout"),
+            (.seconds(100), .seconds(1000), "__Host-bad name", "cookieName"),
+        ]
+    )
     func badConfiguration(_ idle: Duration, _ absolute: Duration, _ name: String, _ setting: String) {
         let error = #expect(throws: SecurityConfigurationError.self) {
             try SessionConfiguration(backend: .store(InMemorySessionStore()), cookieName: name, idleTimeout: idle, absoluteTimeout: absolute)
