@@ -47,13 +47,12 @@ extension RequestRefusal {
         case let refusal as UploadRefusal: self.init(refusal)
         case let unavailable as StoreUnavailable: self.init(unavailable)
         case let httpError as HTTPError:
-            let probe = RequestRefusal(status: httpError.status, reason: "", message: "")
             var fields = HTTPFields()
             for name in [HTTPField.Name.allow, .retryAfter, .wwwAuthenticate] {
                 if let value = httpError.headers[name] { fields[name] = value }
             }
             let message = httpError.body ?? (httpError.status == .notFound ? RequestRefusal.notFound.message : httpError.status.reasonPhrase)
-            self.init(status: httpError.status, reason: probe.statusCode, message: message, headerFields: fields)
+            self.init(status: httpError.status, reason: RequestRefusal.statusCode(for: httpError.status), message: message, headerFields: fields)
         default: return nil
         }
     }

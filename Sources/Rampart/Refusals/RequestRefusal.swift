@@ -42,7 +42,11 @@ public struct RequestRefusal: Error, Hashable, Sendable, CustomStringConvertible
 
     /// The general code for the status, the `error` member of the JSON rendering: `badRequest`,
     /// `forbidden`, `notFound`, `tooLarge`, `unavailable` and so on.
-    public var statusCode: String {
+    public var statusCode: String { Self.statusCode(for: status) }
+
+    /// The general code for a status (``statusCode``); the reason code of a refusal made from a
+    /// bare status, such as a framework's own HTTP error.
+    public static func statusCode(for status: HTTPResponse.Status) -> String {
         switch status.code {
         case 400: "badRequest"
         case 401: "unauthorized"
