@@ -285,8 +285,10 @@ extension HTTPFields {
             let listed = field.withUnsafeBytesOfValue { value -> Bool in
                 var found = false
                 HeaderGrammar.forEachPiece(of: value, separatedBy: UInt8(ascii: ",")) { piece in
-                    let token = value[piece]
-                    found = (token.count == 1 && token.first == UInt8(ascii: "*")) || HeaderGrammar.equalsIgnoringASCIICase(token, wanted)
+                    let token = UnsafeBufferPointer(rebasing: value[piece])
+                    found =
+                        (token.count == 1 && token[0] == UInt8(ascii: "*"))
+                        || wanted.withUnsafeBufferPointer { HeaderGrammar.equalsIgnoringASCIICase(token, $0) }
                     return !found
                 }
                 return found

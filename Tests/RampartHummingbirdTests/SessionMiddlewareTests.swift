@@ -92,6 +92,42 @@ struct SessionMiddlewareTests {
         }
     }
 
+    /// `Vary` values a handler set → the `Vary` fields after SessionMiddleware added `Cookie`.
+    static let varyCases: [([String], [String])] = [
+        ([], ["Cookie"]),
+        (["Accept-Encoding"], ["Accept-Encoding", "Cookie"]),
+        (["cookie"], ["cookie"]),
+        (["COOKIE"], ["COOKIE"]),
+        (["Accept, Cookie"], ["Accept, Cookie"]),
+        (["Accept ,  cookie\t, x"], ["Accept ,  cookie\t, x"]),
+        (["*"], ["*"]),
+        (["Accept", "Cookie"], ["Accept", "Cookie"]),
+        (["Cookies"], ["Cookies", "Cookie"]),
+        (["Cooki"], ["Cooki", "Cookie"]),
+        (["Accept-Cookie"], ["Accept-Cookie", "Cookie"]),
+        (["**"], ["**", "Cookie"]),
+    ]
+
+    @Test("Vary: Cookie is added once, unless the response already lists Cookie (any case) or *", arguments: varyCases)
+    func varyMerging(handlerVary: [String], expected: [String]) async throws {
+        let manager = SessionManager(
+            configuration: try SessionConfiguration(backend: .store(InMemorySessionStore())),
+            keyRing: try KeyRing(current: .generate())
+        )
+        let router = Router(context: BasicRampartRequestContext.self)
+        router.add(middleware: SessionMiddleware(manager: manager))
+        router.get("/") { _, context -> Response in
+            _ = try await context.session.userID
+            var response = Response(status: .ok)
+            for value in handlerVary { response.headers.append(HTTPField(name: .vary, value: value)) }
+            return response
+        }
+        try await Application(router: router).test(.router) { client in
+            let response = try await client.execute(uri: "/", method: .get)
+            #expect(response.headers[values: .vary] == expected)
+        }
+    }
+
     @Test("login rotates the session id; the pre-login cookie is dead afterwards")
     func loginRotates() async throws {
         try await Self.makeApp().test(.router) { client in
