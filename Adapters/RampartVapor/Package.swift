@@ -1,0 +1,56 @@
+// swift-tools-version:6.2
+// RampartVapor: Rampart's protections for Vapor 4. A package of its own, beside the root package
+// and depending on it by path, so that a Hummingbird user's `swift build` never resolves or
+// compiles Vapor (docs/decisions/0015-vapor-adapter.md).
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "RampartVapor",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RampartVapor", targets: ["RampartVapor"])
+    ],
+    dependencies: [
+        .package(name: "Rampart", path: "../.."),
+        .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        .target(
+            name: "RampartVapor",
+            dependencies: [
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RampartVaporTests",
+            dependencies: [
+                "RampartVapor",
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

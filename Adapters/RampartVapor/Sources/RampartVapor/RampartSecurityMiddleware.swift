@@ -1,0 +1,186 @@
+import HTTPTypes
+import Logging
+import NIOConcurrencyHelpers
+import Rampart
+import Vapor
+
+/// The first Rampart middleware of a Vapor app: host allow-list, HTTPS enforcement, the
+/// per-request CSP nonce, and every security header on every response.
+///
+/// For each request it:
+/// 1. refuses a missing, malformed or unlisted `Host` with 400 (never a redirect to it);
+/// 2. works out whether the request is HTTPS, believing `X-Forwarded-Proto` / `Forwarded` only
+///    from a trusted proxy (the socket's peer, not Vapor's `peerAddress`, which believes any
+///    client), and redirects plain HTTP when the policy says so;
+/// 3. draws a fresh 128-bit nonce, read by handlers and templates as ``Vapor/Request/cspNonce``;
+/// 4. adds the pre-rendered headers to the response, whatever made it: a handler, the router's
+///    404, an error thrown inside it, or an `ErrorMiddleware` inside it; with HSTS on HTTPS
+///    only and no CSP on a 304, and without `Server` and `X-Powered-By`;
+/// 5. writes every error thrown inside it with its `RefusalPages`: Rampart's refusals and
+///    Vapor's `AbortError`s keep their status, anything else is a 500 that says nothing about
+///    its cause (logged at `error` with the error's type only).
+///
+/// Add it with `app.middleware.use(_:)`, before any other Rampart middleware. Vapor's own
+/// `ErrorMiddleware` stays outside it and no longer sees errors, since this one answers them.
+///
+/// ```swift
+/// app.middleware.use(try RampartSecurityMiddleware(
+///     transport: TransportSecurity(allowedHosts: try HostAllowList(["example.com"]))
+/// ))
+/// ```
+///
+/// See [MDN: HTTP security](https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides).
+public struct RampartSecurityMiddleware: AsyncMiddleware {
+    let headers: RenderedSecurityHeaders
+    let transport: TransportSecurity
+    let cookieHardening: CookieHardening
+    let pages: RefusalPages
+
+    /// Validates and pre-renders the header set.
+    /// - Parameters:
+    ///   - headers: The security headers; `SecurityHeaders.strict` by default.
+    ///   - transport: Host allow-list, trusted proxies and HTTPS policy.
+    ///   - cookieHardening: Adds `Secure`, `HttpOnly` and `SameSite=Lax` to any `Set-Cookie`
+    ///     written without them (Vapor's `HTTPCookies.Value` has `Secure` and `HttpOnly` off by
+    ///     default).
+    ///   - refusalPages: How every refusal and error page is written; Rampart's standard pages
+    ///     by default.
+    /// - Throws: `SecurityConfigurationError` for contradicting policies.
+    public init(
+        headers: SecurityHeaders = .strict,
+        transport: TransportSecurity,
+        cookieHardening: CookieHardening = .upgrade(),
+        refusalPages: RefusalPages = .standard
+    ) throws {
+        self.headers = try headers.rendered()
+        self.transport = transport
+        self.cookieHardening = cookieHardening
+        self.pages = refusalPages
+    }
+
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let head = request.rampartHead else {
+            return secured(RequestRefusal.malformed.response(head: nil, pages: pages, nonce: nil), headers: headers, isSecure: false)
+        }
+        switch transport.evaluate(head, peer: request.rampartPeer) {
+        case .reject(let rejection):
+            request.logger.notice("Rampart refused request", metadata: ["rampart.reason": .string(rejection.reason)])
+            let nonce = CSPNonce()
+            return secured(
+                RequestRefusal(rejection).response(head: head, pages: pages, nonce: nonce),
+                headers: headers,
+                nonce: nonce,
+                isSecure: false
+            )
+
+        case .redirect(let location, let status):
+            let response = Response(status: status.vaporStatus, headers: ["Location": location, "Content-Length": "0"])
+            return secured(response, headers: headers, isSecure: false)
+
+        case .proceed(let isSecure):
+            let state = RampartRequestState(isSecure: isSecure, cspNonce: CSPNonce())
+            request.storage[RampartRequestState.Key.self] = state
+            var response: Response
+            do {
+                response = try await next.respond(to: request)
+            } catch {
+                if let refusal = RequestRefusal(renderingVapor: error) {
+                    response = refusal.response(head: head, pages: pages, nonce: state.cspNonce)
+                } else {
+                    request.logger.error("Unhandled error; answered 500", metadata: ["error.type": .string(String(describing: type(of: error)))])
+                    response = RequestRefusal.internalError.response(head: head, pages: pages, nonce: state.cspNonce)
+                }
+            }
+            return secured(response, headers: state.override ?? headers, nonce: state.cspNonce, isSecure: isSecure)
+        }
+    }
+
+    private func secured(_ response: Response, headers: RenderedSecurityHeaders, nonce: CSPNonce = CSPNonce(), isSecure: Bool) -> Response {
+        let status = response.status.rampartStatus
+        response.withRampartFields { fields in
+            headers.apply(to: &fields, nonce: nonce, isSecure: isSecure, status: status)
+            cookieHardening.apply(to: &fields)
+        }
+        return response
+    }
+}
+
+/// Replaces the header policy for the routes of one group, for example another CSP for an
+/// embeddable page, or a report-only rollout. The whole policy is replaced: no header is sent
+/// twice.
+///
+/// ```swift
+/// let embed = app.grouped(try RampartHeadersOverride(
+///     headers: SecurityHeaders.strict.allowingFraming(by: [.host("https://partner.example")])
+/// ))
+/// ```
+///
+/// It needs ``RampartSecurityMiddleware`` outside it, which applies the chosen policy.
+///
+/// See [MDN: Content-Security-Policy](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Security-Policy).
+public struct RampartHeadersOverride: AsyncMiddleware {
+    let headers: RenderedSecurityHeaders
+
+    /// Validates and pre-renders the replacement header set.
+    /// - Throws: `SecurityConfigurationError` for contradicting policies.
+    public init(headers: SecurityHeaders) throws {
+        self.headers = try headers.rendered()
+    }
+
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let state = request.storage[RampartRequestState.Key.self] {
+            state.override = headers
+        } else {
+            request.logger.warning("RampartHeadersOverride has no RampartSecurityMiddleware outside it; no security headers are sent")
+        }
+        return try await next.respond(to: request)
+    }
+}
+
+/// What ``RampartSecurityMiddleware`` decided for one request (kept in `Request.storage`).
+final class RampartRequestState: Sendable {
+    struct Key: StorageKey { typealias Value = RampartRequestState }
+
+    let isSecure: Bool
+    let cspNonce: CSPNonce
+    private let overrideBox = NIOLockedValueBox<RenderedSecurityHeaders?>(nil)
+
+    init(isSecure: Bool, cspNonce: CSPNonce) {
+        self.isSecure = isSecure
+        self.cspNonce = cspNonce
+    }
+
+    var override: RenderedSecurityHeaders? {
+        get { overrideBox.withLockedValue { $0 } }
+        set { overrideBox.withLockedValue { $0 = newValue } }
+    }
+}
+
+extension Request {
+    /// This request's CSP nonce, for `<script nonce="…">` and `<style nonce="…">`: fresh for
+    /// every request, and the one the response's `Content-Security-Policy` names. `nil` without
+    /// ``RampartSecurityMiddleware``.
+    ///
+    /// See [MDN: nonce](https://developer.mozilla.org/en-US/docs/Web/HTML/Reference/Global_attributes/nonce).
+    public var cspNonce: CSPNonce? {
+        storage[RampartRequestState.Key.self]?.cspNonce
+    }
+
+    /// Whether this request came over HTTPS, directly or through a trusted proxy, as
+    /// ``RampartSecurityMiddleware`` decided (`false` without it).
+    ///
+    /// See [MDN: Strict-Transport-Security](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Strict-Transport-Security).
+    public var rampartIsSecure: Bool {
+        storage[RampartRequestState.Key.self]?.isSecure ?? false
+    }
+}
+
+extension CookieHardening {
+    /// Hardens every `Set-Cookie` field in place.
+    func apply(to fields: inout HTTPFields) {
+        guard fields[.setCookie] != nil else { return }
+        let values = fields[values: .setCookie]
+        let hardened = values.map(harden)
+        if hardened != values { fields[values: .setCookie] = hardened }
+    }
+}
