@@ -20,6 +20,7 @@ let package = Package(
         .package(name: "Rampart", path: "../.."),
         .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -30,6 +31,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Rampart", package: "Rampart"),
                 .product(name: "Vapor", package: "vapor"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -42,6 +44,7 @@ let package = Package(
             dependencies: [
                 "RampartVapor",
                 .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartSQLite", package: "Rampart"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,0 +1,127 @@
+import HTTPTypes
+import Logging
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+import Rampart
+import Vapor
+
+/// Rampart sessions for Vapor, in place of Vapor's `SessionsMiddleware`: the same
+/// `__Host-session` cookie (`Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/`, signed), the same
+/// stores (SQLite, PostgreSQL, memory) and the same rules as on Hummingbird.
+///
+/// - Nothing is read before the handler asks: ``Vapor/Request/rampartSession`` loads the stored
+///   row on first use, and CSRF tokens need only the cookie's id.
+/// - A tampered, expired or unknown cookie starts a fresh session; the refusal reason is logged,
+///   never the cookie.
+/// - Logging in rotates the id (no fixation); logging out deletes the row and clears the cookie.
+/// - Responses that set the session cookie get `Cache-Control: no-store`, and every response
+///   gets `Vary: Cookie`.
+/// - When the handler throws, the session's changes are not saved.
+/// - When the store fails, the request gets 503 with `Retry-After`, never a 500.
+///
+/// Add it after ``RampartSecurityMiddleware``, so its refusals get the security headers too:
+///
+/// ```swift
+/// app.middleware.use(try RampartSecurityMiddleware(transport: transport))
+/// app.middleware.use(RampartSessionMiddleware(manager: sessions))
+/// app.post("login") { req async throws -> Response in
+///     // … check the password …
+///     try await req.rampartSession.logIn(userID: user.id)
+///     return req.redirect(to: "/")
+/// }
+/// ```
+///
+/// Vapor 4.122's own `SessionsMiddleware` sets a cookie that is neither `Secure` nor `HttpOnly`
+/// by default, keeps the id across logins unless the app rotates it, and stores sessions in
+/// memory unless configured; this middleware replaces it.
+///
+/// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
+public struct RampartSessionMiddleware: AsyncMiddleware {
+    let manager: SessionManager
+
+    /// Creates the middleware.
+    public init(manager: SessionManager) {
+        self.manager = manager
+    }
+
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let logger = request.logger
+        let handle = SessionHandle(manager: manager, requestFields: HTTPFields(request.headers, splitCookie: false)) {
+            RampartSessionMiddleware.log($0, logger: logger)
+        }
+        request.storage[SessionKey.self] = handle
+        let response = try await next.respond(to: request)
+        var fields = HTTPFields(response.headers, splitCookie: false)
+        do {
+            try await handle.finish(&fields)
+        } catch let error as SessionError {
+            logger.error("Rampart could not save the session", metadata: ["rampart.error": .string(error.description)])
+            throw RequestRefusal.internalError
+        } catch {
+            logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(Self.describe(error))])
+            throw RequestRefusal.unavailable(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
+        }
+        response.headers = HTTPHeaders(fields)
+        return response
+    }
+
+    /// Logs what a session cookie turned out to be: the refusal's reason, never the cookie.
+    static func log(_ outcome: SessionManager.LoadOutcome, logger: Logger) {
+        switch outcome {
+        case .refused(let refusal):
+            logger.notice("Rampart refused a session cookie", metadata: ["rampart.reason": .string(refusal.reason)])
+        case .timedOut:
+            logger.info("Rampart session timed out")
+        case .unknown:
+            logger.info("Rampart session cookie names no stored session")
+        case .noCookie, .loaded, .anonymous:
+            break
+        }
+    }
+
+    /// What a store error says in logs: a `StoreUnavailable`'s own text (which carries no
+    /// secrets), otherwise only the error's type.
+    static func describe(_ error: any Error) -> String {
+        (error as? StoreUnavailable)?.description ?? String(describing: type(of: error))
+    }
+
+    struct SessionKey: StorageKey { typealias Value = SessionHandle }
+}
+
+extension Request {
+    /// This request's Rampart session, loaded on first use: the stored row is read only when the
+    /// cookie names one, and only by the first caller.
+    ///
+    /// It needs ``RampartSessionMiddleware``; without it the handle is detached (nothing it
+    /// holds is saved) and the mistake is logged at `error`.
+    /// - Throws: `RequestRefusal` `storeUnavailable` (503 with `Retry-After`) when the store
+    ///   cannot be read.
+    ///
+    /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
+    public var rampartSession: SessionHandle {
+        get async throws {
+            guard let handle = rampartSessionHandle else {
+                logger.error(
+                    "Rampart is wired wrongly",
+                    metadata: [
+                        "rampart.misuse": "sessionWithoutMiddleware",
+                        "rampart.fix": "req.rampartSession was read on a route without RampartSessionMiddleware; nothing it holds is saved",
+                    ]
+                )
+                return SessionHandle(detached: .fresh(now: WallClock.system.now()))
+            }
+            do {
+                try await handle.load()
+            } catch {
+                logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(RampartSessionMiddleware.describe(error))])
+                throw RequestRefusal.unavailable(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
+            }
+            return handle
+        }
+    }
+
+    /// The session handle ``RampartSessionMiddleware`` made for this request, not yet loaded.
+    var rampartSessionHandle: SessionHandle? {
+        storage[RampartSessionMiddleware.SessionKey.self]
+    }
+}
