@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Rampart", targets: ["Rampart"]),
         .library(name: "RampartAudit", targets: ["RampartAudit"]),
         .library(name: "RampartHummingbird", targets: ["RampartHummingbird"]),
+        .library(name: "RampartMultipart", targets: ["RampartMultipart"]),
         .library(name: "RampartSQLite", targets: ["RampartSQLite"]),
         .library(name: "RampartPostgres", targets: ["RampartPostgres"]),
         .library(name: "RampartApp", targets: ["RampartApp"]),
@@ -61,6 +62,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // multipart/form-data pieces both adapters share: the guard that keeps multipart-kit
+        // 4.7.1 from trapping on a non-ASCII part header name, and the CSRF field scan.
+        .target(
+            name: "RampartMultipart",
+            dependencies: [
+                "Rampart",
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The Hummingbird 2 adapter.
         .target(
             name: "RampartHummingbird",
@@ -77,6 +89,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
+                "RampartMultipart",
                 .product(name: "Mustache", package: "swift-mustache"),
                 // The embedded SQLite store behind RampartSetup's defaults.
                 "RampartSQLite",

@@ -4,18 +4,8 @@ import Hummingbird
 import Logging
 import MultipartKit
 import Rampart
+import RampartMultipart
 import Synchronization
-
-/// Per-request CSRF state shared with the template helpers, by reference.
-final class CSRFState: Sendable {
-    let oneTimeTokens: OneTimeTokens?
-    private let issued = Mutex(false)
-
-    init(oneTimeTokens: OneTimeTokens?) { self.oneTimeTokens = oneTimeTokens }
-
-    func markIssued() { issued.withLock { $0 = true } }
-    var tokenIssued: Bool { issued.withLock { $0 } }
-}
 
 /// The CSRF defence for Hummingbird: origin checks, then a token.
 ///
@@ -35,9 +25,9 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
     let configuration: CSRFConfiguration
 
     /// The form field that carries the token.
-    public static var formField: String { "_csrf" }
+    public static var formField: String { CSRFConfiguration.formField }
     /// The header that carries the token.
-    public static var headerName: HTTPField.Name { HTTPField.Name("X-CSRF-Token")! }
+    public static var headerName: HTTPField.Name { CSRFConfiguration.headerName }
 
     /// Creates the middleware.
     public init(configuration: CSRFConfiguration) {
@@ -86,33 +76,15 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
 
     /// Runs the checks; may replace the request's body with the buffered one.
     func check(_ request: inout Request, context: Context) async throws -> CSRFError? {
-        let ownOrigin: WebOrigin? = WebOrigin(ownOriginOf: request.head, isSecure: context.security.isSecure)
-        if let failure = configuration.crossOrigin.check(request.head, ownOrigin: ownOrigin) { return failure }
-        guard configuration.mode == .tokens else { return nil }
-
-        let token: String
-        switch try await Self.token(in: &request, limit: configuration.maximumFormBytes) {
-        case .failure(let failure): return failure
-        case .success(nil): return .missingToken
-        case .success(let found?): token = found
-        }
-        // The session's id is all either token needs: its CSRF secret is derived from the id, so
-        // no stored row is read here.
         let handle = context.security.sessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now()))
-        if let route = configuration.oneTimeRoutes.first(where: { $0.matches(method: request.method, path: request.uri.path[...]) }),
-            let tokens = configuration.oneTimeTokens
-        {
-            guard let secret = handle.verificationSecret() else { return .badToken }
-            return try await tokens.redeem(token, action: route.action, sessionSecret: secret)
+        let head = request.head
+        return try await configuration.check(head, isSecure: context.security.isSecure, session: handle) { [limit = configuration.maximumFormBytes] in
+            try await Self.token(in: &request, limit: limit)
         }
-        return handle.verify(maskedToken: token)
     }
 
-    /// Finds the token in the header or the form body.
     static func token(in request: inout Request, limit: Int) async throws -> Result<String?, CSRFError> {
-        let headers = request.headers[values: headerName]
-        if headers.count > 1 { return .failure(.badToken) }
-        if let header = headers.first { return .success(header) }
+        if let header = CSRFConfiguration.headerToken(in: request.headers) { return header.map { $0 } }
 
         guard let contentType = request.headers[.contentType] else { return .success(nil) }
         let media = MediaType.essence(of: contentType)
@@ -126,9 +98,7 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
         // Checks the size while collecting: 413 past the limit, before anything is parsed.
         let body = try await request.collectBody(limit: limit, what: "the form")
         request.body = .init(buffer: body)
-        let values = URLEncodedForm.values(named: formField, in: body.readableBytesView)
-        if values.count > 1 { return .failure(.badToken) }
-        return .success(values.first)
+        return CSRFConfiguration.formToken(in: body.readableBytesView)
     }
 
     /// Finds `_csrf` in a multipart body by reading only as far as the end of that field, within

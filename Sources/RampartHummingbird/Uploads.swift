@@ -3,6 +3,7 @@ import Hummingbird
 import MultipartKit
 import NIOCore
 import Rampart
+import RampartMultipart
 
 /// Limits on a `multipart/form-data` body, besides the `UploadPolicy` size of each file.
 ///
@@ -191,8 +192,7 @@ final class MultipartReader {
 
     /// RFC 2046 §5.1.1: 1 to 70 characters from `bchars`, not ending in a space.
     static func isValidBoundary(_ boundary: String) -> Bool {
-        let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ".utf8)
-        return (1...70).contains(boundary.utf8.count) && boundary.utf8.allSatisfy(allowed.contains) && boundary.utf8.last != 0x20
+        MultipartHeaderGuard.isValidBoundary(boundary)
     }
 
     func feed(_ chunk: ByteBuffer) throws {

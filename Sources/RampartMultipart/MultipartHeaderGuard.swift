@@ -11,7 +11,7 @@ import NIOCore
 ///
 /// See [RFC 7578 §4](https://www.rfc-editor.org/rfc/rfc7578#section-4) and
 /// [RFC 2046 §5.1.1](https://www.rfc-editor.org/rfc/rfc2046#section-5.1.1).
-struct MultipartHeaderGuard {
+public struct MultipartHeaderGuard: Sendable {
     private enum State {
         case preamble(Int)
         case preHeaders(expectingLF: Bool)
@@ -28,12 +28,22 @@ struct MultipartHeaderGuard {
     private let boundary: [UInt8]
     private var state = State.preamble(0)
 
-    init(boundary: String) {
+    /// Whether a `boundary` parameter is one RFC 2046 allows: 1 to 70 characters from
+    /// `bchars`, not ending in a space.
+    ///
+    /// See [RFC 2046 §5.1.1](https://www.rfc-editor.org/rfc/rfc2046#section-5.1.1).
+    public static func isValidBoundary(_ boundary: String) -> Bool {
+        let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ".utf8)
+        return (1...70).contains(boundary.utf8.count) && boundary.utf8.allSatisfy(allowed.contains) && boundary.utf8.last != 0x20
+    }
+
+    /// A guard for a body with this boundary.
+    public init(boundary: String) {
         self.boundary = Array("\r\n--".utf8) + Array(boundary.utf8)
     }
 
     /// Whether multipart-kit can read the chunk without trapping.
-    mutating func check(_ chunk: ByteBuffer) -> Bool {
+    public mutating func check(_ chunk: ByteBuffer) -> Bool {
         for byte in chunk.readableBytesView {
             switch state {
             case .preamble(var index):

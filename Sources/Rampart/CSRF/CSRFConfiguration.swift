@@ -1,12 +1,7 @@
-import Foundation
 import HTTPTypes
-import Hummingbird
-import Logging
-import MultipartKit
-import Rampart
-import Synchronization
 
-/// How ``CSRFMiddleware`` protects unsafe requests.
+/// How the CSRF middleware of an adapter (`CSRFMiddleware` on Hummingbird, `RampartCSRFMiddleware`
+/// on Vapor) protects unsafe requests.
 ///
 /// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
 public struct CSRFConfiguration: Sendable {
@@ -140,19 +135,47 @@ public struct CSRFConfiguration: Sendable {
     }
 }
 
-/// Request paths split the way Hummingbird's router splits them.
+/// Request paths split into segments on the byte `/`, compared as bytes: never as `Character`s,
+/// which would let a combining mark after `/` hide a boundary, or compare two spellings of a
+/// segment as canonically equivalent when the router sees different bytes.
 enum RoutePath {
-    /// The non-empty segments, exactly as sent.
-    static func segments(_ path: Substring) -> [Substring] {
-        path.split(separator: "/", omittingEmptySubsequences: true)
+    /// The segments, empty ones dropped (`//` and a trailing `/` add none).
+    static func segments(_ path: Substring) -> [[UInt8]] {
+        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map(Array.init)
     }
 
-    /// The non-empty segments, percent-decoded and ASCII-lowercased, for requirements that must
-    /// cover every spelling of a route.
-    static func looseSegments(_ path: Substring) -> [String] {
+    /// The segments percent-decoded and ASCII-lowercased, for matching a one-time route however
+    /// the client spelled it (a segment with a malformed `%` escape is kept as it is).
+    static func looseSegments(_ path: Substring) -> [[UInt8]] {
         segments(path).map { segment in
-            let decoded = String(segment).removingPercentEncoding ?? String(segment)
-            return HeaderGrammar.asciiLowercased(decoded[...])
+            (percentDecoded(segment) ?? segment).map(HeaderGrammar.asciiLower)
         }.filter { !$0.isEmpty }
+    }
+
+    /// `%XX` escapes decoded; `nil` if a `%` is not followed by two hex digits.
+    static func percentDecoded(_ bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.contains(UInt8(ascii: "%")) else { return bytes }
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, let high = hex(bytes[index + 1]), let low = hex(bytes[index + 2]) else { return nil }
+                out.append(high << 4 | low)
+                index += 3
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return out
     }
 }

@@ -1,0 +1,41 @@
+import MultipartKit
+import NIOCore
+import Rampart
+
+/// Finds the first value of one field in a streamed `multipart/form-data` body, with
+/// vapor/multipart-kit's parser, stopping as soon as that field is complete.
+///
+/// See [RFC 7578](https://www.rfc-editor.org/rfc/rfc7578).
+public final class MultipartFieldScan {
+    let parser: MultipartParser
+    var headerGuard: MultipartHeaderGuard
+    var isField = false
+    var value: [UInt8] = []
+    var found: String?
+
+    public init(field: String, boundary: String) {
+        parser = MultipartParser(boundary: boundary)
+        headerGuard = MultipartHeaderGuard(boundary: boundary)
+        parser.onHeader = { [unowned self] name, headerValue in
+            guard HeaderGrammar.asciiLowercased(name) == "content-disposition" else { return }
+            self.isField = ContentDisposition(parsing: headerValue).parameters["name"] == field
+        }
+        parser.onBody = { [unowned self] buffer in
+            if self.isField, self.found == nil, self.value.count < 1024 { self.value.append(contentsOf: buffer.readableBytesView) }
+        }
+        parser.onPartComplete = { [unowned self] in
+            if self.isField, self.found == nil { self.found = String(decoding: self.value, as: UTF8.self) }
+            self.isField = false
+        }
+    }
+
+    /// Feeds a chunk; returns the value once the field is complete.
+    public func feed(_ chunk: ByteBuffer) throws -> String? {
+        guard headerGuard.check(chunk) else { throw MultipartError.invalidHeader }
+        try parser.execute(chunk)
+        return found
+    }
+
+    /// A part header multipart-kit cannot read safely.
+    public enum MultipartError: Error { case invalidHeader }
+}
