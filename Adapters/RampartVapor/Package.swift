@@ -30,6 +30,7 @@ let package = Package(
             name: "RampartVapor",
             dependencies: [
                 .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartMultipart", package: "Rampart"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

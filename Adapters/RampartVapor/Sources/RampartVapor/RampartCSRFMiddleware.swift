@@ -1,0 +1,142 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+import Rampart
+import RampartMultipart
+import Vapor
+
+/// Rampart's hybrid CSRF defence for Vapor: the same checks, tokens and reason codes as on
+/// Hummingbird, from the core's ``Rampart/CSRFConfiguration``.
+///
+/// For every unsafe request (not `GET`, `HEAD`, `OPTIONS` or `TRACE`) whose path is not exempt:
+/// 1. the cross-origin check: `Sec-Fetch-Site`, then `Origin` against this site and the trusted
+///    origins (as Go's `CrossOriginProtection`);
+/// 2. in token mode (the default), a token from `X-CSRF-Token` or the `_csrf` form field
+///    (URL-encoded or multipart): a one-time token on a one-time route, redeemed once, a masked
+///    session token elsewhere.
+///
+/// A refusal is a 403 `RequestRefusal` with the `CSRFError` reason (`crossSite`,
+/// `originMismatch`, `nullOrigin`, `missingToken`, `badToken`, `tokenExpired`, `tokenReused`,
+/// `wrongAction`), written by ``RampartSecurityMiddleware``. A response that carries a token gets
+/// `Cache-Control: no-store` and `Vary: Cookie`.
+///
+/// Add it after ``RampartSessionMiddleware``; templates get tokens from ``Vapor/Request/csrf``.
+///
+/// The form body is read here, up to ``Rampart/CSRFConfiguration/maximumFormBytes`` (413 past
+/// it), and left collected for the route. A multipart upload larger than that needs its token
+/// in `X-CSRF-Token`, or a larger `maximumFormBytes`.
+///
+/// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
+public struct RampartCSRFMiddleware: AsyncMiddleware {
+    let configuration: CSRFConfiguration
+
+    /// Creates the middleware.
+    public init(configuration: CSRFConfiguration) {
+        self.configuration = configuration
+    }
+
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let state = CSRFState(oneTimeTokens: configuration.oneTimeTokens)
+        request.storage[CSRFKey.self] = state
+        if !CrossOriginProtection.isSafe(request.method.rampartMethod) {
+            // A request the core cannot read is refused, not waved through.
+            guard let head = request.rampartHead else { throw RequestRefusal.malformed }
+            let path = Substring((head.path ?? "/").prefix { $0 != "?" })
+            if let exemption = configuration.exemption(for: path) {
+                request.logger.debug(
+                    "Rampart CSRF exemption",
+                    metadata: ["rampart.path": .string(String(path)), "rampart.reason": .string(exemption.reason)]
+                )
+            } else {
+                let session = request.rampartSessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now()))
+                let limit = configuration.maximumFormBytes
+                if let failure = try await configuration.check(
+                    head,
+                    isSecure: request.rampartIsSecure,
+                    session: session,
+                    token: {
+                        try await Self.token(in: request, limit: limit)
+                    }
+                ) {
+                    request.logger.notice(
+                        "Rampart refused a cross-site request",
+                        metadata: [
+                            "rampart.reason": .string(failure.reason),
+                            "rampart.method": .string(request.method.rawValue),
+                            "rampart.path": .string(String(path)),
+                        ]
+                    )
+                    throw RequestRefusal(failure)
+                }
+            }
+        }
+        let response = try await next.respond(to: request)
+        if state.tokenIssued { response.withRampartFields { state.markResponse(&$0) } }
+        return response
+    }
+
+    /// The token: `X-CSRF-Token`, else the `_csrf` field of a URL-encoded or multipart body.
+    static func token(in request: Request, limit: Int) async throws -> Result<String?, CSRFError> {
+        let fields = HTTPFields(request.headers, splitCookie: false)
+        if let header = CSRFConfiguration.headerToken(in: fields) { return header.map { $0 } }
+        guard let contentType = fields[.contentType] else { return .success(nil) }
+        let media = MediaType.essence(of: contentType)
+        guard media == "application/x-www-form-urlencoded" || media == "multipart/form-data" else { return .success(nil) }
+        var boundary: String?
+        if media == "multipart/form-data" {
+            guard let value = MediaType.parameter("boundary", in: contentType), MultipartHeaderGuard.isValidBoundary(value) else {
+                return .failure(.badToken)
+            }
+            boundary = value
+        }
+        if let declared = fields[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw RequestRefusal.tooLarge("the form is over \(limit) bytes")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(max: limit).get() ?? ByteBuffer()
+        } catch let abort as any AbortError where abort.status == .payloadTooLarge {
+            throw RequestRefusal.tooLarge("the form is over \(limit) bytes")
+        }
+        guard let boundary else { return CSRFConfiguration.formToken(in: body.readableBytesView) }
+        let scan = MultipartFieldScan(field: CSRFConfiguration.formField, boundary: boundary)
+        do {
+            return .success(try scan.feed(body))
+        } catch {
+            return .failure(.badToken)
+        }
+    }
+
+    struct CSRFKey: StorageKey { typealias Value = CSRFState }
+}
+
+extension Request {
+    /// CSRF token helpers for this request's templates: `req.csrf.hiddenField()`,
+    /// `req.csrf.metaTag()`, `req.csrf.oneTimeField(action:)`. Needs
+    /// ``RampartSessionMiddleware`` and ``RampartCSRFMiddleware``; without the session
+    /// middleware the tokens can never verify, and the mistake is logged at `error`.
+    ///
+    /// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
+    public var csrf: CSRFHelpers {
+        let state = storage[RampartCSRFMiddleware.CSRFKey.self]
+        guard let session = rampartSessionHandle else {
+            logger.error(
+                "Rampart is wired wrongly",
+                metadata: [
+                    "rampart.misuse": "csrfWithoutMiddleware",
+                    "rampart.fix": "req.csrf was read on a route without RampartSessionMiddleware; its tokens never verify",
+                ]
+            )
+            return CSRFHelpers(session: SessionHandle(detached: .fresh(now: WallClock.system.now())), state: state)
+        }
+        return CSRFHelpers(session: session, state: state)
+    }
+}
+
+extension HTTPMethod {
+    /// The same method in HTTPTypes.
+    var rampartMethod: HTTPRequest.Method {
+        (try? HTTPRequest.Method(self)) ?? HTTPRequest.Method("UNKNOWN")!
+    }
+}
