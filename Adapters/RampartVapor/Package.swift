@@ -14,7 +14,8 @@ let package = Package(
     name: "RampartVapor",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RampartVapor", targets: ["RampartVapor"])
+        .library(name: "RampartVapor", targets: ["RampartVapor"]),
+        .executable(name: "HelloRampartVapor", targets: ["HelloRampartVapor"]),
     ],
     dependencies: [
         .package(name: "Rampart", path: "../.."),
@@ -31,6 +32,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Rampart", package: "Rampart"),
                 .product(name: "RampartMultipart", package: "Rampart"),
+                .product(name: "RampartSQLite", package: "Rampart"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -38,6 +40,17 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The README's "Add Rampart to a Vapor app", built and served by a test.
+        .executableTarget(
+            name: "HelloRampartVapor",
+            dependencies: [
+                "RampartVapor",
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "Vapor", package: "vapor"),
+            ],
+            path: "Examples/HelloRampartVapor",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,64 +5,6 @@ import Rampart
 import RampartSQLite
 import ServiceLifecycle
 
-/// What ``RampartSetup/configure(_:context:logger:)`` builds: which hosts to answer for, and
-/// every other choice with a secure default.
-///
-/// See [OWASP Secure Headers Project](https://owasp.org/www-project-secure-headers/) and
-/// [MDN: Web security](https://developer.mozilla.org/en-US/docs/Web/Security).
-public struct RampartOptions: Sendable {
-    /// The hosts to answer for (`example.com`, `.example.com`, `host:port`). There is no
-    /// default: a deployment must say.
-    public var allowedHosts: [String]
-    /// Reverse proxies whose `X-Forwarded-*` and `Forwarded` headers are believed (CIDR ranges).
-    public var trustedProxies: [String]
-    /// Plain HTTP: redirected to HTTPS, unless every allowed host is a loopback name (local
-    /// development), where it is served.
-    public var httpsPolicy: TransportSecurity.HTTPSPolicy?
-    /// The security headers: `SecurityHeaders.strict`.
-    public var headers: SecurityHeaders
-    /// Where the key file (mode 0600) and the SQLite database (mode 0600) live: `.rampart`.
-    /// `RAMPART_KEYS` in the environment wins over the key file.
-    public var dataDirectory: String
-    /// Connection limits and timeouts: `HTTPLimits.standard`.
-    public var limits: HTTPLimits
-    /// Actions that take one-time tokens (`OneTimeTokens`), with the routes that need them.
-    public var oneTimeRoutes: [CSRFConfiguration.OneTimeRoute]
-    /// Paths that skip the CSRF checks, each with the reason why that is safe.
-    public var csrfExemptions: [CSRFConfiguration.Exemption]
-    /// How every refusal is written, from the host check's 400 to the connection limits' 431:
-    /// `RefusalPages.standard` unless you restyle them.
-    public var refusalPages: RefusalPages
-
-    /// The defaults, for the hosts given.
-    public static func defaults(allowedHosts: [String]) -> RampartOptions {
-        RampartOptions(allowedHosts: allowedHosts)
-    }
-
-    /// Creates options; every argument but the hosts has a secure default.
-    public init(
-        allowedHosts: [String],
-        trustedProxies: [String] = [],
-        httpsPolicy: TransportSecurity.HTTPSPolicy? = nil,
-        headers: SecurityHeaders = .strict,
-        dataDirectory: String = ".rampart",
-        limits: HTTPLimits = .standard,
-        oneTimeRoutes: [CSRFConfiguration.OneTimeRoute] = [],
-        csrfExemptions: [CSRFConfiguration.Exemption] = [],
-        refusalPages: RefusalPages = .standard
-    ) {
-        self.allowedHosts = allowedHosts
-        self.trustedProxies = trustedProxies
-        self.httpsPolicy = httpsPolicy
-        self.headers = headers
-        self.dataDirectory = dataDirectory
-        self.limits = limits
-        self.oneTimeRoutes = oneTimeRoutes
-        self.csrfExemptions = csrfExemptions
-        self.refusalPages = refusalPages
-    }
-}
-
 /// Rampart for a Hummingbird app, assembled in the one correct order: security headers and the
 /// host and HTTPS checks first, then sessions, then CSRF; the connection limits in the server;
 /// keys loaded (or created), the embedded SQLite store opened, and its purge scheduled.
@@ -103,24 +45,13 @@ public struct RampartSetup<Context: RampartRequestContext>: Sendable {
         context: Context.Type = Context.self,
         logger: Logger = Logger(label: "rampart")
     ) async throws -> RampartSetup {
-        let hosts = try HostAllowList(options.allowedHosts)
-        let loopbackOnly = !options.allowedHosts.isEmpty && options.allowedHosts.allSatisfy { IPAddress.isLoopback(host: $0) || $0 == "localhost" }
-        let transport = TransportSecurity(
-            allowedHosts: hosts,
-            trustedProxies: try TrustedProxies(options.trustedProxies),
-            httpsPolicy: options.httpsPolicy ?? (loopbackOnly ? .allowInsecureHTTP : .redirectToHTTPS)
-        )
+        let transport = try options.transportSecurity()
         let (ring, _) = try KeyRing.load(environment: KeyRing.processEnvironment, keyFile: options.dataDirectory + "/keys")
         let database = try RampartDatabase(path: options.dataDirectory + "/rampart.sqlite")
         let store = SQLiteSessionStore(database: database)
         let usedTokens = SQLiteUsedTokenStore(database: database)
         let sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(store)), keyRing: ring)
-        let actions = Array(Set(options.oneTimeRoutes.map(\.action))).sorted()
-        let csrf = try CSRFConfiguration(
-            exemptions: options.csrfExemptions,
-            oneTimeTokens: actions.isEmpty ? nil : try OneTimeTokens(keyRing: ring, actions: actions, store: usedTokens),
-            oneTimeRoutes: options.oneTimeRoutes
-        )
+        let csrf = try options.csrfConfiguration(keyRing: ring, usedTokens: usedTokens)
         return RampartSetup(
             middleware: RampartMiddleware(
                 headers: try SecurityHeadersMiddleware(headers: options.headers, transport: transport, refusalPages: options.refusalPages),

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Logging
-import NIOConcurrencyHelpers
 import Rampart
+import Synchronization
 import Vapor
 
 /// The first Rampart middleware of a Vapor app: host allow-list, HTTPS enforcement, the
@@ -143,7 +143,7 @@ final class RampartRequestState: Sendable {
 
     let isSecure: Bool
     let cspNonce: CSPNonce
-    private let overrideBox = NIOLockedValueBox<RenderedSecurityHeaders?>(nil)
+    private let overrideBox = Mutex<RenderedSecurityHeaders?>(nil)
 
     init(isSecure: Bool, cspNonce: CSPNonce) {
         self.isSecure = isSecure
@@ -151,8 +151,8 @@ final class RampartRequestState: Sendable {
     }
 
     var override: RenderedSecurityHeaders? {
-        get { overrideBox.withLockedValue { $0 } }
-        set { overrideBox.withLockedValue { $0 = newValue } }
+        get { overrideBox.withLock { $0 } }
+        set { overrideBox.withLock { $0 = newValue } }
     }
 }
 

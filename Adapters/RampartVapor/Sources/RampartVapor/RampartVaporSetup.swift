@@ -1,0 +1,111 @@
+import Logging
+import Rampart
+import RampartSQLite
+import Synchronization
+import Vapor
+
+/// Rampart for a Vapor app, assembled in the one correct order by one call: keys loaded (or
+/// created), the embedded SQLite store opened and its purge scheduled, then the security
+/// headers with the host and HTTPS checks, sessions, and CSRF, on every route.
+///
+/// ```swift
+/// try await RampartVapor.install(on: app, .defaults(allowedHosts: ["example.com"]))
+/// app.get { req in HTMLResponse("<form method=post>\(req.csrf.hiddenField())…</form>") }
+/// ```
+///
+/// Each piece stays available on its own (``RampartSecurityMiddleware``,
+/// ``RampartSessionMiddleware``, ``RampartCSRFMiddleware``) for an app that wants only some.
+///
+/// See [OWASP Secure Headers Project](https://owasp.org/www-project-secure-headers/) and
+/// [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
+public struct RampartVapor: Sendable {
+    /// The keys (from `RAMPART_KEYS`, or the key file in the data directory, created if missing).
+    public let keyRing: KeyRing
+    /// The session manager over the SQLite store.
+    public let sessions: SessionManager
+    /// The CSRF configuration in force.
+    public let csrf: CSRFConfiguration
+
+    /// Loads the keys, opens the SQLite store, and adds ``RampartSecurityMiddleware``,
+    /// ``RampartSessionMiddleware`` and ``RampartCSRFMiddleware`` to `app.middleware`, in that
+    /// order, after Vapor's own. Call it before adding routes or other middleware.
+    /// - Throws: `SecurityConfigurationError` naming a bad setting, or the key file's or
+    ///   database's error, at startup.
+    @discardableResult
+    public static func install(on app: Application, _ options: RampartOptions) async throws -> RampartVapor {
+        let transport = try options.transportSecurity()
+        let (ring, _) = try KeyRing.load(environment: KeyRing.processEnvironment, keyFile: options.dataDirectory + "/keys")
+        let database = try RampartDatabase(path: options.dataDirectory + "/rampart.sqlite")
+        let store = SQLiteSessionStore(database: database)
+        let usedTokens = SQLiteUsedTokenStore(database: database)
+        let sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(store)), keyRing: ring)
+        let csrf = try options.csrfConfiguration(keyRing: ring, usedTokens: usedTokens)
+        app.middleware.use(try RampartSecurityMiddleware(headers: options.headers, transport: transport, refusalPages: options.refusalPages))
+        app.middleware.use(RampartSessionMiddleware(manager: sessions))
+        app.middleware.use(RampartCSRFMiddleware(configuration: csrf))
+        app.lifecycle.use(StorePurge(stores: [store, usedTokens], logger: app.logger))
+        return RampartVapor(keyRing: ring, sessions: sessions, csrf: csrf)
+    }
+}
+
+/// Deletes expired sessions and used one-time tokens every five minutes while the app runs.
+final class StorePurge: LifecycleHandler, Sendable {
+    let stores: [any PurgeableStore]
+    let interval: Duration
+    let logger: Logger
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(stores: [any PurgeableStore], interval: Duration = .seconds(300), logger: Logger) {
+        self.stores = stores
+        self.interval = interval
+        self.logger = logger
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        let stores = self.stores
+        let interval = self.interval
+        let logger = self.logger
+        task.withLock {
+            $0 = Task {
+                while !Task.isCancelled {
+                    for store in stores {
+                        do {
+                            _ = try await store.purgeExpired(now: WallClock.system.now())
+                        } catch {
+                            logger.warning(
+                                "Rampart could not purge expired rows",
+                                metadata: ["rampart.error": .string(String(describing: type(of: error)))]
+                            )
+                        }
+                    }
+                    try? await Task.sleep(for: interval)
+                }
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        task.withLock { $0?.cancel() }
+    }
+}
+
+/// An HTML page from trusted markup (`Markup`, whose interpolations are escaped), sent as
+/// `text/html; charset=utf-8`.
+///
+/// See [MDN: Content-Type](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Type).
+public struct HTMLResponse: AsyncResponseEncodable, Sendable {
+    /// The page.
+    public let html: String
+    /// The status, `200 OK` by default.
+    public let status: HTTPResponseStatus
+
+    /// A page from markup.
+    public init(_ markup: Markup, status: HTTPResponseStatus = .ok) {
+        self.html = markup.html
+        self.status = status
+    }
+
+    public func encodeResponse(for request: Request) async throws -> Response {
+        Response(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: .init(string: html))
+    }
+}
