@@ -14,21 +14,9 @@ extension Request {
     ///
     /// See [MDN: Content-Type](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Type).
     public func decodeJSON<T: Decodable>(as type: T.Type, limits: JSONLimits = .standard, decoder: JSONDecoder = JSONDecoder()) async throws -> T {
-        let media = contentMediaType
-        guard let media, media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
-            throw RequestRefusal(status: .unsupportedMediaType, reason: "unsupportedMediaType", message: "send Content-Type: application/json")
-        }
+        try JSONLimits.requireJSONMediaType(headers[.contentType])
         let bytes = try await collectBody(limit: limits.maximumBytes, what: "the JSON body")
-        if limits.exceedsDepth(bytes.readableBytesView) {
-            throw RequestRefusal(status: .badRequest, reason: "tooDeep", message: "the JSON nests deeper than \(limits.maximumDepth) levels")
-        }
-        do {
-            return try decoder.decode(T.self, from: Data(bytes.readableBytesView))
-        } catch let error as DecodingError {
-            throw RequestRefusal(status: .badRequest, reason: "malformedJSON", message: Self.explain(error))
-        } catch {
-            throw RequestRefusal(status: .badRequest, reason: "malformedJSON", message: "the body is not valid JSON")
-        }
+        return try limits.decode(T.self, from: bytes.readableBytesView, decoder: decoder)
     }
 
     /// Collects the body under a limit: 413 at once for a larger `Content-Length`, and 413 as soon
@@ -41,32 +29,6 @@ extension Request {
     /// See [RFC 9110 §15.5.14: 413 Content Too Large](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14).
     public func collectBody(limit: Int, what: String) async throws -> ByteBuffer {
         try await collectBody(limit: limit, what: what, inspect: { _ in nil })
-    }
-
-    /// A short reason for a decoding failure: the path and the kind of error, with field names
-    /// from the app's own `CodingKeys` only. A key the decoder made up from the request (a
-    /// dictionary key, Foundation's internal `_CodingKey`/`_JSONKey` types) is shown as `*`, and
-    /// array indices as `[n]`, so no request bytes are echoed.
-    static func explain(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.isEmpty
-                ? "the top level"
-                : keys.map { key in
-                    if let index = key.intValue { return "[\(index)]" }
-                    let fromRequest =
-                        String(describing: type(of: key)).hasPrefix("_")
-                        || !key.stringValue.utf8.allSatisfy { HeaderGrammar.isAlpha($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: "_") }
-                        || key.stringValue.utf8.count > 64
-                    return fromRequest ? "*" : key.stringValue
-                }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "missing field \(path(context.codingPath + [key]))"
-        case .typeMismatch(_, let context): return "wrong type at \(path(context.codingPath))"
-        case .valueNotFound(_, let context): return "null at \(path(context.codingPath))"
-        case .dataCorrupted(let context) where !context.codingPath.isEmpty: return "bad value at \(path(context.codingPath))"
-        default: return "the body is not valid JSON"
-        }
     }
 }
 
