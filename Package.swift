@@ -68,6 +68,7 @@ let package = Package(
             name: "RampartMultipart",
             dependencies: [
                 "Rampart",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
