@@ -10,7 +10,7 @@ import Rampart
 
 extension Request {
     /// Reads a `multipart/form-data` body as it streams, with vapor/multipart-kit's parser, under
-    /// an `UploadPolicy` and ``MultipartLimits``.
+    /// an `UploadPolicy` and `MultipartLimits`.
     ///
     /// Every check stops reading at once: the rest of an oversized or refused body is never
     /// buffered. A `Content-Length` over the limit is refused before the first byte is read; a
