@@ -240,3 +240,17 @@ extension HTTPFields {
         append(HTTPField(name: .vary, value: token))
     }
 }
+
+extension SessionManager.LoadOutcome {
+    /// What an adapter logs for this outcome, the same on every adapter: whether it is a
+    /// `notice` (a refused cookie) or `info`, the message, and the refusal's reason; `nil` for
+    /// outcomes not worth a line. Never the cookie itself.
+    public var logLine: (isNotice: Bool, message: String, reason: String?)? {
+        switch self {
+        case .refused(let refusal): (true, "Rampart refused a session cookie", refusal.reason)
+        case .timedOut: (false, "Rampart session timed out", nil)
+        case .unknown: (false, "Rampart session cookie names no stored session", nil)
+        case .noCookie, .loaded, .anonymous: nil
+        }
+    }
+}

@@ -67,16 +67,12 @@ public struct RampartSessionMiddleware: AsyncMiddleware {
 
     /// Logs what a session cookie turned out to be: the refusal's reason, never the cookie.
     static func log(_ outcome: SessionManager.LoadOutcome, logger: Logger) {
-        switch outcome {
-        case .refused(let refusal):
-            logger.notice("Rampart refused a session cookie", metadata: ["rampart.reason": .string(refusal.reason)])
-        case .timedOut:
-            logger.info("Rampart session timed out")
-        case .unknown:
-            logger.info("Rampart session cookie names no stored session")
-        case .noCookie, .loaded, .anonymous:
-            break
-        }
+        guard let line = outcome.logLine else { return }
+        logger.log(
+            level: line.isNotice ? .notice : .info,
+            "\(line.message)",
+            metadata: line.reason.map { ["rampart.reason": .string($0)] }
+        )
     }
 
     /// What a store error says in logs: a `StoreUnavailable`'s own text (which carries no
