@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
 // Benchmarks live in their own package so the main build stays lean. Build in release:
 //   swift run -c release RampartBenchmarks
-//   swift run -c release EscapeBenchmark        (and python3 load/markupsafe_bench.py)
+//   swift run -c release EscapeBenchmark        (and python3 load/markupsafe_bench.py; LeafKit 1.14.3 in the same run)
 //   ./load/headers.sh
 //   RAMPART_TEST_POSTGRES_URL=postgres://… swift run -c release StoreBenchmark
 import PackageDescription
@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Only for EscapeBenchmark's comparison with LeafKit's escaper.
+        .package(url: "https://github.com/vapor/leaf-kit", from: "1.14.3"),
     ],
     targets: [
         .executableTarget(
@@ -34,7 +36,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "EscapeBenchmark",
-            dependencies: [.product(name: "Rampart", package: "Rampart")],
+            dependencies: [.product(name: "Rampart", package: "Rampart"), .product(name: "LeafKit", package: "leaf-kit")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

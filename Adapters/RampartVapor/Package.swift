@@ -15,11 +15,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RampartVapor", targets: ["RampartVapor"]),
+        .library(name: "RampartLeaf", targets: ["RampartLeaf"]),
         .executable(name: "HelloRampartVapor", targets: ["HelloRampartVapor"]),
     ],
     dependencies: [
         .package(name: "Rampart", path: "../.."),
         .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/leaf", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/leaf-kit", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
@@ -42,6 +45,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Leaf templates checked at load, escaped on bytes, with #cspNonce() and #csrfField().
+        .target(
+            name: "RampartLeaf",
+            dependencies: [
+                "RampartVapor",
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "LeafKit", package: "leaf-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The README's "Add Rampart to a Vapor app", built and served by a test.
         .executableTarget(
             name: "HelloRampartVapor",
@@ -57,8 +73,11 @@ let package = Package(
             name: "RampartVaporTests",
             dependencies: [
                 "RampartVapor",
+                "RampartLeaf",
                 .product(name: "Rampart", package: "Rampart"),
                 .product(name: "RampartSQLite", package: "Rampart"),
+                .product(name: "Leaf", package: "leaf"),
+                .product(name: "LeafKit", package: "leaf-kit"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

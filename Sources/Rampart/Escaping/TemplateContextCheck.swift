@@ -66,9 +66,107 @@ public enum TemplateContextCheck {
 
     /// Checks `source` and returns the rewritten template text.
     public static func check(_ source: String, name: String, markers: Markers) throws(TemplateSecurityError) -> String {
-        let bytes = Array(source.utf8)
+        var s = Scanner(source, name: name, dialect: .mustache)
+        let bytes = s.bytes
+        while s.i < bytes.count {
+            // A Mustache tag.
+            guard s.startsWith("{{", at: s.i) else {
+                try s.step()
+                continue
+            }
+            let i = s.i
+            let triple = s.startsWith("{{{", at: i)
+            let close = triple ? "}}}" : "}}"
+            var end = i + (triple ? 3 : 2)
+            while end < bytes.count && !s.startsWith(close, at: end) { end += 1 }
+            guard end < bytes.count else {
+                throw s.fail(Array(bytes[i..<min(bytes.count, i + 20)]), "unclosedTag", "is not closed")
+            }
+            let tag = Array(bytes[i..<(end + close.utf8.count)])
+            var inner = Array(bytes[(i + (triple ? 3 : 2))..<end])
+            // `{{{a}}` runs to the next "}}}" across other tags, and `{{{{x}}}}` would be
+            // rewritten to another tag: a brace inside a tag is refused rather than guessed at.
+            if inner.contains(0x7B) || inner.contains(0x7D) {
+                throw s.fail(Array(tag.prefix(40)), "malformedTag", "holds another tag's braces; close each tag before the next")
+            }
+            while let f = inner.first, f == 0x20 { inner.removeFirst() }
+            let sigil = inner.first
+            var isVariable = true
+            var unescaped = triple
+            switch sigil {
+            case UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: "<"):
+                isVariable = false
+                s.sectionDepth += 1
+            case UInt8(ascii: "/"):
+                isVariable = false
+                s.sectionDepth -= 1
+            case UInt8(ascii: "!"):
+                isVariable = false
+            case UInt8(ascii: ">"):
+                isVariable = false
+                if case .data = s.state {
+                } else {
+                    throw s.fail(
+                        tag,
+                        "partialInContext",
+                        "includes a partial outside plain HTML text; partials are checked as HTML text on their own"
+                    )
+                }
+            case UInt8(ascii: "="):
+                throw s.fail(tag, "delimiterChange", "changes the delimiters, which the context check does not follow")
+            case UInt8(ascii: "%"):
+                throw s.fail(tag, "contentTypeChange", "sets a pragma; Rampart chooses the content type, and TEXT would turn escaping off")
+            case UInt8(ascii: "&"):
+                unescaped = true
+                inner.removeFirst()
+                // `{{&= x}}` would be rewritten to `{{= x}}`, another kind of tag.
+                while let f = inner.first, f == 0x20 { inner.removeFirst() }
+                if let f = inner.first, Array("=#^/!><$%&{".utf8).contains(f) {
+                    throw s.fail(tag, "malformedTag", "names a variable with a tag sigil; rename it")
+                }
+            default:
+                break
+            }
+            if isVariable {
+                let variableName = String(decoding: inner, as: UTF8.self).trimmingTemplateSpaces
+                let rewritten = Array("{{\(variableName)}}".utf8)
+                switch try s.place(tag) {
+                case .text:
+                    s.out += unescaped ? rewritten : tag
+                case .url:
+                    s.out += Array(markers.enterURL.utf8) + rewritten + Array(markers.leaveURL.utf8)
+                }
+            } else {
+                s.out += tag
+            }
+            for b in tag where b == 0x0A { s.line += 1 }
+            s.i = end + close.utf8.count
+        }
+        try s.finish()
+        return String(decoding: s.out, as: UTF8.self)
+    }
+
+    /// Where an output tag stands, once the check has let it through.
+    enum Placement {
+        /// HTML text or a quoted attribute value: HTML escaping makes it safe.
+        case text
+        /// The start of a URL attribute value: it must also pass ``SafeURL``.
+        case url
+    }
+
+    enum Dialect {
+        case mustache
+        case leaf
+    }
+
+    /// The HTML tokenizer state that the Mustache and Leaf checks share. Literal template bytes
+    /// are fed to it one at a time with `step()`; each output tag asks `place(_:)` whether it
+    /// may stand where the tokenizer is.
+    struct Scanner {
+        let bytes: [UInt8]
+        let name: String
+        let dialect: Dialect
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + 64)
         var state = State.data
         var line = 1
         var tagName: [UInt8] = []
@@ -83,10 +181,22 @@ public enum TemplateContextCheck {
         var metaRefresh = false
         var metaContentVariable: [UInt8]? = nil
         var i = 0
+        // Leaf: the names of the open blocks.
+        var blocks: [String] = [] {
+            didSet { sectionDepth = blocks.count }
+        }
+
+        init(_ source: String, name: String, dialect: Dialect) {
+            bytes = Array(source.utf8)
+            self.name = name
+            self.dialect = dialect
+            out.reserveCapacity(bytes.count + 64)
+        }
 
         func fail(_ tag: [UInt8], _ reason: String, _ message: String) -> TemplateSecurityError {
             TemplateSecurityError(template: name, line: line, tag: String(decoding: tag, as: UTF8.self), reason: reason, message: message)
         }
+
         func startsWith(_ text: String, at index: Int, caseInsensitive: Bool = false) -> Bool {
             let needle = Array(text.utf8)
             guard index + needle.count <= bytes.count else { return false }
@@ -97,9 +207,20 @@ public enum TemplateContextCheck {
             return true
         }
 
+        /// Whether an output tag starts at `index`: after `<` it would choose the element.
+        func outputTagStarts(at index: Int) -> Bool {
+            switch dialect {
+            case .mustache:
+                return startsWith("{{", at: index)
+            case .leaf:
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "#") else { return false }
+                return bytes[index + 1] == UInt8(ascii: "(") || HeaderGrammar.isAlpha(bytes[index + 1])
+            }
+        }
+
         /// At the end of an attribute value: `<meta http-equiv=refresh>` after a variable in
         /// `content` is refused too.
-        func finishValue() throws(TemplateSecurityError) {
+        mutating func finishValue() throws(TemplateSecurityError) {
             guard tagName == Array("meta".utf8), attributeName == Array("http-equiv".utf8) else { return }
             let value = HeaderGrammar.asciiLowercased(String(decoding: valueSoFar, as: UTF8.self)[...]).trimmingTemplateSpaces
             guard value == "refresh" else { return }
@@ -109,123 +230,66 @@ public enum TemplateContextCheck {
             }
         }
 
-        while i < bytes.count {
-            // A Mustache tag.
-            if startsWith("{{", at: i) {
-                let triple = startsWith("{{{", at: i)
-                let close = triple ? "}}}" : "}}"
-                var end = i + (triple ? 3 : 2)
-                while end < bytes.count && !startsWith(close, at: end) { end += 1 }
-                guard end < bytes.count else {
-                    throw fail(Array(bytes[i..<min(bytes.count, i + 20)]), "unclosedTag", "is not closed")
-                }
-                let tag = Array(bytes[i..<(end + close.utf8.count)])
-                var inner = Array(bytes[(i + (triple ? 3 : 2))..<end])
-                // `{{{a}}` runs to the next "}}}" across other tags, and `{{{{x}}}}` would be
-                // rewritten to another tag: a brace inside a tag is refused rather than guessed at.
-                if inner.contains(0x7B) || inner.contains(0x7D) {
-                    throw fail(Array(tag.prefix(40)), "malformedTag", "holds another tag's braces; close each tag before the next")
-                }
-                while let f = inner.first, f == 0x20 { inner.removeFirst() }
-                let sigil = inner.first
-                var isVariable = true
-                var unescaped = triple
-                switch sigil {
-                case UInt8(ascii: "#"), UInt8(ascii: "^"), UInt8(ascii: "$"), UInt8(ascii: "<"):
-                    isVariable = false
-                    sectionDepth += 1
-                case UInt8(ascii: "/"):
-                    isVariable = false
-                    sectionDepth -= 1
-                case UInt8(ascii: "!"):
-                    isVariable = false
-                case UInt8(ascii: ">"):
-                    isVariable = false
-                    if case .data = state {
-                    } else {
-                        throw fail(
-                            tag,
-                            "partialInContext",
-                            "includes a partial outside plain HTML text; partials are checked as HTML text on their own"
-                        )
-                    }
-                case UInt8(ascii: "="):
-                    throw fail(tag, "delimiterChange", "changes the delimiters, which the context check does not follow")
-                case UInt8(ascii: "%"):
-                    throw fail(tag, "contentTypeChange", "sets a pragma; Rampart chooses the content type, and TEXT would turn escaping off")
-                case UInt8(ascii: "&"):
-                    unescaped = true
-                    inner.removeFirst()
-                    // `{{&= x}}` would be rewritten to `{{= x}}`, another kind of tag.
-                    while let f = inner.first, f == 0x20 { inner.removeFirst() }
-                    if let f = inner.first, Array("=#^/!><$%&{".utf8).contains(f) {
-                        throw fail(tag, "malformedTag", "names a variable with a tag sigil; rename it")
-                    }
-                default:
-                    break
-                }
-                if isVariable {
-                    let variableName = String(decoding: inner, as: UTF8.self).trimmingTemplateSpaces
-                    let rewritten = Array("{{\(variableName)}}".utf8)
-                    switch state {
-                    case .data:
-                        out += unescaped ? rewritten : tag
-                    case .comment:
-                        throw fail(tag, "inComment", "is inside an HTML comment, where it could end the comment")
-                    case .rawText(let element):
-                        let reason = element == "style" ? "inStyle" : (element == "script" ? "inScript" : "inRawText")
-                        throw fail(
-                            tag,
-                            reason,
-                            "is inside <\(element)>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element"
-                        )
-                    case .tagName, .beforeAttributeName, .attributeName, .afterAttributeName:
-                        throw fail(tag, "inTag", "is inside a tag outside any attribute value, where it could add attributes")
-                    case .beforeAttributeValue, .attributeValue(quote: nil):
-                        throw fail(
-                            tag,
-                            "unquotedAttribute",
-                            "is in an unquoted attribute value; quote it with \" so a space cannot start a new attribute"
-                        )
-                    case .attributeValue(quote: _?):
-                        let attribute = String(decoding: attributeName, as: UTF8.self)
-                        if attribute.hasPrefix("on") {
-                            throw fail(tag, "inEventHandler", "is inside the event-handler attribute \(attribute), which runs as script")
-                        }
-                        if attribute == "style" {
-                            throw fail(tag, "inStyleAttribute", "is inside a style attribute, where CSS can load URLs and break out")
-                        }
-                        if attribute == "srcdoc" {
-                            throw fail(tag, "inHTMLAttribute", "is inside srcdoc, whose decoded value is the markup of a same-origin frame")
-                        }
-                        let tag0 = String(decoding: tagName, as: UTF8.self)
-                        if tag0 == "meta" && attribute == "http-equiv" {
-                            throw fail(tag, "inHTMLAttribute", "is inside <meta http-equiv>, which could make the page refresh to a URL")
-                        }
-                        if tag0 == "meta" && attribute == "content" {
-                            if metaRefresh {
-                                throw fail(tag, "inMetaRefresh", "is inside the content of <meta http-equiv=refresh>, a URL no filter sees")
-                            }
-                            metaContentVariable = tag
-                        }
-                        // Every variable in a URL attribute is filtered as a URL unless literal
-                        // template text before it, outside any section, already holds `/`, `?` or
-                        // `#` (then it can only be a path, query or fragment part).
-                        if urlAttributes.contains(attribute) && !valueHasPathPrefix {
-                            out += Array(markers.enterURL.utf8) + rewritten + Array(markers.leaveURL.utf8)
-                        } else {
-                            out += unescaped ? rewritten : tag
-                        }
-                        valueSoFar += [UInt8(ascii: "x")]
-                    }
-                } else {
-                    out += tag
-                }
-                for b in tag where b == 0x0A { line += 1 }
-                i = end + close.utf8.count
-                continue
-            }
+        /// Whether the tokenizer is in HTML text (where partials, imports and markup may go).
+        var inText: Bool {
+            if case .data = state { return true }
+            return false
+        }
 
+        /// Checks an output tag against the tokenizer's state: refused where escaping cannot
+        /// make it safe, `.url` at the start of a URL attribute value, `.text` elsewhere.
+        mutating func place(_ tag: [UInt8]) throws(TemplateSecurityError) -> Placement {
+            switch state {
+            case .data:
+                return .text
+            case .comment:
+                throw fail(tag, "inComment", "is inside an HTML comment, where it could end the comment")
+            case .rawText(let element):
+                let reason = element == "style" ? "inStyle" : (element == "script" ? "inScript" : "inRawText")
+                throw fail(
+                    tag,
+                    reason,
+                    "is inside <\(element)>, where HTML escaping does not apply; pass data in a quoted data-* attribute and read it from the element"
+                )
+            case .tagName, .beforeAttributeName, .attributeName, .afterAttributeName:
+                throw fail(tag, "inTag", "is inside a tag outside any attribute value, where it could add attributes")
+            case .beforeAttributeValue, .attributeValue(quote: nil):
+                throw fail(
+                    tag,
+                    "unquotedAttribute",
+                    "is in an unquoted attribute value; quote it with \" so a space cannot start a new attribute"
+                )
+            case .attributeValue(quote: _?):
+                let attribute = String(decoding: attributeName, as: UTF8.self)
+                if attribute.hasPrefix("on") {
+                    throw fail(tag, "inEventHandler", "is inside the event-handler attribute \(attribute), which runs as script")
+                }
+                if attribute == "style" {
+                    throw fail(tag, "inStyleAttribute", "is inside a style attribute, where CSS can load URLs and break out")
+                }
+                if attribute == "srcdoc" {
+                    throw fail(tag, "inHTMLAttribute", "is inside srcdoc, whose decoded value is the markup of a same-origin frame")
+                }
+                let tag0 = String(decoding: tagName, as: UTF8.self)
+                if tag0 == "meta" && attribute == "http-equiv" {
+                    throw fail(tag, "inHTMLAttribute", "is inside <meta http-equiv>, which could make the page refresh to a URL")
+                }
+                if tag0 == "meta" && attribute == "content" {
+                    if metaRefresh {
+                        throw fail(tag, "inMetaRefresh", "is inside the content of <meta http-equiv=refresh>, a URL no filter sees")
+                    }
+                    metaContentVariable = tag
+                }
+                valueSoFar += [UInt8(ascii: "x")]
+                // Every variable in a URL attribute is filtered as a URL unless literal
+                // template text before it, outside any section, already holds `/`, `?` or
+                // `#` (then it can only be a path, query or fragment part).
+                return urlAttributes.contains(attribute) && !valueHasPathPrefix ? .url : .text
+            }
+        }
+
+        /// Copies the literal byte at `i` to the output and advances the tokenizer.
+        mutating func step() throws(TemplateSecurityError) {
             let b = bytes[i]
             if b == 0x0A { line += 1 }
             out.append(b)
@@ -240,7 +304,10 @@ public enum TemplateContextCheck {
                         state = .comment
                         out += bytes[i..<(i + 3)]
                         i += 3
-                    } else if i < bytes.count, HeaderGrammar.isAlpha(bytes[i]) || startsWith("{{", at: i) || startsWith("/{{", at: i) {
+                    } else if i < bytes.count,
+                        HeaderGrammar.isAlpha(bytes[i]) || outputTagStarts(at: i)
+                            || (bytes[i] == UInt8(ascii: "/") && outputTagStarts(at: i + 1))
+                    {
                         // A variable right after "<" would choose the element: treat it as a tag name.
                         state = .tagName
                         tagName = []
@@ -340,21 +407,20 @@ public enum TemplateContextCheck {
                 }
             }
         }
-        // Every template, partials included, must end where it began: in HTML text. A partial
-        // that left `<script>` or an attribute open would put the includer's variables there.
-        switch state {
-        case .data:
-            break
-        default:
-            throw TemplateSecurityError(
-                template: name,
-                line: line,
-                tag: "(end)",
-                reason: "endsInContext",
-                message: "is inside \(describe(state)); every template and partial must end in HTML text"
-            )
+
+        /// Every template, partials included, must end where it began: in HTML text. A partial
+        /// that left `<script>` or an attribute open would put the includer's variables there.
+        func finish() throws(TemplateSecurityError) {
+            guard inText else {
+                throw TemplateSecurityError(
+                    template: name,
+                    line: line,
+                    tag: "(end)",
+                    reason: "endsInContext",
+                    message: "is inside \(describe(state)); every template and partial must end in HTML text"
+                )
+            }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func describe(_ state: State) -> String {
