@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RampartAudit", targets: ["RampartAudit"]),
         .library(name: "RampartHummingbird", targets: ["RampartHummingbird"]),
         .library(name: "RampartMultipart", targets: ["RampartMultipart"]),
+        .library(name: "RampartConformance", targets: ["RampartConformance"]),
         .library(name: "RampartSQLite", targets: ["RampartSQLite"]),
         .library(name: "RampartPostgres", targets: ["RampartPostgres"]),
         .library(name: "RampartApp", targets: ["RampartApp"]),
@@ -75,6 +76,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The Hummingbird 2 adapter.
+        // The adapter conformance suite: one app spec and one list of cases, run by each
+        // adapter's test driver (Hummingbird here, Vapor in Adapters/RampartVapor).
+        .target(
+            name: "RampartConformance",
+            dependencies: [
+                "Rampart",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RampartHummingbird",
             dependencies: [
@@ -202,6 +215,7 @@ let package = Package(
             name: "RampartHummingbirdTests",
             dependencies: [
                 "Rampart",
+                "RampartConformance",
                 "RampartHummingbird",
                 "RampartSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -75,6 +75,7 @@ let package = Package(
                 "RampartVapor",
                 "RampartLeaf",
                 .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartConformance", package: "Rampart"),
                 .product(name: "RampartSQLite", package: "Rampart"),
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "LeafKit", package: "leaf-kit"),

@@ -50,7 +50,7 @@ public struct RampartSetup<Context: RampartRequestContext>: Sendable {
         let database = try RampartDatabase(path: options.dataDirectory + "/rampart.sqlite")
         let store = SQLiteSessionStore(database: database)
         let usedTokens = SQLiteUsedTokenStore(database: database)
-        let sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(store)), keyRing: ring)
+        let sessions = SessionManager(configuration: try options.sessionConfiguration(store: store), keyRing: ring)
         let csrf = try options.csrfConfiguration(keyRing: ring, usedTokens: usedTokens)
         return RampartSetup(
             middleware: RampartMiddleware(

@@ -30,6 +30,10 @@ public struct RampartOptions: Sendable {
     /// How every refusal is written, from the host check's 400 to the connection limits' 431:
     /// `RefusalPages.standard` unless you restyle them.
     public var refusalPages: RefusalPages
+    /// A session unused this long ends: 30 minutes.
+    public var sessionIdleTimeout: Duration
+    /// A session ends this long after sign-in, however active: 8 hours.
+    public var sessionAbsoluteTimeout: Duration
 
     /// The defaults, for the hosts given.
     public static func defaults(allowedHosts: [String]) -> RampartOptions {
@@ -46,7 +50,9 @@ public struct RampartOptions: Sendable {
         limits: HTTPLimits = .standard,
         oneTimeRoutes: [CSRFConfiguration.OneTimeRoute] = [],
         csrfExemptions: [CSRFConfiguration.Exemption] = [],
-        refusalPages: RefusalPages = .standard
+        refusalPages: RefusalPages = .standard,
+        sessionIdleTimeout: Duration = .seconds(30 * 60),
+        sessionAbsoluteTimeout: Duration = .seconds(8 * 60 * 60)
     ) {
         self.allowedHosts = allowedHosts
         self.trustedProxies = trustedProxies
@@ -57,6 +63,8 @@ public struct RampartOptions: Sendable {
         self.oneTimeRoutes = oneTimeRoutes
         self.csrfExemptions = csrfExemptions
         self.refusalPages = refusalPages
+        self.sessionIdleTimeout = sessionIdleTimeout
+        self.sessionAbsoluteTimeout = sessionAbsoluteTimeout
     }
 }
 
@@ -74,6 +82,21 @@ extension RampartOptions {
             allowedHosts: hosts,
             trustedProxies: try TrustedProxies(trustedProxies),
             httpsPolicy: httpsPolicy ?? (loopbackOnly ? .allowInsecureHTTP : .redirectToHTTPS)
+        )
+    }
+
+    /// The session configuration these options describe, over `store`: the `__Host-session`
+    /// cookie, the timeouts, and last-seen updates at most once a minute (or every half idle
+    /// timeout, if that is shorter).
+    /// - Throws: `SecurityConfigurationError` naming a timeout that does not hold.
+    ///
+    /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-expiration).
+    public func sessionConfiguration(store: any SessionStore) throws -> SessionConfiguration {
+        try SessionConfiguration(
+            backend: .store(store),
+            idleTimeout: sessionIdleTimeout,
+            absoluteTimeout: sessionAbsoluteTimeout,
+            touchInterval: min(.seconds(60), sessionIdleTimeout / 2)
         )
     }
 

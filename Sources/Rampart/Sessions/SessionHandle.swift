@@ -189,6 +189,24 @@ public final class SessionHandle: Sendable {
     /// Rotates the id and the CSRF secret (call on any privilege change).
     public func rotate() { withSession { $0.rotate() } }
 
+    /// Signs the user out of every session they have ("log out everywhere", after a password
+    /// change or a lost device): deletes each of the user's stored sessions, this one included,
+    /// and clears this session's cookie. Other browsers' next requests are anonymous.
+    /// - Returns: how many stored sessions were deleted (0 when no one is signed in).
+    /// - Throws: ``SessionError/notRevocable`` with sealed-cookie sessions, or the store's error.
+    ///
+    /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-expiration).
+    public func logOutEverywhere() async throws -> Int {
+        try await load()
+        guard let userID else { return 0 }
+        guard let shared, case .store(let store) = shared.manager.configuration.backend.base else {
+            throw SessionError.notRevocable
+        }
+        let count = try await store.deleteAll(forUser: userID)
+        logOut()
+        return count
+    }
+
     /// Ends the request for the session: marks the response `Vary: Cookie` (it depends on the
     /// cookie whether or not the handler used it), and if the handler touched the session,
     /// saves it and adds its `Set-Cookie` with `Cache-Control: no-store` when the cookie changed.

@@ -416,11 +416,16 @@ public struct SessionManager: Sendable {
 public enum SessionError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A stateless session grew past the cookie size limit.
     case tooLarge(bytes: Int, limit: Int)
+    /// "Log out everywhere" with sealed-cookie sessions, which live only in the browsers that
+    /// hold them and cannot be deleted from the server.
+    case notRevocable
 
     public var description: String {
         switch self {
         case .tooLarge(let bytes, let limit):
             "the sealed session cookie would be \(bytes) bytes, over the \(limit)-byte limit; keep less in the session or use a store"
+        case .notRevocable:
+            "sealed-cookie sessions cannot be revoked from the server; use a session store to log out everywhere"
         }
     }
 }

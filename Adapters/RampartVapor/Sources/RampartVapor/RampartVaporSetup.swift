@@ -38,7 +38,7 @@ public struct RampartVapor: Sendable {
         let database = try RampartDatabase(path: options.dataDirectory + "/rampart.sqlite")
         let store = SQLiteSessionStore(database: database)
         let usedTokens = SQLiteUsedTokenStore(database: database)
-        let sessions = SessionManager(configuration: try SessionConfiguration(backend: .store(store)), keyRing: ring)
+        let sessions = SessionManager(configuration: try options.sessionConfiguration(store: store), keyRing: ring)
         let csrf = try options.csrfConfiguration(keyRing: ring, usedTokens: usedTokens)
         app.middleware.use(try RampartSecurityMiddleware(headers: options.headers, transport: transport, refusalPages: options.refusalPages))
         app.middleware.use(RampartSessionMiddleware(manager: sessions))
