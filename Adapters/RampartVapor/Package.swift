@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RampartVapor", targets: ["RampartVapor"]),
         .library(name: "RampartLeaf", targets: ["RampartLeaf"]),
         .executable(name: "HelloRampartVapor", targets: ["HelloRampartVapor"]),
+        .executable(name: "RampartVaporLoadServer", targets: ["RampartVaporLoadServer"]),
     ],
     dependencies: [
         .package(name: "Rampart", path: "../.."),
@@ -67,6 +68,18 @@ let package = Package(
                 .product(name: "Vapor", package: "vapor"),
             ],
             path: "Examples/HelloRampartVapor",
+            swiftSettings: swiftSettings
+        ),
+        // The Vapor servers for Benchmarks/load/compare.sh (bare, headers, stack).
+        .executableTarget(
+            name: "RampartVaporLoadServer",
+            dependencies: [
+                "RampartVapor",
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartSQLite", package: "Rampart"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -9,8 +9,11 @@
 #                a signed-in cookie
 #   flask        the Flask peer (peers/flask: Flask + Talisman + Flask-WTF, gunicorn 2x4 gthread),
 #                seeded the same way, without and with a signed-in cookie
+#   vapor bare, vapor headers, vapor stack
+#                the same three servers on Vapor 4 with the RampartVapor adapter
+#                (Adapters/RampartVapor's RampartVaporLoadServer); VAPOR=0 leaves them out
 # Every server is started once and stays up (idle servers cost nothing); only one is under load
-# at a time. Each round runs wrk against the seven targets in that order with a 1 s pause; ratios
+# at a time. Each round runs wrk against every target in that order with a 1 s pause; ratios
 # are taken within a round, then the median over the rounds is shown with its range and the goals.
 # wrk shares the 2 cores with the server, so absolute numbers mean little; the ratios do.
 #
@@ -22,6 +25,8 @@
 #   WARMUP=2        seconds of unrecorded load on each target before round 1 (0: none)
 #   SCRATCH=        a --scratch-path for the Swift build
 #   LOAD_SERVER_BIN=  a prebuilt RampartLoadServer: skips the build
+#   VAPOR=1         include the Vapor targets (0: Hummingbird and Flask only)
+#   VAPOR_LOAD_SERVER_BIN=  a prebuilt RampartVaporLoadServer: skips its build
 #   KEEP_WORK=1     keep the logs and data dirs (kept anyway when the script fails)
 #
 # Exit status: 0 all goals met; 1 a goal failed (or setup failed); 2 some responses were not
@@ -35,6 +40,8 @@ DURATION="${DURATION:-8}"; DURATION="${DURATION%s}"
 CONNECTIONS="${CONNECTIONS:-32}"
 COMMENTS="${COMMENTS:-20}"
 WARMUP="${WARMUP:-2}"; WARMUP="${WARMUP%s}"
+VAPOR="${VAPOR:-1}"
+[[ "$VAPOR" == 0 || "$VAPOR" == 1 ]] || bench_die "VAPOR must be 0 or 1, not '$VAPOR'"
 bench_int ROUNDS "$ROUNDS"
 bench_int DURATION "$DURATION"
 bench_int CONNECTIONS "$CONNECTIONS"
@@ -51,10 +58,11 @@ bench_install_traps
 
 # --- Build and start everything -------------------------------------------------------------
 bench_build
+if [[ "$VAPOR" == 1 ]]; then bench_build_vapor; fi
 bench_flask_venv
 
 declare -A PORT
-for name in bare static_set headers stack board flask; do
+for name in bare static_set headers stack board flask vapor_bare vapor_headers vapor_stack; do
     while :; do
         port="$(bench_free_port)"
         [[ " ${PORT[*]:-} " == *" $port "* ]] || break   # all different ports
@@ -67,6 +75,9 @@ URL_headers="http://127.0.0.1:${PORT[headers]}/"
 URL_stack="http://127.0.0.1:${PORT[stack]}/"
 URL_board="http://127.0.0.1:${PORT[board]}/"
 URL_flask="http://127.0.0.1:${PORT[flask]}/"
+URL_vapor_bare="http://127.0.0.1:${PORT[vapor_bare]}/"
+URL_vapor_headers="http://127.0.0.1:${PORT[vapor_headers]}/"
+URL_vapor_stack="http://127.0.0.1:${PORT[vapor_stack]}/"
 
 mkdir -p "$WORK/stack-data" "$WORK/board-data"
 bench_start bare "$LOAD_SERVER_BIN" --mode bare --port "${PORT[bare]}"
@@ -75,6 +86,12 @@ bench_start headers "$LOAD_SERVER_BIN" --mode headers --port "${PORT[headers]}"
 bench_start stack "$LOAD_SERVER_BIN" --mode stack --port "${PORT[stack]}" --data-dir "$WORK/stack-data"
 bench_start board "$LOAD_SERVER_BIN" --mode board --port "${PORT[board]}" --data-dir "$WORK/board-data"
 bench_start_flask flask "${PORT[flask]}"
+if [[ "$VAPOR" == 1 ]]; then
+    mkdir -p "$WORK/vapor-stack-data"
+    bench_start vapor_bare "$VAPOR_LOAD_SERVER_BIN" --mode bare --port "${PORT[vapor_bare]}"
+    bench_start vapor_headers "$VAPOR_LOAD_SERVER_BIN" --mode headers --port "${PORT[vapor_headers]}"
+    bench_start vapor_stack "$VAPOR_LOAD_SERVER_BIN" --mode stack --port "${PORT[vapor_stack]}" --data-dir "$WORK/vapor-stack-data"
+fi
 
 bench_wait_ready bare "$URL_bare"
 bench_wait_ready static_set "$URL_static_set"
@@ -82,10 +99,17 @@ bench_wait_ready headers "$URL_headers"
 bench_wait_ready stack "$URL_stack"
 bench_wait_ready board "${URL_board}healthz"
 bench_wait_ready flask "$URL_flask"
-bench_log "servers up: bare :${PORT[bare]}, static :${PORT[static_set]}, headers :${PORT[headers]}, stack :${PORT[stack]}, board :${PORT[board]}, flask :${PORT[flask]}"
+if [[ "$VAPOR" == 1 ]]; then
+    bench_wait_ready vapor_bare "$URL_vapor_bare"
+    bench_wait_ready vapor_headers "$URL_vapor_headers"
+    bench_wait_ready vapor_stack "$URL_vapor_stack"
+fi
+bench_log "servers up: bare :${PORT[bare]}, static :${PORT[static_set]}, headers :${PORT[headers]}, stack :${PORT[stack]}, board :${PORT[board]}, flask :${PORT[flask]}$( [[ "$VAPOR" == 1 ]] && echo ", vapor bare :${PORT[vapor_bare]}, vapor headers :${PORT[vapor_headers]}, vapor stack :${PORT[vapor_stack]}")"
 
 # --- Cookies and seeding ----------------------------------------------------------------------
 COOKIE_stack="$(python3 "$SEED" cookie --base "${URL_stack%/}")"
+COOKIE_vapor_stack=""
+if [[ "$VAPOR" == 1 ]]; then COOKIE_vapor_stack="$(python3 "$SEED" cookie --base "${URL_vapor_stack%/}")"; fi
 bench_log "seeding the board with $COMMENTS comments (bcrypt: register takes ~0.3 s)…"
 COOKIE_board="$(python3 "$SEED" rampart --base "${URL_board%/}" --comments "$COMMENTS")"
 bench_log "seeding the Flask peer with $COMMENTS comments…"
@@ -93,20 +117,25 @@ COOKIE_flask="$(python3 "$SEED" flask --base "${URL_flask%/}" --comments "$COMME
 
 # What each target is: name, URL, cookie.
 TARGET_NAMES=(bare static_set headers stack board board_cookie flask flask_cookie)
+if [[ "$VAPOR" == 1 ]]; then TARGET_NAMES+=(vapor_bare vapor_headers vapor_stack); fi
 declare -A TARGET_URL=(
     [bare]="$URL_bare" [static_set]="$URL_static_set" [headers]="$URL_headers" [stack]="$URL_stack"
     [board]="$URL_board" [board_cookie]="$URL_board" [flask]="$URL_flask" [flask_cookie]="$URL_flask"
+    [vapor_bare]="$URL_vapor_bare" [vapor_headers]="$URL_vapor_headers" [vapor_stack]="$URL_vapor_stack"
 )
 declare -A TARGET_COOKIE=(
     [bare]="" [static_set]="" [headers]="" [stack]="$COOKIE_stack"
     [board]="" [board_cookie]="$COOKIE_board" [flask]="" [flask_cookie]="$COOKIE_flask"
+    [vapor_bare]="" [vapor_headers]="" [vapor_stack]="$COOKIE_vapor_stack"
 )
 
 # Before measuring: every target answers 200, the pages show the comments, the signed-in
 # cookies sign in and the anonymous runs are anonymous.
 check_targets() {
     local name
-    for name in bare static_set headers stack; do bench_page_check "$name" "${TARGET_URL[$name]}" "${TARGET_COOKIE[$name]}" 0 ""; done
+    local plain=(bare static_set headers stack)
+    if [[ "$VAPOR" == 1 ]]; then plain+=(vapor_bare vapor_headers vapor_stack); fi
+    for name in "${plain[@]}"; do bench_page_check "$name" "${TARGET_URL[$name]}" "${TARGET_COOKIE[$name]}" 0 ""; done
     bench_page_check board "$URL_board" "" "$MIN_SHOWN" 0
     bench_page_check board+cookie "$URL_board" "$COOKIE_board" "$MIN_SHOWN" 1
     bench_page_check flask "$URL_flask" "" "$MIN_SHOWN" 0

@@ -77,6 +77,24 @@ bench_build() {
     [[ -x "$LOAD_SERVER_BIN" ]] || bench_die "no binary at $LOAD_SERVER_BIN"
 }
 
+# bench_build_vapor: builds RampartVaporLoadServer in Adapters/RampartVapor (release), unless
+# VAPOR_LOAD_SERVER_BIN names a prebuilt one. Its first build compiles Vapor (10+ minutes).
+bench_build_vapor() {
+    local log="$WORK/build-vapor.log" package="$BENCH_DIR/../Adapters/RampartVapor"
+    if [[ -n "${VAPOR_LOAD_SERVER_BIN:-}" ]]; then
+        [[ -x "$VAPOR_LOAD_SERVER_BIN" ]] || bench_die "VAPOR_LOAD_SERVER_BIN=$VAPOR_LOAD_SERVER_BIN is not executable"
+        bench_log "using VAPOR_LOAD_SERVER_BIN=$VAPOR_LOAD_SERVER_BIN (no build)"
+        return 0
+    fi
+    bench_log "building RampartVaporLoadServer (release; log: $log)…"
+    if ! swift build -c release --package-path "$package" --product RampartVaporLoadServer >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        bench_die "swift build of the Vapor load server failed"
+    fi
+    VAPOR_LOAD_SERVER_BIN="$(swift build -c release --package-path "$package" --show-bin-path)/RampartVaporLoadServer"
+    [[ -x "$VAPOR_LOAD_SERVER_BIN" ]] || bench_die "no binary at $VAPOR_LOAD_SERVER_BIN"
+}
+
 # A free TCP port on 127.0.0.1 (the kernel's pick; released at once, so used right away).
 bench_free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
