@@ -8,8 +8,8 @@ public import Rampart
 ///
 /// Options: ``options(dataDirectory:)`` (host `app.example`, `127.0.0.1/32` a trusted proxy, so
 /// plain HTTP is redirected unless that proxy says `X-Forwarded-Proto: https`; a one-time token
-/// for `POST /account/delete`; `POST /webhooks/payment` exempt from CSRF; a 2-second session
-/// idle timeout).
+/// for `POST /account/delete`; `POST /webhooks/payment` exempt from CSRF; the session idle
+/// timeout the case asks for, ``ConformanceCase/sessionIdleTimeout``).
 ///
 /// Routes, each answering exactly this:
 ///
@@ -34,14 +34,14 @@ public enum ConformanceApp {
     public static let host = "app.example"
 
     /// The options every driver passes to its adapter's one-call setup.
-    public static func options(dataDirectory: String) -> RampartOptions {
+    public static func options(dataDirectory: String, sessionIdleTimeout: Duration = .seconds(600)) -> RampartOptions {
         RampartOptions(
             allowedHosts: [host],
             trustedProxies: ["127.0.0.1/32"],
             dataDirectory: dataDirectory,
             oneTimeRoutes: [.init(.post, "/account/delete", action: "account.delete")],
             csrfExemptions: [.path("/webhooks/payment", reason: "signed by the payment provider")],
-            sessionIdleTimeout: .seconds(2),
+            sessionIdleTimeout: sessionIdleTimeout,
             sessionAbsoluteTimeout: .seconds(3600)
         )
     }

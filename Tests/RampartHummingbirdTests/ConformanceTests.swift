@@ -12,9 +12,9 @@ import Testing
 /// against it. `Adapters/RampartVapor` runs the same cases against its own driver.
 @Suite("Adapter conformance (Hummingbird)")
 struct ConformanceTests {
-    static func makeApp() async throws -> some ApplicationProtocol {
+    static func makeApp(idleTimeout: Duration) async throws -> some ApplicationProtocol {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-conformance-hb-\(UUID().uuidString)").path
-        let rampart = try await RampartSetup.configure(ConformanceApp.options(dataDirectory: directory))
+        let rampart = try await RampartSetup.configure(ConformanceApp.options(dataDirectory: directory, sessionIdleTimeout: idleTimeout))
         let router = Router(context: BasicRampartRequestContext.self)
         router.add(middleware: rampart.middleware)
         router.get("/") { _, context in
@@ -57,7 +57,7 @@ struct ConformanceTests {
 
     @Test(arguments: ConformanceSuite.cases)
     func conforms(_ conformanceCase: ConformanceCase) async throws {
-        try await Self.makeApp().test(.live) { client in
+        try await Self.makeApp(idleTimeout: conformanceCase.sessionIdleTimeout).test(.live) { client in
             let failures = try await conformanceCase.run(port: try #require(client.port))
             #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         }

@@ -39,6 +39,9 @@ public struct RampartCSRFMiddleware: AsyncMiddleware {
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let state = CSRFState(oneTimeTokens: configuration.oneTimeTokens)
         request.storage[CSRFKey.self] = state
+        if request.rampartSessionHandle == nil, configuration.mode == .tokens {
+            RampartMisuse.reportVapor(.csrfBeforeSessions, logger: request.logger)
+        }
         if !CrossOriginProtection.isSafe(request.method.rampartMethod) {
             // A request the core cannot read is refused, not waved through.
             guard let head = request.rampartHead else { throw RequestRefusal.malformed }
@@ -115,19 +118,14 @@ extension Request {
     /// CSRF token helpers for this request's templates: `req.csrf.hiddenField()`,
     /// `req.csrf.metaTag()`, `req.csrf.oneTimeField(action:)`. Needs
     /// ``RampartSessionMiddleware`` and ``RampartCSRFMiddleware``; without the session
-    /// middleware the tokens can never verify, and the mistake is logged at `error`.
+    /// middleware the tokens can never verify, and the mistake is reported as
+    /// `RampartMisuse.csrfWithoutMiddleware` (an assertion in debug builds, one `error` line).
     ///
     /// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
     public var csrf: CSRFHelpers {
         let state = storage[RampartCSRFMiddleware.CSRFKey.self]
         guard let session = rampartSessionHandle else {
-            logger.error(
-                "Rampart is wired wrongly",
-                metadata: [
-                    "rampart.misuse": "csrfWithoutMiddleware",
-                    "rampart.fix": "req.csrf was read on a route without RampartSessionMiddleware; its tokens never verify",
-                ]
-            )
+            RampartMisuse.reportVapor(.csrfWithoutMiddleware, logger: logger)
             return CSRFHelpers(session: SessionHandle(detached: .fresh(now: WallClock.system.now())), state: state)
         }
         return CSRFHelpers(session: session, state: state)

@@ -59,6 +59,7 @@ public struct RampartSecurityMiddleware: AsyncMiddleware {
     }
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if request.rampartSessionHandle != nil { RampartMisuse.reportVapor(.headersInsideSessions, logger: request.logger) }
         guard let head = request.rampartHead else {
             return secured(RequestRefusal.malformed.response(head: nil, pages: pages, nonce: nil), headers: headers, isSecure: false)
         }

@@ -97,13 +97,7 @@ extension Request {
     public var rampartSession: SessionHandle {
         get async throws {
             guard let handle = rampartSessionHandle else {
-                logger.error(
-                    "Rampart is wired wrongly",
-                    metadata: [
-                        "rampart.misuse": "sessionWithoutMiddleware",
-                        "rampart.fix": "req.rampartSession was read on a route without RampartSessionMiddleware; nothing it holds is saved",
-                    ]
-                )
+                RampartMisuse.reportVapor(.sessionWithoutMiddleware, logger: logger)
                 return SessionHandle(detached: .fresh(now: WallClock.system.now()))
             }
             do {

@@ -13,9 +13,9 @@ import VaporTesting
 /// Hummingbird.
 @Suite("Adapter conformance (Vapor)")
 struct ConformanceTests {
-    static func configure(_ app: Application) async throws {
+    static func configure(_ app: Application, idleTimeout: Duration) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-conformance-vapor-\(UUID().uuidString)").path
-        try await RampartVapor.install(on: app, ConformanceApp.options(dataDirectory: directory))
+        try await RampartVapor.install(on: app, ConformanceApp.options(dataDirectory: directory, sessionIdleTimeout: idleTimeout))
         app.get { req in
             HTMLResponse(ConformanceApp.homePage(nonce: req.cspNonce?.value ?? "", csrfField: req.csrf.hiddenField()))
         }
@@ -47,7 +47,7 @@ struct ConformanceTests {
     @Test(arguments: ConformanceSuite.cases)
     func conforms(_ conformanceCase: ConformanceCase) async throws {
         try await withApp { app in
-            try await Self.configure(app)
+            try await Self.configure(app, idleTimeout: conformanceCase.sessionIdleTimeout)
             try await app.asyncBoot()
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = try #require(app.http.server.shared.localAddress?.port)
