@@ -26,6 +26,7 @@ let fuzzers: [(name: String, usesHummingbird: Bool, extra: [Target.Dependency])]
     ("FuzzHost", false, []),
     ("FuzzURLEncodedForm", true, []),
     ("FuzzTemplateContext", false, []),
+    ("FuzzLeafTemplate", false, []),
     ("FuzzSafeURL", false, []),
     ("FuzzUploadSniff", false, []),
     ("FuzzMultipart", true, []),

@@ -23,7 +23,7 @@ SECONDS_PER_TARGET="${1:-20}"
 ALL_TARGETS=(
     FuzzCookieHeader FuzzSignedSealedCookie FuzzCSRFTokens FuzzCSPAudit FuzzForwarded FuzzHost
     FuzzURLEncodedForm FuzzTemplateContext FuzzSafeURL FuzzUploadSniff FuzzMultipart FuzzJSONLimits
-    FuzzHTMLEscape FuzzKeyRing
+    FuzzHTMLEscape FuzzKeyRing FuzzLeafTemplate
 )
 read -r -a TARGETS <<< "${FUZZ_TARGETS:-${ALL_TARGETS[*]}}"
 
@@ -64,7 +64,7 @@ max_len() {
         FuzzCSRFTokens) echo 256 ;;
         FuzzSignedSealedCookie | FuzzSafeURL | FuzzKeyRing) echo 512 ;;
         FuzzCookieHeader | FuzzCSPAudit | FuzzForwarded | FuzzHost | FuzzURLEncodedForm) echo 1024 ;;
-        FuzzTemplateContext | FuzzUploadSniff | FuzzJSONLimits | FuzzHTMLEscape) echo 2048 ;;
+        FuzzTemplateContext | FuzzLeafTemplate | FuzzUploadSniff | FuzzJSONLimits | FuzzHTMLEscape) echo 2048 ;;
         *) echo 4096 ;;
     esac
 }
