@@ -79,6 +79,7 @@ let package = Package(
                 .product(name: "RampartSQLite", package: "Rampart"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -15,9 +15,23 @@ extension Request {
     ///
     /// - Returns: `nil` when the method or target cannot be expressed as an `HTTPRequest`
     ///   (answered 400 by ``RampartSecurityMiddleware``).
+    ///
+    /// Converted once per request: ``RampartSecurityMiddleware`` keeps its conversion for the
+    /// session and CSRF middleware (the request's headers do not change on the way in).
     var rampartHead: HTTPRequest? {
+        if let state = storage[RampartRequestState.Key.self], let head = state.head { return head }
+        return convertedHead
+    }
+
+    /// A fresh conversion of the request line and headers.
+    var convertedHead: HTTPRequest? {
         let head = HTTPRequestHead(version: version, method: method, uri: url.string, headers: headers)
         return try? HTTPRequest(head, secure: false, splitCookie: false)
+    }
+
+    /// The request's header fields as the core reads them (the cached conversion when there is one).
+    var rampartFields: HTTPFields {
+        rampartHead?.headerFields ?? HTTPFields(headers, splitCookie: false)
     }
 
     /// The socket's peer, never a forwarded address.
@@ -26,7 +40,20 @@ extension Request {
     /// believes them only from a trusted proxy (``TransportSecurity``), so it starts from the
     /// connection itself.
     var rampartPeer: IPAddress? {
-        remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        // Read from the socket address's bytes (`sockaddr_in`: the address at offset 4;
+        // `sockaddr_in6`: at offset 8), not by parsing `ipAddress`'s text.
+        guard let remote = remoteAddress else { return nil }
+        let family = remote.protocol
+        return remote.withSockAddr { pointer, size -> IPAddress? in
+            let raw = UnsafeRawBufferPointer(start: pointer, count: size)
+            if family == .inet, size >= 8 {
+                return IPAddress(ipv4: UInt32(raw[4]) << 24 | UInt32(raw[5]) << 16 | UInt32(raw[6]) << 8 | UInt32(raw[7]))
+            }
+            if family == .inet6, size >= 24 {
+                return IPAddress(ipv6Bytes: raw[8..<24])
+            }
+            return nil
+        }
     }
 }
 

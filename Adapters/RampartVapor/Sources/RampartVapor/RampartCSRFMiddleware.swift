@@ -28,7 +28,10 @@ import Vapor
 /// in `X-CSRF-Token`, or a larger `maximumFormBytes`.
 ///
 /// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
-public struct RampartCSRFMiddleware: AsyncMiddleware {
+///
+/// Safe methods pass on the event loop with no `Task`; only an unsafe request, whose check may
+/// read the body, runs the check in one.
+public struct RampartCSRFMiddleware: Middleware {
     let configuration: CSRFConfiguration
 
     /// Creates the middleware.
@@ -36,52 +39,63 @@ public struct RampartCSRFMiddleware: AsyncMiddleware {
         self.configuration = configuration
     }
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let state = CSRFState(oneTimeTokens: configuration.oneTimeTokens)
         request.storage[CSRFKey.self] = state
         if request.rampartSessionHandle == nil, configuration.mode == .tokens {
             RampartMisuse.reportVapor(.csrfBeforeSessions, logger: request.logger)
         }
-        if !CrossOriginProtection.isSafe(request.method.rampartMethod) {
-            // A request the core cannot read is refused, not waved through.
-            guard let head = request.rampartHead else { throw RequestRefusal.malformed }
-            let path = Substring((head.path ?? "/").prefix { $0 != "?" })
-            if let exemption = configuration.exemption(for: path) {
-                request.logger.debug(
-                    "Rampart CSRF exemption",
-                    metadata: ["rampart.path": .string(String(path)), "rampart.reason": .string(exemption.reason)]
-                )
-            } else {
-                let session = request.rampartSessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now()))
-                let limit = configuration.maximumFormBytes
-                if let failure = try await configuration.check(
-                    head,
-                    isSecure: request.rampartIsSecure,
-                    session: session,
-                    token: {
-                        try await Self.token(in: request, limit: limit)
-                    }
-                ) {
-                    request.logger.notice(
-                        "Rampart refused a cross-site request",
-                        metadata: [
-                            "rampart.reason": .string(failure.reason),
-                            "rampart.method": .string(request.method.rawValue),
-                            "rampart.path": .string(String(path)),
-                        ]
-                    )
-                    throw RequestRefusal(failure)
-                }
-            }
+        let checked: EventLoopFuture<Void>
+        if CrossOriginProtection.isSafe(request.method.rampartMethod) {
+            checked = request.eventLoop.makeSucceededVoidFuture()
+        } else {
+            let configuration = self.configuration
+            checked = request.eventLoop.makeFutureWithTask { try await Self.check(request, configuration: configuration) }
         }
-        let response = try await next.respond(to: request)
-        if state.tokenIssued { response.withRampartFields { state.markResponse(&$0) } }
-        return response
+        return checked.flatMap { next.respond(to: request) }.map { response in
+            if state.tokenIssued { response.withRampartFields { state.markResponse(&$0) } }
+            return response
+        }
+    }
+
+    /// The check of an unsafe request: `Sec-Fetch-Site`/`Origin`, then the token, unless the
+    /// path is exempt.
+    static func check(_ request: Request, configuration: CSRFConfiguration) async throws {
+        // A request the core cannot read is refused, not waved through.
+        guard let head = request.rampartHead else { throw RequestRefusal.malformed }
+        let path = Substring((head.path ?? "/").prefix { $0 != "?" })
+        if let exemption = configuration.exemption(for: path) {
+            request.logger.debug(
+                "Rampart CSRF exemption",
+                metadata: ["rampart.path": .string(String(path)), "rampart.reason": .string(exemption.reason)]
+            )
+            return
+        }
+        let session = request.rampartSessionHandle ?? SessionHandle(detached: .fresh(now: WallClock.system.now()))
+        let limit = configuration.maximumFormBytes
+        if let failure = try await configuration.check(
+            head,
+            isSecure: request.rampartIsSecure,
+            session: session,
+            token: {
+                try await Self.token(in: request, limit: limit)
+            }
+        ) {
+            request.logger.notice(
+                "Rampart refused a cross-site request",
+                metadata: [
+                    "rampart.reason": .string(failure.reason),
+                    "rampart.method": .string(request.method.rawValue),
+                    "rampart.path": .string(String(path)),
+                ]
+            )
+            throw RequestRefusal(failure)
+        }
     }
 
     /// The token: `X-CSRF-Token`, else the `_csrf` field of a URL-encoded or multipart body.
     static func token(in request: Request, limit: Int) async throws -> Result<String?, CSRFError> {
-        let fields = HTTPFields(request.headers, splitCookie: false)
+        let fields = request.rampartFields
         if let header = CSRFConfiguration.headerToken(in: fields) { return header.map { $0 } }
         guard let contentType = fields[.contentType] else { return .success(nil) }
         let media = MediaType.essence(of: contentType)

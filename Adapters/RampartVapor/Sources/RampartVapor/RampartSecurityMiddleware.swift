@@ -30,7 +30,10 @@ import Vapor
 /// ```
 ///
 /// See [MDN: HTTP security](https://developer.mozilla.org/en-US/docs/Web/Security/Practical_implementation_guides).
-public struct RampartSecurityMiddleware: AsyncMiddleware {
+///
+/// It is an `EventLoopFuture` middleware, not an `AsyncMiddleware`: everything it does is
+/// synchronous, and an `AsyncMiddleware` costs every request a `Task` and two thread hops.
+public struct RampartSecurityMiddleware: Middleware {
     let headers: RenderedSecurityHeaders
     let transport: TransportSecurity
     let cookieHardening: CookieHardening
@@ -58,41 +61,44 @@ public struct RampartSecurityMiddleware: AsyncMiddleware {
         self.pages = refusalPages
     }
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if request.rampartSessionHandle != nil { RampartMisuse.reportVapor(.headersInsideSessions, logger: request.logger) }
-        guard let head = request.rampartHead else {
-            return secured(RequestRefusal.malformed.response(head: nil, pages: pages, nonce: nil), headers: headers, isSecure: false)
+        guard let head = request.convertedHead else {
+            let response = secured(RequestRefusal.malformed.response(head: nil, pages: pages, nonce: nil), headers: headers, isSecure: false)
+            return request.eventLoop.makeSucceededFuture(response)
         }
         switch transport.evaluate(head, peer: request.rampartPeer) {
         case .reject(let rejection):
             request.logger.notice("Rampart refused request", metadata: ["rampart.reason": .string(rejection.reason)])
             let nonce = CSPNonce()
-            return secured(
+            let response = secured(
                 RequestRefusal(rejection).response(head: head, pages: pages, nonce: nonce),
                 headers: headers,
                 nonce: nonce,
                 isSecure: false
             )
+            return request.eventLoop.makeSucceededFuture(response)
 
         case .redirect(let location, let status):
             let response = Response(status: status.vaporStatus, headers: ["Location": location, "Content-Length": "0"])
-            return secured(response, headers: headers, isSecure: false)
+            return request.eventLoop.makeSucceededFuture(secured(response, headers: headers, isSecure: false))
 
         case .proceed(let isSecure):
-            let state = RampartRequestState(isSecure: isSecure, cspNonce: CSPNonce())
+            let state = RampartRequestState(isSecure: isSecure, cspNonce: CSPNonce(), head: head)
             request.storage[RampartRequestState.Key.self] = state
-            var response: Response
-            do {
-                response = try await next.respond(to: request)
-            } catch {
-                if let refusal = RequestRefusal(renderingVapor: error) {
-                    response = refusal.response(head: head, pages: pages, nonce: state.cspNonce)
-                } else {
-                    request.logger.error("Unhandled error; answered 500", metadata: ["error.type": .string(String(describing: type(of: error)))])
-                    response = RequestRefusal.internalError.response(head: head, pages: pages, nonce: state.cspNonce)
+            let pages = self.pages
+            let logger = request.logger
+            return next.respond(to: request)
+                .flatMapErrorThrowing { error in
+                    if let refusal = RequestRefusal(renderingVapor: error) {
+                        return refusal.response(head: head, pages: pages, nonce: state.cspNonce)
+                    }
+                    logger.error("Unhandled error; answered 500", metadata: ["error.type": .string(String(describing: type(of: error)))])
+                    return RequestRefusal.internalError.response(head: head, pages: pages, nonce: state.cspNonce)
                 }
-            }
-            return secured(response, headers: state.override ?? headers, nonce: state.cspNonce, isSecure: isSecure)
+                .map { response in
+                    secured(response, headers: state.override ?? headers, nonce: state.cspNonce, isSecure: isSecure)
+                }
         }
     }
 
@@ -144,11 +150,14 @@ final class RampartRequestState: Sendable {
 
     let isSecure: Bool
     let cspNonce: CSPNonce
+    /// The request line and headers as the core reads them, converted once.
+    let head: HTTPRequest?
     private let overrideBox = Mutex<RenderedSecurityHeaders?>(nil)
 
-    init(isSecure: Bool, cspNonce: CSPNonce) {
+    init(isSecure: Bool, cspNonce: CSPNonce, head: HTTPRequest? = nil) {
         self.isSecure = isSecure
         self.cspNonce = cspNonce
+        self.head = head
     }
 
     var override: RenderedSecurityHeaders? {

@@ -46,7 +46,7 @@ public struct RampartSessionMiddleware: AsyncMiddleware {
 
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let logger = request.logger
-        let handle = SessionHandle(manager: manager, requestFields: HTTPFields(request.headers, splitCookie: false)) {
+        let handle = SessionHandle(manager: manager, requestFields: request.rampartFields) {
             RampartSessionMiddleware.log($0, logger: logger)
         }
         request.storage[SessionKey.self] = handle

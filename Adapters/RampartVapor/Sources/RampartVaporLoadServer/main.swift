@@ -3,6 +3,8 @@
 //
 //   bare     Vapor, GET / → "hello"
 //   headers  the same route behind RampartSecurityMiddleware(.strict): every header, a fresh nonce
+//   static-set  Rampart's header set prepared once and appended by a plain Vapor middleware with
+//            no per-request work: the floor for sending these headers through Vapor
 //   stack    headers + RampartSessionMiddleware (SQLite in --data-dir) + RampartCSRFMiddleware;
 //            GET / renders req.csrf.hiddenField() as its HTML
 //
@@ -11,6 +13,7 @@
 //
 //   RampartVaporLoadServer --mode headers --port 8082 [--data-dir DIR]
 import Foundation
+import HTTPTypes
 import Logging
 import Rampart
 import RampartSQLite
@@ -43,6 +46,13 @@ case "bare":
 case "headers":
     app.middleware.use(try RampartSecurityMiddleware(headers: .strict, transport: transport))
     app.get { _ in "hello" }
+case "static-set":
+    let rendered = try SecurityHeaders.strict.rendered()
+    var fields = rendered.fixedFields
+    let csp = SecurityHeaders.strictContentSecurityPolicy.headerValue(nonce: CSPNonce(), isSecure: false)
+    fields.append(HTTPField(name: .contentSecurityPolicy, value: csp))
+    app.middleware.use(StaticFieldsMiddleware(fields: fields.map { ($0.name.rawName, $0.value) }))
+    app.get { _ in "hello" }
 case "stack":
     try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
     let database = try RampartDatabase(path: dataDirectory + "/stack.sqlite")
@@ -56,7 +66,7 @@ case "stack":
     app.middleware.use(RampartCSRFMiddleware(configuration: try CSRFConfiguration()))
     app.get { req in HTMLResponse(req.csrf.hiddenField()) }
 default:
-    FileHandle.standardError.write(Data("unknown mode \(mode): bare, headers or stack\n".utf8))
+    FileHandle.standardError.write(Data("unknown mode \(mode): bare, static-set, headers or stack\n".utf8))
     exit(64)
 }
 do {
@@ -67,3 +77,15 @@ do {
     throw error
 }
 try await app.asyncShutdown()
+
+/// Appends prepared fields to every response, with no per-request work.
+struct StaticFieldsMiddleware: Middleware {
+    let fields: [(String, String)]
+
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).map { response in
+            response.headers.add(contentsOf: fields)
+            return response
+        }
+    }
+}
