@@ -222,6 +222,9 @@ public struct RenderedSecurityHeaders: Sendable {
         let removed: [HTTPField.Name]
         /// Every name this set writes or removes, to tell at a glance whether a handler set one.
         let ownNames: NameFilter
+        /// The fixed fields as name and value strings, for adapters whose header type is not
+        /// `HTTPFields` (Vapor's `HTTPHeaders`).
+        let fixedPairs: [(name: String, value: String)]
 
         init(
             fixed: [HTTPField],
@@ -240,6 +243,7 @@ public struct RenderedSecurityHeaders: Sendable {
             self.ownNames = NameFilter(
                 fixed.map(\.name) + removed + [.contentSecurityPolicy, .contentSecurityPolicyReportOnly, .strictTransportSecurity]
             )
+            self.fixedPairs = fixed.map { ($0.name.rawName, $0.value) }
         }
     }
 
@@ -271,6 +275,24 @@ public struct RenderedSecurityHeaders: Sendable {
             contentSecurityPolicyReportOnly: contentSecurityPolicyReportOnly,
             removed: removed
         )
+    }
+
+    /// The fixed fields as name and value strings, in the order they are sent: what an adapter
+    /// whose header type is not `HTTPFields` appends when ``governs(headerNamed:)`` is false for
+    /// every header of the response.
+    public var fixedNameValuePairs: [(name: String, value: String)] { storage.fixedPairs }
+
+    /// The `Strict-Transport-Security` field, if this set sends one (on HTTPS responses only).
+    ///
+    /// See [RFC 6797 §6.1](https://www.rfc-editor.org/rfc/rfc6797#section-6.1).
+    public var strictTransportSecurity: HTTPField? { storage.hsts }
+
+    /// Whether a response header named `name` (in any case) is one this set writes or removes.
+    /// A response with none of them takes the additive path: the fixed fields, then HSTS on
+    /// HTTPS, then the CSPs with the nonce unless the status is 304; any other response must go
+    /// through ``apply(to:nonce:isSecure:status:)``, which keeps what the handler set.
+    public func governs(headerNamed name: String) -> Bool {
+        storage.ownNames.mayContain(text: name)
     }
 
     /// Whether any header of this set takes the per-request nonce.
@@ -368,6 +390,13 @@ struct NameFilter: Sendable {
         let canonical = Array(Set(names.map(\.canonicalName)))
         self.names = canonical
         self.lengths = canonical.reduce(0) { $0 | (1 << UInt64(min($1.utf8.count, 63))) }
+    }
+
+    /// Whether a name given as text, in any case, may be one of these (no false negatives).
+    func mayContain(text name: String) -> Bool {
+        let length = name.utf8.count
+        guard lengths & (1 << UInt64(min(length, 63))) != 0 else { return false }
+        return names.contains { $0.utf8.count == length && HeaderGrammar.asciiLowercased(name[...]) == $0 }
     }
 
     @inline(__always)

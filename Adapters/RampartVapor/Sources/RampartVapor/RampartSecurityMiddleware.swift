@@ -103,6 +103,28 @@ public struct RampartSecurityMiddleware: Middleware {
     }
 
     private func secured(_ response: Response, headers: RenderedSecurityHeaders, nonce: CSPNonce = CSPNonce(), isSecure: Bool) -> Response {
+        // The usual case: the handler set none of the set's headers and no cookie. Append the
+        // prepared strings to Vapor's headers directly, with no round trip through HTTPFields.
+        var additive = true
+        for (name, _) in response.headers where headers.governs(headerNamed: name) || name.caseInsensitiveCompare("set-cookie") == .orderedSame {
+            additive = false
+            break
+        }
+        if additive {
+            response.headers.add(contentsOf: headers.fixedNameValuePairs)
+            if isSecure, let hsts = headers.strictTransportSecurity {
+                response.headers.add(name: hsts.name.rawName, value: hsts.value)
+            }
+            if response.status != .notModified {
+                if let csp = headers.contentSecurityPolicy {
+                    response.headers.add(name: "Content-Security-Policy", value: csp.headerValue(nonce: nonce, isSecure: isSecure))
+                }
+                if let csp = headers.contentSecurityPolicyReportOnly {
+                    response.headers.add(name: "Content-Security-Policy-Report-Only", value: csp.headerValue(nonce: nonce, isSecure: isSecure))
+                }
+            }
+            return response
+        }
         let status = response.status.rampartStatus
         response.withRampartFields { fields in
             headers.apply(to: &fields, nonce: nonce, isSecure: isSecure, status: status)
