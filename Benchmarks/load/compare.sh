@@ -9,8 +9,8 @@
 #                a signed-in cookie
 #   flask        the Flask peer (peers/flask: Flask + Talisman + Flask-WTF, gunicorn 2x4 gthread),
 #                seeded the same way, without and with a signed-in cookie
-#   vapor bare, vapor headers, vapor stack
-#                the same three servers on Vapor 4 with the RampartVapor adapter
+#   vapor bare, vapor static floor, vapor headers, vapor stack
+#                the same four servers on Vapor 4 with the RampartVapor adapter
 #                (Adapters/RampartVapor's RampartVaporLoadServer); VAPOR=0 leaves them out
 # Every server is started once and stays up (idle servers cost nothing); only one is under load
 # at a time. Each round runs wrk against every target in that order with a 1 s pause; ratios
@@ -62,7 +62,7 @@ if [[ "$VAPOR" == 1 ]]; then bench_build_vapor; fi
 bench_flask_venv
 
 declare -A PORT
-for name in bare static_set headers stack board flask vapor_bare vapor_headers vapor_stack; do
+for name in bare static_set headers stack board flask vapor_bare vapor_static_set vapor_headers vapor_stack; do
     while :; do
         port="$(bench_free_port)"
         [[ " ${PORT[*]:-} " == *" $port "* ]] || break   # all different ports
@@ -76,6 +76,7 @@ URL_stack="http://127.0.0.1:${PORT[stack]}/"
 URL_board="http://127.0.0.1:${PORT[board]}/"
 URL_flask="http://127.0.0.1:${PORT[flask]}/"
 URL_vapor_bare="http://127.0.0.1:${PORT[vapor_bare]}/"
+URL_vapor_static_set="http://127.0.0.1:${PORT[vapor_static_set]}/"
 URL_vapor_headers="http://127.0.0.1:${PORT[vapor_headers]}/"
 URL_vapor_stack="http://127.0.0.1:${PORT[vapor_stack]}/"
 
@@ -89,6 +90,7 @@ bench_start_flask flask "${PORT[flask]}"
 if [[ "$VAPOR" == 1 ]]; then
     mkdir -p "$WORK/vapor-stack-data"
     bench_start vapor_bare "$VAPOR_LOAD_SERVER_BIN" --mode bare --port "${PORT[vapor_bare]}"
+    bench_start vapor_static_set "$VAPOR_LOAD_SERVER_BIN" --mode static-set --port "${PORT[vapor_static_set]}"
     bench_start vapor_headers "$VAPOR_LOAD_SERVER_BIN" --mode headers --port "${PORT[vapor_headers]}"
     bench_start vapor_stack "$VAPOR_LOAD_SERVER_BIN" --mode stack --port "${PORT[vapor_stack]}" --data-dir "$WORK/vapor-stack-data"
 fi
@@ -101,10 +103,11 @@ bench_wait_ready board "${URL_board}healthz"
 bench_wait_ready flask "$URL_flask"
 if [[ "$VAPOR" == 1 ]]; then
     bench_wait_ready vapor_bare "$URL_vapor_bare"
+    bench_wait_ready vapor_static_set "$URL_vapor_static_set"
     bench_wait_ready vapor_headers "$URL_vapor_headers"
     bench_wait_ready vapor_stack "$URL_vapor_stack"
 fi
-bench_log "servers up: bare :${PORT[bare]}, static :${PORT[static_set]}, headers :${PORT[headers]}, stack :${PORT[stack]}, board :${PORT[board]}, flask :${PORT[flask]}$( [[ "$VAPOR" == 1 ]] && echo ", vapor bare :${PORT[vapor_bare]}, vapor headers :${PORT[vapor_headers]}, vapor stack :${PORT[vapor_stack]}")"
+bench_log "servers up: bare :${PORT[bare]}, static :${PORT[static_set]}, headers :${PORT[headers]}, stack :${PORT[stack]}, board :${PORT[board]}, flask :${PORT[flask]}$( [[ "$VAPOR" == 1 ]] && echo ", vapor bare :${PORT[vapor_bare]}, vapor static :${PORT[vapor_static_set]}, vapor headers :${PORT[vapor_headers]}, vapor stack :${PORT[vapor_stack]}")"
 
 # --- Cookies and seeding ----------------------------------------------------------------------
 COOKIE_stack="$(python3 "$SEED" cookie --base "${URL_stack%/}")"
@@ -117,16 +120,17 @@ COOKIE_flask="$(python3 "$SEED" flask --base "${URL_flask%/}" --comments "$COMME
 
 # What each target is: name, URL, cookie.
 TARGET_NAMES=(bare static_set headers stack board board_cookie flask flask_cookie)
-if [[ "$VAPOR" == 1 ]]; then TARGET_NAMES+=(vapor_bare vapor_headers vapor_stack); fi
+if [[ "$VAPOR" == 1 ]]; then TARGET_NAMES+=(vapor_bare vapor_static_set vapor_headers vapor_stack); fi
 declare -A TARGET_URL=(
     [bare]="$URL_bare" [static_set]="$URL_static_set" [headers]="$URL_headers" [stack]="$URL_stack"
     [board]="$URL_board" [board_cookie]="$URL_board" [flask]="$URL_flask" [flask_cookie]="$URL_flask"
-    [vapor_bare]="$URL_vapor_bare" [vapor_headers]="$URL_vapor_headers" [vapor_stack]="$URL_vapor_stack"
+    [vapor_bare]="$URL_vapor_bare" [vapor_static_set]="$URL_vapor_static_set" [vapor_headers]="$URL_vapor_headers"
+    [vapor_stack]="$URL_vapor_stack"
 )
 declare -A TARGET_COOKIE=(
     [bare]="" [static_set]="" [headers]="" [stack]="$COOKIE_stack"
     [board]="" [board_cookie]="$COOKIE_board" [flask]="" [flask_cookie]="$COOKIE_flask"
-    [vapor_bare]="" [vapor_headers]="" [vapor_stack]="$COOKIE_vapor_stack"
+    [vapor_bare]="" [vapor_static_set]="" [vapor_headers]="" [vapor_stack]="$COOKIE_vapor_stack"
 )
 
 # Before measuring: every target answers 200, the pages show the comments, the signed-in
@@ -134,7 +138,7 @@ declare -A TARGET_COOKIE=(
 check_targets() {
     local name
     local plain=(bare static_set headers stack)
-    if [[ "$VAPOR" == 1 ]]; then plain+=(vapor_bare vapor_headers vapor_stack); fi
+    if [[ "$VAPOR" == 1 ]]; then plain+=(vapor_bare vapor_static_set vapor_headers vapor_stack); fi
     for name in "${plain[@]}"; do bench_page_check "$name" "${TARGET_URL[$name]}" "${TARGET_COOKIE[$name]}" 0 ""; done
     bench_page_check board "$URL_board" "" "$MIN_SHOWN" 0
     bench_page_check board+cookie "$URL_board" "$COOKIE_board" "$MIN_SHOWN" 1
