@@ -7,7 +7,7 @@ import RampartVapor
 public import Vapor
 
 /// Leaf templates with Rampart's output safety: every `#(…)` escapes through Rampart's byte
-/// escaper, URL attributes filter through ``SafeURL``, `#cspNonce()` and `#csrfField()` come
+/// escaper, URL attributes filter through `SafeURL`, `#cspNonce()` and `#csrfField()` come
 /// from the request, and a template with output where escaping cannot make it safe is refused
 /// when the app starts.
 ///

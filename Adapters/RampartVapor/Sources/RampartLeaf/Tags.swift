@@ -19,7 +19,7 @@ public struct RampartTextTag: UnsafeUnescapedLeafTag, Sendable {
 }
 
 /// `#rampartURL(x)`: an output at the start of a URL attribute value, filtered through
-/// ``SafeURL`` (`javascript:` and unknown schemes become `about:invalid#rampart`) and escaped.
+/// `SafeURL` (`javascript:` and unknown schemes become `about:invalid#rampart`) and escaped.
 ///
 /// See [URL Standard §4.4](https://url.spec.whatwg.org/#url-parsing).
 public struct RampartURLTag: UnsafeUnescapedLeafTag, Sendable {

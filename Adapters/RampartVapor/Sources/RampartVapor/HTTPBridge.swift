@@ -37,7 +37,7 @@ extension Request {
     /// The socket's peer, never a forwarded address.
     ///
     /// Vapor's `peerAddress` believes `Forwarded` and `X-Forwarded-For` from any client; Rampart
-    /// believes them only from a trusted proxy (``TransportSecurity``), so it starts from the
+    /// believes them only from a trusted proxy (`TransportSecurity`), so it starts from the
     /// connection itself.
     var rampartPeer: IPAddress? {
         // Read from the socket address's bytes (`sockaddr_in`: the address at offset 4;

@@ -7,7 +7,7 @@ import RampartMultipart
 import Vapor
 
 /// Rampart's hybrid CSRF defence for Vapor: the same checks, tokens and reason codes as on
-/// Hummingbird, from the core's ``Rampart/CSRFConfiguration``.
+/// Hummingbird, from the core's `CSRFConfiguration`.
 ///
 /// For every unsafe request (not `GET`, `HEAD`, `OPTIONS` or `TRACE`) whose path is not exempt:
 /// 1. the cross-origin check: `Sec-Fetch-Site`, then `Origin` against this site and the trusted
@@ -23,7 +23,7 @@ import Vapor
 ///
 /// Add it after ``RampartSessionMiddleware``; templates get tokens from ``Vapor/Request/csrf``.
 ///
-/// The form body is read here, up to ``Rampart/CSRFConfiguration/maximumFormBytes`` (413 past
+/// The form body is read here, up to `CSRFConfiguration.maximumFormBytes` (413 past
 /// it), and left collected for the route. A multipart upload larger than that needs its token
 /// in `X-CSRF-Token`, or a larger `maximumFormBytes`.
 ///
