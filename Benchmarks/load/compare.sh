@@ -187,9 +187,12 @@ for round in $(seq "$ROUNDS"); do
     # The signed-in cookies must still sign in after the load (an expired or rotated session
     # would have turned the cookie runs into anonymous ones).
     for name in board_cookie flask_cookie; do
-        if ! curl -s --max-time 10 -H "Cookie: ${TARGET_COOKIE[$name]}" "${TARGET_URL[$name]}" | grep -q 'action="/logout"'; then
+        check="$WORK/cookie-check-r$round-$name.txt"
+        code="$(curl -s -i --max-time 10 -o "$check" -w '%{http_code}' -H "Cookie: ${TARGET_COOKIE[$name]}" "${TARGET_URL[$name]}" || echo "curl exit $?")"
+        if ! grep -q 'action="/logout"' "$check"; then
             BAD=1
             bench_log "!!!!!!!! after round $round, the $name cookie no longer signs in: its runs were anonymous !!!!!!!!"
+            bench_log "!!!!!!!! (the check got '$code'; response with headers: $check; Set-Cookie: $(grep -i '^set-cookie' "$check" | cut -c1-60 | tr '\r\n' '  '))"
         fi
     done
 done
