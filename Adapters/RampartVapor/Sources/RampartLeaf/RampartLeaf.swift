@@ -77,7 +77,8 @@ public enum RampartLeaf {
         app.leaf.tags = tags
         let root = app.leaf.configuration.rootDirectory
         let files = NIOLeafFiles(fileio: app.fileio, limits: .default, sandboxDirectory: root, viewDirectory: root)
-        let checker = TemplateChecker(tags: { app.leaf.tags }, options: options)
+        // Weak: the checker lives in the app's own storage (its Leaf sources, its lifecycle).
+        let checker = TemplateChecker(tags: { [weak app] in app?.leaf.tags ?? [:] }, options: options)
         app.leaf.sources = .singleSource(CheckedLeafSource(wrapping: files, checker: checker, logger: app.logger))
         app.views.use(.leaf)
         if options.checkAllTemplatesAtBoot {
