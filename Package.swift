@@ -14,10 +14,12 @@ let package = Package(
         .library(name: "Rampart", targets: ["Rampart"]),
         .library(name: "RampartAudit", targets: ["RampartAudit"]),
         .library(name: "RampartHummingbird", targets: ["RampartHummingbird"]),
+        .library(name: "RampartMustache", targets: ["RampartMustache"]),
         .library(name: "RampartMultipart", targets: ["RampartMultipart"]),
         .library(name: "RampartConformance", targets: ["RampartConformance"]),
         .library(name: "RampartSQLite", targets: ["RampartSQLite"]),
         .library(name: "RampartPostgres", targets: ["RampartPostgres"]),
+        .library(name: "RampartBoard", targets: ["RampartBoard"]),
         .library(name: "RampartApp", targets: ["RampartApp"]),
         .executable(name: "rampart", targets: ["rampart"]),
     ],
@@ -88,10 +90,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Safe Mustache templates, for any framework (swift-mustache and the core only).
+        .target(
+            name: "RampartMustache",
+            dependencies: [
+                "Rampart",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "RampartHummingbird",
             dependencies: [
                 "Rampart",
+                "RampartMustache",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,28 +157,47 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The reference application, as a library.
+        // The reference application's domain, with no HTTP framework: repository, templates,
+        // forms, rules and the route handlers over BoardRequest/BoardResponse. Hummingbird
+        // (RampartApp) and Vapor (Adapters/RampartVapor: RampartVaporBoard) serve it.
+        .target(
+            name: "RampartBoard",
+            dependencies: [
+                "Rampart",
+                "RampartMultipart",
+                "RampartMustache",
+                "RampartSQLite",
+                "RampartPostgres",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The reference application on Hummingbird, as a library.
         .target(
             name: "RampartApp",
             dependencies: [
                 "Rampart",
                 // DeploymentFinding and the header rules, which the app's own rules extend.
                 "RampartAudit",
+                "RampartBoard",
                 "RampartHummingbird",
+                "RampartMustache",
                 "RampartSQLite",
                 "RampartPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -243,6 +275,7 @@ let package = Package(
             name: "RampartAppTests",
             dependencies: [
                 "RampartApp",
+                "RampartBoard",
                 "rampart",
                 "Rampart",
                 "RampartAudit",

@@ -28,7 +28,7 @@ public struct CSPReportReceiver<Context: RequestContext>: Sendable {
 
     /// The media types accepted: `application/csp-report`, `application/reports+json` and
     /// `application/json` (sent by some older browsers).
-    public static var mediaTypes: Set<String> { ["application/csp-report", "application/reports+json", "application/json"] }
+    public static var mediaTypes: Set<String> { CSPViolation.reportMediaTypes }
 
     /// The largest body read, in bytes: 64 KiB by default.
     public let maximumBytes: Int
@@ -52,16 +52,8 @@ public struct CSPReportReceiver<Context: RequestContext>: Sendable {
 
     /// Reads, checks and records the reports of one request; 204 No Content.
     public func handle(_ request: Request, context: Context) async throws -> Response {
-        guard let media = request.contentMediaType, Self.mediaTypes.contains(media) else {
-            throw RequestRefusal(
-                status: .unsupportedMediaType,
-                reason: "unsupportedMediaType",
-                message: "send application/csp-report or application/reports+json"
-            )
-        }
-        let body = try await request.collectBody(limit: maximumBytes, what: "the report")
-        guard let reports = CSPViolation.parseReports(body.readableBytesView) else {
-            throw RequestRefusal(status: .badRequest, reason: "malformedReport", message: "not a CSP violation report")
+        let reports = try await CSPViolation.receive(contentType: request.headers[.contentType], maximumBytes: maximumBytes) { limit in
+            try await request.collectBody(limit: limit, what: "the report").readableBytesView
         }
         try await record(reports, request, context)
         return Response(status: .noContent)

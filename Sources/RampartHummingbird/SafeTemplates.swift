@@ -1,18 +1,10 @@
 import Hummingbird
 import Logging
-import Mustache
 import Rampart
-import Synchronization
+import RampartMustache
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Mustache templates that escape safely and refuse dangerous contexts at load time.
+/// Mustache templates that escape safely and refuse dangerous contexts at load time, with the
+/// request's nonce and CSRF tokens filled in from a Hummingbird request context.
 ///
 /// swift-mustache escapes by walking `Character`s, so `"` followed by a combining mark passes
 /// through raw and can break out of an attribute. Every template loaded here instead:
@@ -29,48 +21,35 @@ import Darwin
 ///   is done once per distinct content, and each response only gets its own nonce and fresh
 ///   masked CSRF tokens filled into the kept text.
 ///
+/// The engine is `SafeMustache` (module `RampartMustache`, no HTTP framework), which this type
+/// feeds from the request context.
+///
 /// See [OWASP XSS Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross_Site_Scripting_Prevention_Cheat_Sheet.html)
 /// and [swift-mustache](https://github.com/hummingbird-project/swift-mustache).
 public struct SafeTemplates: Sendable {
-    let library: MustacheLibrary
-    /// Pages kept by ``render(_:_:context:cacheKey:)``.
-    let renderings = RenderingCache(capacity: 1024)
-
-    static let htmlType = "RAMPART_HTML"
-    static let urlType = "RAMPART_URL"
-    static let markers = TemplateContextCheck.Markers(enterURL: "{{% CONTENT_TYPE: \(urlType)}}", leaveURL: "{{% CONTENT_TYPE: \(htmlType)}}")
+    /// The framework-free engine these templates render with.
+    public let engine: SafeMustache
 
     /// Checks and loads templates given as text, by name (partials are referenced by name).
     /// - Throws: `TemplateSecurityError` for a dangerous context, or the parser's error.
     public init(templates: [String: String]) throws {
-        Self.registerContentTypes()
-        var library = MustacheLibrary()
-        for (name, source) in templates.sorted(by: { $0.key < $1.key }) {
-            let checked = try TemplateContextCheck.check(source, name: name, markers: Self.markers)
-            try library.register("{{% CONTENT_TYPE: \(Self.htmlType)}}" + checked, named: name)
-        }
-        self.library = library
+        engine = try SafeMustache(templates: templates)
     }
 
     /// Checks and loads every `*.mustache` file under a folder (recursively; `partials/footer`).
     public init(directory: String, fileExtension: String = "mustache") async throws {
-        var sources: [String: String] = [:]
-        for (name, path) in try TemplateFiles.list(directory: directory, fileExtension: fileExtension) {
-            sources[name] = try TemplateFiles.read(path)
-        }
-        try self.init(templates: sources)
+        engine = try await SafeMustache(directory: directory, fileExtension: fileExtension)
+    }
+
+    /// Wraps an engine already loaded.
+    public init(engine: SafeMustache) {
+        self.engine = engine
     }
 
     /// Renders a template with `values`, plus `cspNonce`, `csrfField` and `csrfMeta` for the request.
     /// - Throws: `HTTPError(.internalServerError)` for an unknown template name, never an empty page.
     public func render(_ name: String, _ values: [String: any Sendable], context: some RampartRequestContext) throws -> HTMLResponse {
-        var data: [String: Any] = values
-        if let nonce = context.security.cspNonce { data["cspNonce"] = nonce.value }
-        if context.security.csrfState != nil {
-            data["csrfField"] = context.csrf.hiddenField()
-            data["csrfMeta"] = context.csrf.metaTag()
-        }
-        guard let html = library.render(TemplateValues(data), withTemplate: name) else {
+        guard let html = engine.render(name, values, request: Self.requestValues(context)) else {
             context.logger.error("Rampart template not found", metadata: ["rampart.template": .string(name)])
             throw HTTPError(.internalServerError)
         }
@@ -90,277 +69,21 @@ public struct SafeTemplates: Sendable {
     /// - Throws: `HTTPError(.internalServerError)` for an unknown template name.
     public func render(_ name: String, _ values: [String: any Sendable], context: some RampartRequestContext, cacheKey: String) throws -> HTMLResponse
     {
-        let key = name + "\u{0}" + cacheKey
-        let kept: KeptRendering
-        if let found = renderings.lookup(key) {
-            kept = found
-        } else {
-            var data: [String: Any] = values
-            data["cspNonce"] = KeptRendering.Slot.nonce.markup
-            data["csrfField"] = KeptRendering.Slot.csrfField.markup
-            data["csrfMeta"] = KeptRendering.Slot.csrfMeta.markup
-            guard let html = library.render(TemplateValues(data), withTemplate: name) else {
-                context.logger.error("Rampart template not found", metadata: ["rampart.template": .string(name)])
-                throw HTTPError(.internalServerError)
-            }
-            kept = KeptRendering(html)
-            renderings.insert(key, kept)
+        guard let html = engine.render(name, values, request: Self.requestValues(context), cacheKey: cacheKey) else {
+            context.logger.error("Rampart template not found", metadata: ["rampart.template": .string(name)])
+            throw HTTPError(.internalServerError)
         }
-        let nonce = context.security.cspNonce?.value ?? ""
-        let hasCSRF = context.security.csrfState != nil
-        return HTMLResponse(
-            html: kept.fill { slot in
-                switch slot {
-                case .nonce: nonce
-                case .csrfField: hasCSRF ? context.csrf.hiddenField().html : ""
-                case .csrfMeta: hasCSRF ? context.csrf.metaTag().html : ""
-                }
-            }
-        )
+        return HTMLResponse(html: html)
     }
 
     /// Renders without a request (tests, e-mails); no nonce or CSRF values are added.
     public func render(_ name: String, _ values: [String: any Sendable]) -> String? {
-        library.render(TemplateValues(values), withTemplate: name)
+        engine.render(name, values)
     }
 
-    static func registerContentTypes() {
-        MustacheContentTypes.register(HTMLEscaping(), named: htmlType)
-        MustacheContentTypes.register(URLEscaping(), named: urlType)
+    /// What a page rendered for this request gets: its CSP nonce, and its CSRF helpers when
+    /// ``CSRFMiddleware`` ran on it (else `nil`, and no misuse is reported).
+    public static func requestValues(_ context: some RampartRequestContext) -> SafeMustache.RequestValues {
+        SafeMustache.RequestValues(nonce: context.security.cspNonce, csrf: context.security.csrfState != nil ? context.csrf : nil)
     }
-
-    /// Escapes text with Rampart's byte escaper, letting ``Markup`` through.
-    struct HTMLEscaping: MustacheContentType {
-        func escapeText(_ text: String) -> String {
-            MarkupSentinel.render(text) { HTML.escape($0) }
-        }
-    }
-
-    /// Filters through ``SafeURL``, then escapes for the attribute.
-    struct URLEscaping: MustacheContentType {
-        func escapeText(_ text: String) -> String {
-            HTML.escape(SafeURL(MarkupSentinel.strip(text)).value)
-        }
-    }
-}
-
-/// A rendered page kept for reuse: its text split around the per-request slots.
-///
-/// A slot is written into the page as private-use characters around the per-process random
-/// key of ``MarkupSentinel`` and the slot's number; untrusted text can never contain them,
-/// because the escaper removes U+E000 to U+E007 from it.
-struct KeptRendering: Sendable {
-    enum Slot: UInt8, Sendable {
-        case nonce = 0x30
-        case csrfField = 0x31
-        case csrfMeta = 0x32
-
-        var marker: String { "\u{E004}" + MarkupSentinel.key + String(UnicodeScalar(rawValue)) + "\u{E005}" }
-        var markup: Markup { Markup(unsafeRaw: marker) }
-    }
-
-    let segments: [[UInt8]]
-    let slots: [Slot]
-
-    /// The bytes this rendering holds.
-    var byteCount: Int { segments.reduce(0) { $0 + $1.count } + slots.count }
-
-    init(_ html: String) {
-        var segments: [[UInt8]] = []
-        var slots: [Slot] = []
-        let bytes = Array(html.utf8)
-        let prefix = Array(("\u{E004}" + MarkupSentinel.key).utf8)
-        let suffix = Array("\u{E005}".utf8)
-        var start = 0
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == MarkupSentinel.markerLead, bytes[i...].starts(with: prefix), i + prefix.count + 1 + suffix.count <= bytes.count,
-                let slot = Slot(rawValue: bytes[i + prefix.count]), bytes[(i + prefix.count + 1)...].starts(with: suffix)
-            {
-                segments.append(Array(bytes[start..<i]))
-                slots.append(slot)
-                i += prefix.count + 1 + suffix.count
-                start = i
-            } else {
-                i += 1
-            }
-        }
-        segments.append(Array(bytes[start...]))
-        self.segments = segments
-        self.slots = slots
-    }
-
-    /// The page with each slot's value for this response.
-    func fill(_ value: (Slot) -> String) -> String {
-        var values = slots.map(value)
-        let length = segments.reduce(0) { $0 + $1.count } + values.reduce(0) { $0 + $1.utf8.count }
-        return String(unsafeUninitializedCapacity: length) { out in
-            var o = 0
-            func put(_ bytes: UnsafeRawBufferPointer) {
-                UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[o...])).copyMemory(from: bytes)
-                o += bytes.count
-            }
-            for (index, segment) in segments.enumerated() {
-                segment.withUnsafeBytes(put)
-                if index < values.count { values[index].withUTF8 { put(UnsafeRawBufferPointer($0)) } }
-            }
-            return o
-        }
-    }
-}
-
-/// Kept renderings by page and key, bounded by count and by bytes (keys whose content changed,
-/// such as a home page after each new comment, are dead weight until dropped): when either bound
-/// is reached the cache starts over, so its memory never passes `byteLimit` plus one page.
-final class RenderingCache: Sendable {
-    let capacity: Int
-    let byteLimit: Int
-    private struct State {
-        var pages: [String: KeptRendering] = [:]
-        var bytes = 0
-    }
-    private let state = Mutex(State())
-
-    init(capacity: Int, byteLimit: Int = 4 << 20) {
-        self.capacity = capacity
-        self.byteLimit = byteLimit
-    }
-
-    func lookup(_ key: String) -> KeptRendering? { state.withLock { $0.pages[key] } }
-
-    func insert(_ key: String, _ page: KeptRendering) {
-        let size = page.byteCount + key.utf8.count
-        state.withLock { state in
-            if state.pages.count >= capacity || state.bytes + size > byteLimit {
-                state.pages.removeAll(keepingCapacity: false)
-                state.bytes = 0
-            }
-            if let old = state.pages.updateValue(page, forKey: key) { state.bytes -= old.byteCount + key.utf8.count }
-            state.bytes += size
-        }
-    }
-
-    /// Bytes held, for tests.
-    var byteCount: Int { state.withLock { $0.bytes } }
-}
-
-/// A page's top-level values. swift-mustache finds a name by casting each object on its context
-/// stack to `MustacheParent`; for a `Dictionary` that is a conditional conformance, resolved at
-/// run time on every lookup, and for this class a cached one.
-final class TemplateValues: MustacheParent {
-    let values: [String: Any]
-    init(_ values: [String: Any]) { self.values = values }
-    func child(named name: String) -> Any? { values[name] }
-}
-
-/// How `Markup` crosses swift-mustache, whose escaping hook sees only text: a `Markup` value
-/// renders wrapped in private-use characters and a per-process random key, and the escaper passes exactly
-/// those spans through. Input cannot forge a span without the 128-bit key, and stray
-/// marker characters are removed from escaped text.
-enum MarkupSentinel {
-    static let key = SecureRandom.bytes(16).map { String($0, radix: 16) }.joined()
-    static let open = "\u{E000}" + key + "\u{E001}"
-    static let close = "\u{E002}" + key + "\u{E003}"
-    static let openBytes = Array(open.utf8)
-    static let closeBytes = Array(close.utf8)
-    /// U+E000 to U+E007 (spans and slots) are `EE 80 80` to `EE 80 87` in UTF-8; ordinary text
-    /// rarely holds `EE`.
-    static let markerLead: UInt8 = 0xEE
-
-    static func wrap(_ html: String) -> String { open + html + close }
-
-    /// Escapes `text` except the spans wrapped by ``wrap(_:)``, which pass through as they are.
-    /// Works on the UTF-8 bytes: a page's worth of trusted markup is one scan, not a search by
-    /// `Character`.
-    static func render(_ text: String, escape: (String) -> String) -> String {
-        var text = text
-        // Find the trusted spans as byte ranges, then copy them out of the string as substrings
-        // (no second UTF-8 validation of a page's worth of markup).
-        let spans: [(plain: Range<Int>, trusted: Range<Int>?)]? = text.withUTF8 { bytes in
-            guard bytes.contains(markerLead) else { return nil }
-            var spans: [(plain: Range<Int>, trusted: Range<Int>?)] = []
-            var rest = bytes[...]
-            while let start = firstRange(of: openBytes, in: rest) {
-                let afterOpen = rest[start.upperBound...]
-                guard let end = firstRange(of: closeBytes, in: afterOpen) else {
-                    spans.append((rest.startIndex..<start.lowerBound, nil))
-                    rest = afterOpen
-                    break
-                }
-                spans.append((rest.startIndex..<start.lowerBound, afterOpen.startIndex..<end.lowerBound))
-                rest = afterOpen[end.upperBound...]
-            }
-            spans.append((rest.startIndex..<rest.endIndex, nil))
-            return spans
-        }
-        guard let spans else { return escape(text) }
-        let utf8 = text.utf8
-        func piece(_ range: Range<Int>) -> Substring {
-            Substring(utf8[utf8.index(utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: range.upperBound)])
-        }
-        var out = ""
-        for span in spans {
-            if !span.plain.isEmpty { out += escape(removeMarkerCharacters(piece(span.plain))) }
-            if let trusted = span.trusted { out += piece(trusted) }
-        }
-        return out
-    }
-
-    /// The text without U+E000 to U+E007, so stray span or slot markers can never pair up later.
-    static func removeMarkerCharacters(_ text: Substring) -> String {
-        guard text.utf8.contains(markerLead) else { return String(text) }
-        return String(String.UnicodeScalarView(text.unicodeScalars.filter { !(0xE000...0xE007).contains($0.value) }))
-    }
-
-    static func strip(_ text: String) -> String {
-        var text = text
-        return text.withUTF8 { bytes in
-            guard bytes.contains(markerLead) else { return String(decoding: bytes, as: UTF8.self) }
-            var out = ""
-            var rest = bytes[...]
-            while let marker = [firstRange(of: openBytes, in: rest), firstRange(of: closeBytes, in: rest)].compactMap({ $0 }).min(by: {
-                $0.lowerBound < $1.lowerBound
-            }) {
-                out += removeMarkerCharacters(rest[..<marker.lowerBound])
-                rest = rest[marker.upperBound...]
-            }
-            return out + removeMarkerCharacters(rest)
-        }
-    }
-
-    /// The text without U+E000 to U+E007, so stray span or slot markers can never pair up later.
-    static func removeMarkerCharacters(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String {
-        guard bytes.contains(markerLead) else { return String(decoding: bytes, as: UTF8.self) }
-        var kept: [UInt8] = []
-        kept.reserveCapacity(bytes.count)
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            if bytes[i] == markerLead, i + 2 < bytes.endIndex, bytes[i + 1] == 0x80, (0x80...0x87).contains(bytes[i + 2]) {
-                i += 3
-                continue
-            }
-            kept.append(bytes[i])
-            i += 1
-        }
-        return String(decoding: kept, as: UTF8.self)
-    }
-
-    static func firstRange(of needle: [UInt8], in haystack: Slice<UnsafeBufferPointer<UInt8>>) -> Range<Int>? {
-        guard let first = needle.first, haystack.count >= needle.count, let base = haystack.base.baseAddress else { return nil }
-        var i = haystack.startIndex
-        let last = haystack.endIndex - needle.count
-        while i <= last {
-            // memchr finds the marker's lead byte, which ordinary text rarely holds.
-            guard let hit = memchr(base + i, Int32(first), last - i + 1) else { return nil }
-            i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if haystack[i..<(i + needle.count)].elementsEqual(needle) { return i..<(i + needle.count) }
-            i += 1
-        }
-        return nil
-    }
-}
-
-extension Markup: MustacheCustomRenderable {
-    public var renderText: String { MarkupSentinel.wrap(html) }
-    public var isNull: Bool { false }
 }

@@ -1,3 +1,4 @@
+import HTTPTypes
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -149,5 +150,38 @@ extension CSPViolation {
             type = try? container.decode(String.self, forKey: .type)
             body = try? container.decode(ReportFields.self, forKey: .body)
         }
+    }
+}
+
+extension CSPViolation {
+    /// The media types a report receiver accepts: `application/csp-report`,
+    /// `application/reports+json` and `application/json` (sent by some older browsers).
+    ///
+    /// See [MDN: CSP violation reports](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Security-Policy/report-uri).
+    public static var reportMediaTypes: Set<String> { ["application/csp-report", "application/reports+json", "application/json"] }
+
+    /// Receives the reports of one request, for any framework's receiver: checks the media type,
+    /// reads at most `maximumBytes` through `collect` (which refuses more), and parses them with
+    /// ``parseReports(_:)``.
+    /// - Throws: `RequestRefusal` 415 `unsupportedMediaType` for another `Content-Type`, 400
+    ///   `malformedReport` for bytes that are not a report, or `collect`'s refusal (413).
+    ///
+    /// See [W3C Reporting API](https://w3c.github.io/reporting/).
+    public static func receive<Bytes: Collection<UInt8>>(
+        contentType: String?,
+        maximumBytes: Int,
+        collect: (Int) async throws -> Bytes
+    ) async throws -> [CSPViolation] {
+        guard let media = contentType.map(MediaType.essence(of:)), reportMediaTypes.contains(media) else {
+            throw RequestRefusal(
+                status: .unsupportedMediaType,
+                reason: "unsupportedMediaType",
+                message: "send application/csp-report or application/reports+json"
+            )
+        }
+        guard let reports = parseReports(try await collect(maximumBytes)) else {
+            throw RequestRefusal(status: .badRequest, reason: "malformedReport", message: "not a CSP violation report")
+        }
+        return reports
     }
 }

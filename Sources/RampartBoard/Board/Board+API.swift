@@ -1,12 +1,11 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import NIOCore
 import NIOPosix
 import Rampart
-import RampartHummingbird
+import RampartMustache
 import RampartSQLite
 
 /// The JSON API.
@@ -24,13 +23,13 @@ extension Board {
 
     struct NewComment: Decodable { var body: String }
 
-    func apiComments(_ request: Request, _ context: AppRequestContext) async throws -> JSONResponse<[APIComment]> {
-        JSONResponse(try await repository.comments(containing: nil, limit: 50).map(APIComment.init))
+    func apiComments(_ request: BoardRequest) async throws -> BoardResponse {
+        try .json(try await repository.comments(containing: nil, limit: 50).map(APIComment.init))
     }
 
-    func apiPostComment(_ request: Request, _ context: AppRequestContext) async throws -> JSONResponse<APIComment> {
-        let user = try await requireUser(context)
+    func apiPostComment(_ request: BoardRequest) async throws -> BoardResponse {
+        let user = try await requireUser(request)
         let body = try Self.validComment(try await request.decodeJSON(as: NewComment.self).body)
-        return JSONResponse(status: .created, APIComment(try await repository.addComment(userID: user.id, body: body, now: Self.now())))
+        return try .json(APIComment(try await repository.addComment(userID: user.id, body: body, now: Self.now())), status: .created)
     }
 }

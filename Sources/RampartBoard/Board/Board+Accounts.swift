@@ -1,29 +1,28 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import NIOCore
 import NIOPosix
 import Rampart
-import RampartHummingbird
+import RampartMustache
 import RampartSQLite
 
 /// Accounts: registration, log in (throttled, with device cookies), log out.
 extension Board {
 
-    func register(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func register(_ request: BoardRequest) async throws -> BoardResponse {
         let form = try await Self.form(Credentials.self, request)
-        func refuse(_ problem: String, _ status: HTTPResponse.Status) async throws -> Response {
+        func refuse(_ problem: String, _ status: HTTPResponse.Status) async throws -> BoardResponse {
             try await page(
                 "register",
                 title: "Register",
                 ["problem": problem, "username": form.username],
                 status: status,
                 user: nil,
-                context: context
+                request: request
             )
-            .response(from: request, context: context)
+
         }
         guard let username = Self.normalisedUsername(form.username) else {
             return try await refuse("User names are 3 to 32 of a–z, 0–9, _ . and -.", .badRequest)
@@ -38,19 +37,19 @@ extension Board {
         guard let user = try await repository.createUser(username: username, passwordHash: hash, now: Self.now(), admin: admin) else {
             return try await refuse("That name is taken.", .conflict)
         }
-        try await context.session.logIn(userID: user.id)
-        try await context.session[.flash] = "Welcome, \(user.username)." + (user.isAdmin ? " You are the admin." : "")
-        context.logger.info("Rampart board: user registered", metadata: ["user.id": .string(user.id)])
-        var response = Self.redirect("/")
+        try await request.session.logIn(userID: user.id)
+        try await request.session[.flash] = "Welcome, \(user.username)." + (user.isAdmin ? " You are the admin." : "")
+        request.logger.info("Rampart board: user registered", metadata: ["user.id": .string(user.id)])
+        var response = BoardResponse.redirect("/")
         response.setCookie(try deviceCookie(for: user, now: Self.now()))
         return response
     }
 
-    func logIn(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+    func logIn(_ request: BoardRequest) async throws -> BoardResponse {
         let form = try await Self.form(Credentials.self, request)
         let now = Self.now()
         let username = Self.normalisedUsername(form.username)
-        let client = configuration.transport.trustedProxies.clientAddress(peer: context.security.peerAddress, fields: request.headers)
+        let client = configuration.transport.trustedProxies.clientAddress(peer: request.peerAddress, fields: request.headers)
         let user = try await username.asyncMap { try await repository.user(named: $0) } ?? nil
         // OWASP device cookies: a browser that logged in as this user before is throttled on its
         // own budget; everyone else shares the account's and their address's, so an attacker who
@@ -67,7 +66,7 @@ extension Board {
             limit: Self.maximumFailures
         ) {
             let retryAfter = max(1, oldest + SQLiteAppRepository.loginFailureWindow - now)
-            context.logger.notice(
+            request.logger.notice(
                 "Rampart board: login throttled",
                 metadata: [
                     "throttle.key": .string(String(key.prefix { $0 != ":" })),
@@ -75,10 +74,11 @@ extension Board {
                     "client.address": .string(client?.description ?? "unknown"),
                 ]
             )
-            throw HTTPError(
-                .tooManyRequests,
-                headers: [.retryAfter: String(retryAfter)],
-                message: "Too many failed logins. Try again in \(retryAfter) seconds."
+            throw RequestRefusal(
+                status: .tooManyRequests,
+                reason: RequestRefusal.statusCode(for: .tooManyRequests),
+                message: "Too many failed logins. Try again in \(retryAfter) seconds.",
+                headerFields: [.retryAfter: String(retryAfter)]
             )
         }
         let password = form.password
@@ -92,12 +92,12 @@ extension Board {
                 ["problem": "Wrong user name or password.", "username": form.username],
                 status: .unauthorized,
                 user: nil,
-                context: context
-            ).response(from: request, context: context)
+                request: request
+            )
         }
         try await repository.releaseLoginAttempt(keys: keys, at: now)
-        try await context.session.logIn(userID: user.id)
-        var response = Self.redirect("/")
+        try await request.session.logIn(userID: user.id)
+        var response = BoardResponse.redirect("/")
         response.setCookie(try deviceCookie(for: user, now: now))
         return response
     }
@@ -107,7 +107,7 @@ extension Board {
     static let deviceCookieLifetime: Int64 = 365 * 24 * 3600
 
     /// The device id in a valid device cookie issued to `user`, if the request has one.
-    func deviceID(in request: Request, for user: User) -> String? {
+    func deviceID(in request: BoardRequest, for user: User) -> String? {
         guard let text = RequestCookies.value(named: Self.deviceCookieName, in: request.headers),
             case .success(let value) = deviceCodec.verifyString(text, name: Self.deviceCookieName)
         else { return nil }
@@ -123,16 +123,16 @@ extension Board {
         return try SetCookie(name: Self.deviceCookieName, value: value, maxAge: Int(Self.deviceCookieLifetime), sameSite: .strict)
     }
 
-    func logOut(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await context.session.logOut()
-        return Self.redirect("/")
+    func logOut(_ request: BoardRequest) async throws -> BoardResponse {
+        try await request.session.logOut()
+        return BoardResponse.redirect("/")
     }
 
-    func revokeAll(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let user = try await requireUser(context)
+    func revokeAll(_ request: BoardRequest) async throws -> BoardResponse {
+        let user = try await requireUser(request)
         let count = try await services.sessionStore.deleteAll(forUser: user.id)
-        try await context.session.logOut()
-        context.logger.info("Rampart board: sessions revoked", metadata: ["user.id": .string(user.id), "sessions": "\(count)"])
-        return Self.redirect("/login")
+        try await request.session.logOut()
+        request.logger.info("Rampart board: sessions revoked", metadata: ["user.id": .string(user.id), "sessions": "\(count)"])
+        return BoardResponse.redirect("/login")
     }
 }

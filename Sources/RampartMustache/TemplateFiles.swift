@@ -1,6 +1,6 @@
 import Foundation
 
-/// Lists and reads template files for ``SafeTemplates``.
+/// Lists and reads template files for ``SafeMustache``.
 enum TemplateFiles {
     static func list(directory: String, fileExtension: String) throws -> [(name: String, path: String)] {
         let base = URL(fileURLWithPath: directory).standardizedFileURL

@@ -3,21 +3,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Rampart
+import RampartBoard
 import RampartHummingbird
-
-/// One route of the reference app, as `rampart routes` lists it.
-public struct RouteInfo: Sendable, Hashable, Codable {
-    /// The method, such as `GET`.
-    public let method: String
-    /// The path pattern, such as `/uploads/{id}`.
-    public let path: String
-    /// How CSRF is checked on it.
-    public let csrf: String
-    /// Which CSP it is served under.
-    public let csp: String
-    /// What it does.
-    public let summary: String
-}
+import RampartMustache
 
 /// Registers routes on a router and records them with their CSRF mode and CSP, so the route
 /// list (`rampart routes`) and the 405 handling come from the routes actually registered.
@@ -31,17 +19,12 @@ final class RouteRecorder {
         self.csrf = csrf
     }
 
-    func csrfMode(_ method: HTTPRequest.Method, _ path: String) -> String {
-        if CrossOriginProtection.isSafe(method) { return "none (safe method)" }
-        if let exemption = csrf.exemptions.first(where: { $0.matches(path[...]) }) { return "exempt: \(exemption.reason)" }
-        if let route = csrf.oneTimeRoutes.first(where: { $0.matches(method: method, path: path[...]) }) { return "one-time token (\(route.action))" }
-        return "origin check + masked token (_csrf field or X-CSRF-Token)"
-    }
-
     func record(_ method: HTTPRequest.Method, _ path: String, csp: String, _ summary: String) {
-        routes.append(RouteInfo(method: method.rawValue, path: path, csrf: csrfMode(method, path), csp: csp, summary: summary))
+        routes.append(RouteInfo(method: method, path: path, csp: csp, summary: summary, csrf: csrf))
     }
 
+    /// Registers a `GET` route (and its `HEAD`) that is not one of the board's, such as the
+    /// health check.
     func get<Output: ResponseGenerator>(
         _ path: String,
         csp: String = "strict (nonce)",
@@ -58,16 +41,55 @@ final class RouteRecorder {
         }
     }
 
-    func post<Output: ResponseGenerator>(
-        _ path: String,
-        csp: String = "strict (nonce)",
-        _ summary: String,
-        use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Output
-    ) {
-        record(.post, path, csp: csp, summary)
-        router.post(RouterPath(path), use: handler)
+    /// Registers one of the board's routes: its handler gets the board's view of the request,
+    /// and a `GET` route answers `HEAD` with the same headers and no body.
+    func add(_ route: BoardRoute) {
+        record(route.method, route.path, csp: route.csp, route.summary)
+        let handler = route.handler
+        let path = RouterPath(route.path)
+        router.on(path, method: route.method) { request, context in
+            Response(try await handler(BoardRequest(request, context)))
+        }
+        if route.method == .get {
+            router.head(path) { request, context in
+                var response = Response(try await handler(BoardRequest(request, context)))
+                response.body = .init()
+                return response
+            }
+        }
     }
+}
 
+extension Response {
+    /// The board's response as Hummingbird's.
+    init(_ response: BoardResponse) {
+        self.init(status: response.status, headers: response.headers, body: .init(byteBuffer: response.body))
+    }
+}
+
+extension BoardRequest {
+    /// The board's view of a Hummingbird request, after Rampart's middleware ran.
+    init(_ request: Request, _ context: AppRequestContext) {
+        let values = SafeTemplates.requestValues(context)
+        var parameters: [String: String] = [:]
+        for (name, value) in context.parameters { parameters[String(name)] = String(value) }
+        self.init(
+            method: request.method,
+            path: request.uri.path,
+            query: request.uri.query,
+            headers: request.headers,
+            parameters: parameters,
+            peerAddress: context.security.peerAddress,
+            nonce: values.nonce,
+            csrf: values.csrf,
+            logger: context.logger,
+            session: { try await context.session },
+            body: Body(
+                collect: { limit, what in try await request.collectBody(limit: limit, what: what) },
+                multipart: { policy in try await request.multipartForm(policy: policy) }
+            )
+        )
+    }
 }
 
 /// The registered route patterns, split into segments once at startup, for the per-request
@@ -110,7 +132,7 @@ struct RouteMatcher: Sendable {
 
 /// Answers what the routes do not: 404 for a path no route has, and 405 with `Allow` for a path
 /// that exists with other methods. Both are thrown as ``RequestRefusal``s, so the board's
-/// refusal pages (``boardRefusalPages(templates:)``) write them like every other refusal.
+/// refusal pages (`Board.refusalPages(templates:)`) write them like every other refusal.
 ///
 /// It runs inside ``SecurityHeadersMiddleware`` and before sessions and CSRF, so an unknown route
 /// never starts a session and a wrong method is a 405, not a CSRF 403.
@@ -125,29 +147,5 @@ struct UnroutedMiddleware: RouterMiddleware {
         if allowed.isEmpty { throw RequestRefusal.notFound }
         if !allowed.contains(request.method.rawValue) { throw RequestRefusal.methodNotAllowed(request.method, allowed: allowed) }
         return try await next(request, context)
-    }
-}
-
-/// The board's pages for every refusal Rampart makes (host, CSRF, limits, 404, 405, 500, 503):
-/// its own HTML error template for browsers and anything not asking for JSON, and Rampart's
-/// standard JSON for `/api/` and clients that ask for JSON.
-func boardRefusalPages(templates: SafeTemplates) -> RefusalPages {
-    RefusalPages { refusal, request in
-        if request.format == .json || request.path.hasPrefix("/api/") {
-            return RefusalPages.standardPage(for: refusal, format: .json)
-        }
-        let status = "\(refusal.status.code) \(refusal.status.reasonPhrase)"
-        guard
-            let html = templates.render(
-                "error",
-                [
-                    "title": status,
-                    "status": status,
-                    "message": refusal.message,
-                    "cspNonce": request.cspNonce?.value ?? "",
-                ]
-            )
-        else { return nil }
-        return RefusalPage(contentType: "text/html; charset=utf-8", body: html)
     }
 }

@@ -1,12 +1,11 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import NIOCore
 import NIOPosix
 import Rampart
-import RampartHummingbird
+import RampartMustache
 import RampartSQLite
 
 extension SessionKey where Value == String {
@@ -16,9 +15,14 @@ extension SessionKey where Value == String {
 
 /// The message board: accounts, comments, profiles with avatar uploads, a JSON API and a CSP
 /// report receiver with its dashboard, every page under the `.strict` header preset.
-struct Board: Sendable {
+///
+/// It holds no HTTP framework: ``routes()`` are answered from a ``BoardRequest``, and each
+/// adapter (Hummingbird in `RampartApp`, Vapor in `RampartVaporBoard`) registers them behind
+/// Rampart's middleware.
+public struct Board: Sendable {
     let repository: any AppRepository
-    let templates: SafeTemplates
+    /// The board's checked templates.
+    public let templates: SafeMustache
     let services: AppServices
     let configuration: AppConfiguration
     /// A bcrypt hash of a random password, verified against when the user does not exist, so
@@ -33,11 +37,13 @@ struct Board: Sendable {
     static let maximumFailures = 10
     static let commentLimit = 2000
 
-    init(services: AppServices, configuration: AppConfiguration) async throws {
+    /// Loads the templates, grants the bootstrap admin and prepares the login decoy.
+    /// - Throws: a template error (a bug), or the repository's error.
+    public init(services: AppServices, configuration: AppConfiguration) async throws {
         self.services = services
         self.configuration = configuration
         self.repository = services.repository
-        self.templates = try SafeTemplates(templates: BoardTemplates.all)
+        self.templates = try SafeMustache(templates: BoardTemplates.all)
         self.deviceCodec = SignedCookieCodec(keyRing: services.keyRing)
         if let admin = configuration.bootstrapAdmin, try await services.repository.setAdmin(username: admin, isAdmin: true) {
             Logger(label: "rampart").notice("Rampart board: admin granted from RAMPART_ADMIN", metadata: ["account": .string(admin)])
@@ -51,8 +57,8 @@ struct Board: Sendable {
 
     // MARK: Rendering
 
-    func currentUser(_ context: AppRequestContext) async throws -> User? {
-        guard let id = try await context.session.userID else { return nil }
+    func currentUser(_ request: BoardRequest) async throws -> User? {
+        guard let id = try await request.session.userID else { return nil }
         return try await repository.user(id: id)
     }
 
@@ -67,35 +73,34 @@ struct Board: Sendable {
         _ values: [String: any Sendable] = [:],
         status: HTTPResponse.Status = .ok,
         user: User?,
-        context: AppRequestContext,
+        request: BoardRequest,
         cacheKey: String? = nil
-    ) async throws -> HTMLResponse {
+    ) async throws -> BoardResponse {
         var values = values
         values["title"] = title
         if let user { values["currentUser"] = ["username": user.username, "isAdmin": user.isAdmin] as [String: any Sendable] }
-        let session = try await context.session
+        let session = try await request.session
         let flash = session[.flash]
         if let flash {
             values["flash"] = flash
             session[.flash] = nil
         }
-        var response: HTMLResponse
-        if let cacheKey, flash == nil {
-            response = try templates.render(name, values, context: context, cacheKey: cacheKey)
-        } else {
-            response = try templates.render(name, values, context: context)
+        let html =
+            if let cacheKey, flash == nil {
+                templates.render(name, values, request: request.templateValues, cacheKey: cacheKey)
+            } else {
+                templates.render(name, values, request: request.templateValues)
+            }
+        guard let html else {
+            request.logger.error("Rampart template not found", metadata: ["rampart.template": .string(name)])
+            throw RequestRefusal.internalError
         }
-        response.status = status
-        return response
+        return .html(html, status: status)
     }
 
-    static func redirect(_ location: String) -> Response {
-        Response(status: .seeOther, headers: [.location: location, .contentLength: "0"])
-    }
-
-    func requireUser(_ context: AppRequestContext) async throws -> User {
-        guard let user = try await currentUser(context) else {
-            throw HTTPError(.unauthorized, message: "Log in first.")
+    func requireUser(_ request: BoardRequest) async throws -> User {
+        guard let user = try await currentUser(request) else {
+            throw RequestRefusal(status: .unauthorized, reason: RequestRefusal.statusCode(for: .unauthorized), message: "Log in first.")
         }
         return user
     }

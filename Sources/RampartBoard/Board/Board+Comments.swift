@@ -1,20 +1,19 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import NIOCore
 import NIOPosix
 import Rampart
-import RampartHummingbird
+import RampartMustache
 import RampartSQLite
 
 /// The home page and comments.
 extension Board {
 
-    func home(_ request: Request, _ context: AppRequestContext) async throws -> HTMLResponse {
-        let user = try await currentUser(context)
-        let query = request.formQueryValue("q").map { String($0.prefix(200)) } ?? ""
+    func home(_ request: BoardRequest) async throws -> BoardResponse {
+        let user = try await currentUser(request)
+        let query = request.queryValue("q").map { String($0.prefix(200)) } ?? ""
         let comments = try await repository.comments(containing: query.isEmpty ? nil : query, limit: 50)
         // Without a search, the page is a function of who is asking and which comments exist:
         // it is rendered once per such state and reused (each response gets its own nonce and
@@ -31,7 +30,7 @@ extension Board {
                 "commentList": renderedComments(comments),
             ],
             user: user,
-            context: context,
+            request: request,
             cacheKey: cacheKey
         )
     }
@@ -87,10 +86,10 @@ extension Board {
         return body
     }
 
-    func postComment(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let user = try await requireUser(context)
+    func postComment(_ request: BoardRequest) async throws -> BoardResponse {
+        let user = try await requireUser(request)
         let body = try Self.validComment(try await Self.form(CommentForm.self, request).body)
         _ = try await repository.addComment(userID: user.id, body: body, now: Self.now())
-        return Self.redirect("/")
+        return BoardResponse.redirect("/")
     }
 }

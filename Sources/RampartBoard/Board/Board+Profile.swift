@@ -1,19 +1,19 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HummingbirdBcrypt
 import Logging
 import NIOCore
 import NIOPosix
 import Rampart
-import RampartHummingbird
+import RampartMultipart
+import RampartMustache
 import RampartSQLite
 
 /// The profile: avatar uploads served with SafeDownload, deleting the account with a one-time token.
 extension Board {
 
-    func profile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let user = try await currentUser(context) else { return Self.redirect("/login") }
+    func profile(_ request: BoardRequest) async throws -> BoardResponse {
+        guard let user = try await currentUser(request) else { return BoardResponse.redirect("/login") }
         return try await page(
             "profile",
             title: user.username,
@@ -21,16 +21,16 @@ extension Board {
                 "username": user.username,
                 "isAdmin": user.isAdmin,
                 "avatarID": user.avatarUploadID ?? "",
-                "oneTimeField": try context.csrf.oneTimeField(action: "profile.delete"),
-                "exportField": try context.csrf.oneTimeField(action: "profile.export"),
+                "oneTimeField": try request.requireCSRF().oneTimeField(action: "profile.delete"),
+                "exportField": try request.requireCSRF().oneTimeField(action: "profile.export"),
             ],
             user: user,
-            context: context
-        ).response(from: request, context: context)
+            request: request
+        )
     }
 
-    func uploadAvatar(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let user = try await requireUser(context)
+    func uploadAvatar(_ request: BoardRequest) async throws -> BoardResponse {
+        let user = try await requireUser(request)
         let form = try await request.multipartForm(policy: Self.uploadPolicy)
         guard let file = form.file("file") else {
             throw RequestRefusal(status: .badRequest, reason: "missingFile", message: "choose a file to upload")
@@ -48,18 +48,18 @@ extension Board {
         )
         try await repository.saveUpload(upload)
         try await repository.setAvatar(userID: user.id, uploadID: upload.id)
-        try await context.session[.flash] = "Avatar updated (\(file.type.mediaType), \(upload.bytes.count) bytes)."
-        return Self.redirect("/profile")
+        try await request.session[.flash] = "Avatar updated (\(file.type.mediaType), \(upload.bytes.count) bytes)."
+        return BoardResponse.redirect("/profile")
     }
 
-    func download(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let id = context.parameters.get("id"), let upload = try await repository.upload(id: id),
+    func download(_ request: BoardRequest) async throws -> BoardResponse {
+        guard let id = request.parameters["id"], let upload = try await repository.upload(id: id),
             let type = UploadType.all.first(where: { $0.mediaType == upload.mediaType })
-        else { throw HTTPError(.notFound) }
+        else { throw RequestRefusal.notFound }
         var headers = SafeDownload.headers(for: type, fileName: upload.clientFilename, inline: type.isRasterImage)
         headers[.contentLength] = String(upload.bytes.count)
         headers[.cacheControl] = "private, max-age=3600"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: upload.bytes)))
+        return BoardResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: upload.bytes))
     }
 
     /// What a data export holds.
@@ -73,8 +73,8 @@ extension Board {
 
     /// The user's data as a JSON download. A sensitive read, so the form carries a one-time
     /// token: a copied or replayed form does not download it again.
-    func exportProfile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let user = try await requireUser(context)
+    func exportProfile(_ request: BoardRequest) async throws -> BoardResponse {
+        let user = try await requireUser(request)
         let comments = try await repository.comments(byUser: user.id, limit: 10_000)
         let export = DataExport(
             username: user.username,
@@ -86,8 +86,8 @@ extension Board {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let buffer = ByteBuffer(string: JSONForHTML.escape(try encoder.encode(export)))
-        context.logger.notice("Rampart board: data exported", metadata: ["user.id": .string(user.id)])
-        return Response(
+        request.logger.notice("Rampart board: data exported", metadata: ["user.id": .string(user.id)])
+        return BoardResponse(
             status: .ok,
             headers: [
                 .contentType: "application/json; charset=utf-8",
@@ -95,16 +95,16 @@ extension Board {
                 .cacheControl: "no-store",
                 .contentLength: String(buffer.readableBytes),
             ],
-            body: .init(byteBuffer: buffer)
+            body: buffer
         )
     }
 
-    func deleteProfile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let user = try await requireUser(context)
+    func deleteProfile(_ request: BoardRequest) async throws -> BoardResponse {
+        let user = try await requireUser(request)
         try await repository.deleteUser(id: user.id)
         _ = try await services.sessionStore.deleteAll(forUser: user.id)
-        try await context.session.logOut()
-        context.logger.notice("Rampart board: account deleted", metadata: ["user.id": .string(user.id)])
-        return Self.redirect("/")
+        try await request.session.logOut()
+        request.logger.notice("Rampart board: account deleted", metadata: ["user.id": .string(user.id)])
+        return BoardResponse.redirect("/")
     }
 }
