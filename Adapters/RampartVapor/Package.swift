@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "RampartLeaf", targets: ["RampartLeaf"]),
         .executable(name: "HelloRampartVapor", targets: ["HelloRampartVapor"]),
         .executable(name: "RampartVaporLoadServer", targets: ["RampartVaporLoadServer"]),
+        .library(name: "RampartVaporBoard", targets: ["RampartVaporBoard"]),
+        .executable(name: "rampart-vapor", targets: ["rampart-vapor"]),
     ],
     dependencies: [
         .package(name: "Rampart", path: "../.."),
@@ -30,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -57,6 +60,33 @@ let package = Package(
                 .product(name: "Leaf", package: "leaf"),
                 .product(name: "LeafKit", package: "leaf-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The reference board (RampartBoard, framework-free) served on Vapor.
+        .target(
+            name: "RampartVaporBoard",
+            dependencies: [
+                "RampartVapor",
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartBoard", package: "Rampart"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `rampart-vapor serve`: the board on Vapor, with `rampart serve`'s flags.
+        .executableTarget(
+            name: "rampart-vapor",
+            dependencies: [
+                "RampartVaporBoard",
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartBoard", package: "Rampart"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

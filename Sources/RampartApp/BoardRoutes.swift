@@ -92,44 +92,6 @@ extension BoardRequest {
     }
 }
 
-/// The registered route patterns, split into segments once at startup, for the per-request
-/// 404/405 decision.
-struct RouteMatcher: Sendable {
-    enum Segment: Sendable, Equatable {
-        case literal(Substring)
-        case parameter
-    }
-
-    let patterns: [(segments: [Segment], method: String)]
-
-    init(_ routes: [RouteInfo]) {
-        patterns = routes.map { route in
-            (
-                route.path.split(separator: "/", omittingEmptySubsequences: false).map { part in
-                    part.hasPrefix("{") && part.hasSuffix("}") ? .parameter : .literal(part)
-                }, route.method
-            )
-        }
-    }
-
-    /// The methods registered for a concrete path; `HEAD` wherever `GET` is.
-    func allowedMethods(for path: String) -> [String] {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        var methods: [String] = []
-        for pattern in patterns where pattern.segments.count == segments.count && !methods.contains(pattern.method) {
-            let matches = zip(pattern.segments, segments).allSatisfy { expected, actual in
-                switch expected {
-                case .parameter: !actual.isEmpty
-                case .literal(let literal): literal == actual
-                }
-            }
-            if matches { methods.append(pattern.method) }
-        }
-        if methods.contains("GET"), !methods.contains("HEAD") { methods.append("HEAD") }
-        return methods
-    }
-}
-
 /// Answers what the routes do not: 404 for a path no route has, and 405 with `Allow` for a path
 /// that exists with other methods. Both are thrown as ``RequestRefusal``s, so the board's
 /// refusal pages (`Board.refusalPages(templates:)`) write them like every other refusal.

@@ -223,3 +223,45 @@ public struct RouteInfo: Sendable, Hashable, Codable {
         return "origin check + masked token (_csrf field or X-CSRF-Token)"
     }
 }
+
+/// The registered route patterns, split into segments once at startup, for the per-request
+/// 404/405 decision (by both adapters: a path no route has is a 404, one with other methods
+/// a 405 with `Allow`).
+///
+/// See [MDN: 405 Method Not Allowed](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status/405).
+public struct RouteMatcher: Sendable {
+    enum Segment: Sendable, Equatable {
+        case literal(Substring)
+        case parameter
+    }
+
+    let patterns: [(segments: [Segment], method: String)]
+
+    /// Compiles the patterns of `routes`.
+    public init(_ routes: [RouteInfo]) {
+        patterns = routes.map { route in
+            (
+                route.path.split(separator: "/", omittingEmptySubsequences: false).map { part in
+                    part.hasPrefix("{") && part.hasSuffix("}") ? .parameter : .literal(part)
+                }, route.method
+            )
+        }
+    }
+
+    /// The methods registered for a concrete path; `HEAD` wherever `GET` is.
+    public func allowedMethods(for path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var methods: [String] = []
+        for pattern in patterns where pattern.segments.count == segments.count && !methods.contains(pattern.method) {
+            let matches = zip(pattern.segments, segments).allSatisfy { expected, actual in
+                switch expected {
+                case .parameter: !actual.isEmpty
+                case .literal(let literal): literal == actual
+                }
+            }
+            if matches { methods.append(pattern.method) }
+        }
+        if methods.contains("GET"), !methods.contains("HEAD") { methods.append("HEAD") }
+        return methods
+    }
+}

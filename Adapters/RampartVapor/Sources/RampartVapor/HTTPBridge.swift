@@ -82,3 +82,49 @@ extension Response {
         headers = HTTPHeaders(fields)
     }
 }
+
+extension Request {
+    /// The socket's peer address, never a forwarded one: what `TransportSecurity`'s trusted-proxy
+    /// rules start from (Vapor's `peerAddress` believes `X-Forwarded-For` from anyone).
+    ///
+    /// See [RFC 7239](https://www.rfc-editor.org/rfc/rfc7239).
+    public var rampartPeerAddress: IPAddress? { rampartPeer }
+
+    /// The request's header fields in HTTPTypes, as Rampart's core reads them.
+    ///
+    /// See [RFC 9110 §5](https://www.rfc-editor.org/rfc/rfc9110#section-5).
+    public var rampartHeaderFields: HTTPFields { rampartFields }
+
+    /// Collects the body under a limit: 413 at once for a larger `Content-Length`, and 413 as
+    /// soon as the bytes pass the limit (register the route with `body: .stream` so Vapor does
+    /// not collect it first under its own limit).
+    /// - Parameters:
+    ///   - limit: The most bytes accepted.
+    ///   - what: Names the body in the refusal ("the form is over 16384 bytes").
+    /// - Throws: `RequestRefusal` `tooLarge` (413).
+    ///
+    /// See [RFC 9110 §15.5.14: 413 Content Too Large](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14).
+    public func collectBody(limit: Int, what: String) async throws -> ByteBuffer {
+        if let declared = headers.first(name: "Content-Length").flatMap({ Int($0) }), declared > limit {
+            throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
+        }
+        do {
+            return try await body.collect(max: limit).get() ?? ByteBuffer()
+        } catch let abort as any AbortError where abort.status == .payloadTooLarge {
+            throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
+        }
+    }
+}
+
+extension Response {
+    /// A response from Rampart's HTTPTypes values (what framework-free code such as the
+    /// reference board returns).
+    ///
+    /// See [RFC 9110 §15](https://www.rfc-editor.org/rfc/rfc9110#section-15).
+    public convenience init(rampartStatus status: HTTPResponse.Status, headerFields: HTTPFields, body: ByteBuffer) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(headerFields.count)
+        for field in headerFields { headers.add(name: field.name.rawName, value: field.value) }
+        self.init(status: status.vaporStatus, headers: headers, body: .init(buffer: body))
+    }
+}

@@ -146,6 +146,15 @@ extension Request {
     }
 }
 
+extension Request {
+    /// The CSRF helpers when ``RampartCSRFMiddleware`` ran on this request, else `nil` (with no
+    /// misuse report): for code that renders pages on routes with and without CSRF.
+    public var rampartCSRFIfChecked: CSRFHelpers? {
+        guard let state = storage[RampartCSRFMiddleware.CSRFKey.self], let session = rampartSessionHandle else { return nil }
+        return CSRFHelpers(session: session, state: state)
+    }
+}
+
 extension HTTPMethod {
     /// The same method in HTTPTypes.
     var rampartMethod: HTTPRequest.Method {

@@ -48,20 +48,28 @@ public struct RampartVapor: Sendable {
     }
 }
 
-/// Deletes expired sessions and used one-time tokens every five minutes while the app runs.
-final class StorePurge: LifecycleHandler, Sendable {
+/// Deletes expired rows (sessions, used one-time tokens, any `PurgeableStore`) every five
+/// minutes while the app runs: `app.lifecycle.use(StorePurge(stores: [...], logger: app.logger))`.
+///
+/// Several instances may run it against one shared store: a purge is a single `DELETE … WHERE
+/// expires_at <= now`.
+///
+/// See [Vapor: lifecycle handlers](https://docs.vapor.codes/advanced/services/).
+public final class StorePurge: LifecycleHandler, Sendable {
     let stores: [any PurgeableStore]
     let interval: Duration
     let logger: Logger
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(stores: [any PurgeableStore], interval: Duration = .seconds(300), logger: Logger) {
+    /// Creates the handler; it purges every `interval` (5 minutes by default) once the app booted.
+    public init(stores: [any PurgeableStore], interval: Duration = .seconds(300), logger: Logger) {
         self.stores = stores
         self.interval = interval
         self.logger = logger
     }
 
-    func didBootAsync(_ application: Application) async throws {
+    /// Starts the purge loop.
+    public func didBootAsync(_ application: Application) async throws {
         let stores = self.stores
         let interval = self.interval
         let logger = self.logger
@@ -84,7 +92,8 @@ final class StorePurge: LifecycleHandler, Sendable {
         }
     }
 
-    func shutdownAsync(_ application: Application) async {
+    /// Stops the purge loop.
+    public func shutdownAsync(_ application: Application) async {
         task.withLock { $0?.cancel() }
     }
 }
