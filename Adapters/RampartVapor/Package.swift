@@ -134,5 +134,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The board's journeys on Vapor: BoardJourneyTests.swift and BoardJourneySupport.swift are
+        // symbolic links to the root package's (Tests/RampartAppTests), run there on Hummingbird.
+        .testTarget(
+            name: "RampartVaporBoardTests",
+            dependencies: [
+                "RampartVaporBoard",
+                .product(name: "Rampart", package: "Rampart"),
+                .product(name: "RampartBoard", package: "Rampart"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -224,4 +224,3 @@ public struct ServeOptions: ParsableArguments {
         return level
     }
 }
-

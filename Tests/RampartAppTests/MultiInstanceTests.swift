@@ -196,6 +196,7 @@ struct MultiInstanceTests {
 /// A test client over AsyncHTTPClient that does not follow redirects (the Visitor reads them),
 /// usable from many tasks at once.
 struct DirectClient: VisitorTransport {
+    var sendsOwnAuthority: Bool { false }
     let http: HTTPClient
     let port: Int?
 

@@ -34,7 +34,8 @@ public enum VaporBoard {
         }
         // Vapor's own error middleware goes: Rampart's writes every refusal and error.
         app.middleware = Middlewares()
-        let routes = [RouteInfo(method: .get, path: AppConfiguration.healthPath, csp: "strict", summary: "Health check", csrf: services.csrf)]
+        let routes =
+            [RouteInfo(method: .get, path: AppConfiguration.healthPath, csp: "strict", summary: "Health check", csrf: services.csrf)]
             + board.routes().map { RouteInfo(method: $0.method, path: $0.path, csp: $0.csp, summary: $0.summary, csrf: services.csrf) }
         let matcher = RouteMatcher(routes)
         app.middleware.use(

@@ -27,10 +27,7 @@ struct RampartVaporCommand: AsyncParsableCommand {
         @OptionGroup var options: ServeOptions
 
         func run() async throws {
-            let configuration: AppConfiguration
-            do {
-                configuration = try options.configuration()
-            }
+            let configuration = try options.configuration()
             let level = try options.level()
             var environment = Environment(name: "production", arguments: ["rampart-vapor", "serve"])
             try LoggingSystem.bootstrap(from: &environment) { _ in { label in StreamLogHandler.standardError(label: label) } }

@@ -1,0 +1,1 @@
+../../../../Tests/RampartAppTests/BoardJourneySupport.swift
