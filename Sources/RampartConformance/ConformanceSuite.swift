@@ -148,9 +148,11 @@ public enum ConformanceSuite {
         [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0x41, count: max(0, count - 8))
     }
 
-    static func multipart(_ file: [UInt8], type: String = "image/png") -> (String, [UInt8]) {
+    static func multipart(_ file: [UInt8], type: String = "image/png", csrfField: String? = nil) -> (String, [UInt8]) {
         let boundary = "rampartconformance"
-        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"a.png\"\r\nContent-Type: \(type)\r\n\r\n".utf8)
+        var body: [UInt8] = []
+        if let csrfField { body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(csrfField)\r\n".utf8) }
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"a.png\"\r\nContent-Type: \(type)\r\n\r\n".utf8)
         body += file
         body += Array("\r\n--\(boundary)--\r\n".utf8)
         return ("multipart/form-data; boundary=\(boundary)", body)
@@ -340,9 +342,22 @@ public enum ConformanceSuite {
         },
         ConformanceCase(name: "upload: a file over the limit is refused") { browser, checks in
             let token = try await browser.token()
-            let (type, body) = multipart(png(5000))
+            let (type, body) = multipart(png(140_000))
             let response = try await browser.send("POST", "/upload", headers: [("Content-Type", type), ("X-CSRF-Token", token)], body: body)
-            expectRefusal(response, 413, "tooLarge", &checks, "5000-byte PNG")
+            expectRefusal(response, 413, "tooLarge", &checks, "140,000-byte PNG")
+        },
+        ConformanceCase(name: "upload: the token in the form's _csrf field, the form over the 64 KiB form limit") { browser, checks in
+            let token = try await browser.token()
+            let (type, body) = multipart(png(100_000), csrfField: token)
+            let response = try await browser.send("POST", "/upload", headers: [("Content-Type", type)], body: body)
+            checks.equal(response.status, 200, "status")
+            checks.equal(response.body, "stored image/png 100000", "body")
+        },
+        ConformanceCase(name: "upload: a forged _csrf field in a large form is refused") { browser, checks in
+            _ = try await browser.token()
+            let (type, body) = multipart(png(100_000), csrfField: "forged")
+            let response = try await browser.send("POST", "/upload", headers: [("Content-Type", type)], body: body)
+            expectRefusal(response, 403, "badToken", &checks, "forged field")
         },
         ConformanceCase(name: "JSON: a good body is decoded") { browser, checks in
             let token = try await browser.token()

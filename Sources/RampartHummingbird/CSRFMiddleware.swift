@@ -106,28 +106,14 @@ public struct CSRFMiddleware<Context: RampartRequestContext>: RouterMiddleware {
     /// the rest of the stream for the handler. Browsers send fields in document order, so the
     /// hidden field goes first in the form. The first `_csrf` field is the one checked.
     static func multipartToken(in request: inout Request, boundary: String, limit: Int) async throws -> Result<String?, CSRFError> {
-        let scan = MultipartFieldScan(field: formField, boundary: boundary)
-        var iterator = request.body.makeAsyncIterator()
-        var consumed: [ByteBuffer] = []
-        var total = 0
-        var result: Result<String?, CSRFError> = .success(nil)
-        while total < limit, let chunk = try await iterator.next() {
-            consumed.append(chunk)
-            // Only the first `limit` bytes are looked at; past them the token is missing.
-            let scanned = chunk.getSlice(at: chunk.readerIndex, length: min(chunk.readableBytes, limit - total))!
-            total += scanned.readableBytes
-            do {
-                if let value = try scan.feed(scanned) {
-                    result = .success(value)
-                    break
-                }
-            } catch {
-                result = .failure(.badToken)
-                break
-            }
-        }
-        request.body = RequestBody(asyncSequence: PrefixedBody(prefix: consumed, rest: IteratorBox(iterator)))
-        return result
+        let (value, body) = try await MultipartFieldScan.firstValue(
+            of: formField,
+            boundary: boundary,
+            limit: limit,
+            in: request.body.makeAsyncIterator()
+        )
+        request.body = RequestBody(asyncSequence: body)
+        return value
     }
 }
 

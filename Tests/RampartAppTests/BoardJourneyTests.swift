@@ -158,6 +158,25 @@ struct BoardJourneyTests {
                 body: multipartUpload(token: token, filename: "big.png", contentType: "image/png", bytes: big)
             )
             #expect(refusedBig.status == .contentTooLarge)
+            // Refused by the upload policy (2 MiB), not by the CSRF check's form limit (64 KiB).
+            #expect(!String(buffer: refusedBig.body).contains("65536"), "\(String(buffer: refusedBig.body))")
+
+            // A photo-sized upload, far over the CSRF check's 64 KiB form limit, with its token in
+            // the form's `_csrf` field as a browser sends it (no header): the check reads only as
+            // far as the field, and the handler reads the whole body.
+            let photo = onePixelPNG + [UInt8](repeating: 0x2A, count: 900 * 1024)
+            let acceptedPhoto = try await client.execute(
+                uri: "/profile/avatar",
+                method: .post,
+                headers: headers,
+                body: multipartUpload(token: token, filename: "photo.png", contentType: "image/png", bytes: photo)
+            )
+            #expect(acceptedPhoto.status == .seeOther, "\(String(buffer: acceptedPhoto.body))")
+            try await bob.get("/profile")
+            let photoID = try #require(Visitor.value(in: bob.lastPage, after: "<img class=\"avatar\" src=\"/uploads/"))
+            #expect(photoID != id)
+            let photoDownload = try await client.execute(uri: "/uploads/\(photoID)", method: .get)
+            #expect(Array(photoDownload.body.readableBytesView) == photo)
 
             #expect(try await client.execute(uri: "/uploads/AAAAAAAAAAAAAAAAAAAAAA", method: .get).status == .notFound)
         }

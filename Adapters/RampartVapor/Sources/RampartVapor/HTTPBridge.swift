@@ -108,6 +108,17 @@ extension Request {
         if let declared = headers.first(name: "Content-Length").flatMap({ Int($0) }), declared > limit {
             throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
         }
+        if let scanned = storage[RampartCSRFMiddleware.ScannedBodyKey.self] {
+            // The CSRF check began to read this body (a multipart form): read on from there.
+            var collected = ByteBuffer()
+            for try await var chunk in scanned {
+                guard collected.readableBytes + chunk.readableBytes <= limit else {
+                    throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
+                }
+                collected.writeBuffer(&chunk)
+            }
+            return collected
+        }
         do {
             return try await body.collect(max: limit).get() ?? ByteBuffer()
         } catch let abort as any AbortError where abort.status == .payloadTooLarge {

@@ -23,9 +23,12 @@ import Vapor
 ///
 /// Add it after ``RampartSessionMiddleware``; templates get tokens from ``Vapor/Request/csrf``.
 ///
-/// The form body is read here, up to `CSRFConfiguration.maximumFormBytes` (413 past
-/// it), and left collected for the route. A multipart upload larger than that needs its token
-/// in `X-CSRF-Token`, or a larger `maximumFormBytes`.
+/// A URL-encoded form body is read here, up to `CSRFConfiguration.maximumFormBytes` (413 past
+/// it), and left collected for the route. A multipart body is streamed: it is read only as far
+/// as the end of the `_csrf` field (which must come within the first `maximumFormBytes`; put
+/// it first in the form), and the route reads the whole body, of any size its own policy allows,
+/// through `Request.multipartForm(policy:limits:)` or `Request.collectBody(limit:what:)`: read it
+/// through those, not through `req.body` directly, on a `body: .stream` route.
 ///
 /// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
 ///
@@ -100,12 +103,21 @@ public struct RampartCSRFMiddleware: Middleware {
         guard let contentType = fields[.contentType] else { return .success(nil) }
         let media = MediaType.essence(of: contentType)
         guard media == "application/x-www-form-urlencoded" || media == "multipart/form-data" else { return .success(nil) }
-        var boundary: String?
         if media == "multipart/form-data" {
-            guard let value = MediaType.parameter("boundary", in: contentType), MultipartHeaderGuard.isValidBoundary(value) else {
+            guard let boundary = MediaType.parameter("boundary", in: contentType), MultipartHeaderGuard.isValidBoundary(boundary) else {
                 return .failure(.badToken)
             }
-            boundary = value
+            // Streamed: only as far as the end of the `_csrf` field (within `limit` bytes); the
+            // chunks read are kept for Rampart's readers (`multipartForm`, `collectBody`), which
+            // then read the whole body, so an upload of any size under its own policy works.
+            let (value, body) = try await MultipartFieldScan.firstValue(
+                of: CSRFConfiguration.formField,
+                boundary: boundary,
+                limit: limit,
+                in: request.body.makeAsyncIterator()
+            )
+            request.storage[ScannedBodyKey.self] = body
+            return value
         }
         if let declared = fields[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw RequestRefusal.tooLarge("the form is over \(limit) bytes")
@@ -116,16 +128,12 @@ public struct RampartCSRFMiddleware: Middleware {
         } catch let abort as any AbortError where abort.status == .payloadTooLarge {
             throw RequestRefusal.tooLarge("the form is over \(limit) bytes")
         }
-        guard let boundary else { return CSRFConfiguration.formToken(in: body.readableBytesView) }
-        let scan = MultipartFieldScan(field: CSRFConfiguration.formField, boundary: boundary)
-        do {
-            return .success(try scan.feed(body))
-        } catch {
-            return .failure(.badToken)
-        }
+        return CSRFConfiguration.formToken(in: body.readableBytesView)
     }
 
     struct CSRFKey: StorageKey { typealias Value = CSRFState }
+    /// A multipart body the token scan began to read: its chunks read, then the rest.
+    struct ScannedBodyKey: StorageKey { typealias Value = PrefixedBody<Request.Body.AsyncIterator> }
 }
 
 extension Request {

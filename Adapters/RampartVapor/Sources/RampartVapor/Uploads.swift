@@ -21,7 +21,16 @@ extension Request {
     /// See [RFC 7578](https://www.rfc-editor.org/rfc/rfc7578) and
     /// [OWASP File Upload Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/File_Upload_Cheat_Sheet.html).
     public func multipartForm(policy: UploadPolicy, limits: MultipartLimits = .standard) async throws -> MultipartForm {
-        try await MultipartReader.readForm(
+        if let scanned = storage[RampartCSRFMiddleware.ScannedBodyKey.self] {
+            return try await MultipartReader.readForm(
+                contentType: headers.first(name: "Content-Type"),
+                contentLength: headers.first(name: "Content-Length"),
+                body: scanned,
+                policy: policy,
+                limits: limits
+            )
+        }
+        return try await MultipartReader.readForm(
             contentType: headers.first(name: "Content-Type"),
             contentLength: headers.first(name: "Content-Length"),
             body: body,
