@@ -350,14 +350,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: refusals
 
     private func check(_ head: HTTPRequest) -> RequestRefusal? {
-        if let path = head.path, path.utf8.count > settings.limits.maxTargetBytes {
-            return .targetTooLong(limit: settings.limits.maxTargetBytes)
-        }
-        var bytes = 0
-        for field in head.headerFields {
-            bytes += field.name.rawName.utf8.count + field.value.utf8.count + 4
-        }
-        return settings.limits.checkHeaderSection(fieldCount: head.headerFields.count, bytes: bytes)
+        settings.limits.refusal(for: head)
     }
 
     private static func hasBody(_ head: HTTPRequest) -> Bool {

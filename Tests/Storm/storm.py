@@ -230,6 +230,35 @@ def kinds(user):
     return table
 
 
+# The kinds Vapor 4.122.3's pipeline ends by closing the connection (see --server).
+VAPOR_CLOSES = {
+    "garbage: a TLS ClientHello on plain HTTP",
+    "garbage: random control bytes",
+    "broken request line: method only",
+    "broken request line: HTTP/9.9",
+    "broken request line: space in target",
+    "broken request line: raw 0xFF in target",
+    "long URL (100 KiB)",
+    "oversized declared body (10 GB form)",
+    "truncated URL-encoded body",
+    "truncated multipart body",
+    "truncated JSON body (API)",
+    "truncated JSON body (CSP report)",
+    "truncated chunked body",
+    "Content-Length with Transfer-Encoding",
+    "two different Content-Lengths",
+    "bad chunk size",
+    "negative chunk size",
+    "NUL in a header value",
+    "bare LF line endings",
+    "bare CR in a header value",
+    "stalled body",
+    "trickled body (1 byte every 0.9 s)",
+    "slowloris: half a header section, then silence",
+}
+VAPOR_SLOW = {"stalled body", "trickled body (1 byte every 0.9 s)", "slowloris: half a header section, then silence"}
+
+
 def main():
     global ARGS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -240,16 +269,24 @@ def main():
     parser.add_argument("--header-timeout", type=float, default=2)
     parser.add_argument("--body-timeout", type=float, default=2)
     parser.add_argument("--idle-timeout", type=float, default=3)
+    parser.add_argument("--server", choices=["hummingbird", "vapor"], default="hummingbird",
+                        help="vapor: the kinds Vapor 4's own HTTP pipeline answers by closing the connection "
+                             "(no channel hook for Rampart there) are expected to be closed without an answer")
     ARGS = parser.parse_args()
 
     started = time.monotonic()
     user = Session()
     user.sign_in()
     table = kinds(user)
+    if ARGS.server == "vapor":
+        # "close": no answer, the connection closed by the server. Vapor's HTTP/1 pipeline closes on
+        # a parse error without a 400, a connection silent past its idle timeout without a 408, and
+        # a body it stopped reading without the 413 reaching the client. Nothing is a 5xx.
+        table = [(name, "close" if name in VAPOR_CLOSES else expected, weight, fn) for name, expected, weight, fn in table]
 
     jobs = []
     for name, expected, weight, fn in table:
-        slow = expected in (408,) or name.startswith("idle")
+        slow = expected in (408,) or name.startswith("idle") or name in VAPOR_SLOW
         count = 2 if slow else max(1, ARGS.rounds * weight // 4)
         jobs += [(name, expected, fn)] * count
     random.shuffle(jobs)
@@ -299,6 +336,8 @@ def main():
                 fivexx += n
         if expected is None:
             ok = all(k == "None/sent-reset" for k in answers)
+        elif expected == "close":
+            ok = all(k == "None/close" for k in answers)
         else:
             ok = all(k == "%d/close" % expected for k in answers)
         if not ok:

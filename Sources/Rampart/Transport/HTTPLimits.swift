@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// Limits and timeouts for what a client may send before the application sees a request:
 /// the size of the header section and request target, and how fast the header section and
 /// the body must arrive.
@@ -120,5 +122,23 @@ public struct HTTPLimits: Sendable, Hashable {
         if fieldCount > maxHeaderFields { return .tooManyHeaderFields(limit: maxHeaderFields) }
         if bytes > maxHeaderBytes { return .headerSectionTooLarge(limit: maxHeaderBytes) }
         return nil
+    }
+
+    /// The refusal for a parsed request head over these limits: a target (path and query) over
+    /// ``maxTargetBytes`` (414), or a header section over ``maxHeaderBytes`` or
+    /// ``maxHeaderFields`` (431), each field counted as `name: value` plus CRLF. `nil` within
+    /// them. Both adapters check the parsed head this way (Hummingbird in its channel handler,
+    /// Vapor in its security middleware).
+    ///
+    /// See [RFC 6585 §5](https://www.rfc-editor.org/rfc/rfc6585#section-5).
+    public func refusal(for head: HTTPRequest) -> RequestRefusal? {
+        if let path = head.path, path.utf8.count > maxTargetBytes {
+            return .targetTooLong(limit: maxTargetBytes)
+        }
+        var bytes = 0
+        for field in head.headerFields {
+            bytes += field.name.rawName.utf8.count + field.value.utf8.count + 4
+        }
+        return checkHeaderSection(fieldCount: head.headerFields.count, bytes: bytes)
     }
 }

@@ -38,6 +38,7 @@ public struct RampartSecurityMiddleware: Middleware {
     let transport: TransportSecurity
     let cookieHardening: CookieHardening
     let pages: RefusalPages
+    let limits: HTTPLimits
 
     /// Validates and pre-renders the header set.
     /// - Parameters:
@@ -48,23 +49,37 @@ public struct RampartSecurityMiddleware: Middleware {
     ///     default).
     ///   - refusalPages: How every refusal and error page is written; Rampart's standard pages
     ///     by default.
-    /// - Throws: `SecurityConfigurationError` for contradicting policies.
+    ///   - limits: The header-section and target limits (431, 414, then the connection is
+    ///     closed), checked on the parsed head before anything else; `HTTPLimits.standard` by
+    ///     default. Vapor's HTTP parser has already read the head by then (it stops at 80 KiB),
+    ///     and timeouts are not a middleware's: ``RampartVapor/install(on:_:)`` sets Vapor's
+    ///     idle timeout.
+    /// - Throws: `SecurityConfigurationError` for contradicting policies or a limit out of range.
     public init(
         headers: SecurityHeaders = .strict,
         transport: TransportSecurity,
         cookieHardening: CookieHardening = .upgrade(),
-        refusalPages: RefusalPages = .standard
+        refusalPages: RefusalPages = .standard,
+        limits: HTTPLimits = .standard
     ) throws {
         self.headers = try headers.rendered()
         self.transport = transport
         self.cookieHardening = cookieHardening
         self.pages = refusalPages
+        self.limits = try limits.validated()
     }
 
     public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if request.rampartSessionHandle != nil { RampartMisuse.reportVapor(.headersInsideSessions, logger: request.logger) }
         guard let head = request.convertedHead else {
             let response = secured(RequestRefusal.malformed.response(head: nil, pages: pages, nonce: nil), headers: headers, isSecure: false)
+            return request.eventLoop.makeSucceededFuture(response)
+        }
+        if let refusal = limits.refusal(for: head) {
+            request.logger.notice("Rampart refused request", metadata: ["rampart.reason": .string(refusal.reason)])
+            let nonce = CSPNonce()
+            let response = secured(refusal.response(head: head, pages: pages, nonce: nonce), headers: headers, nonce: nonce, isSecure: false)
+            response.headers.replaceOrAdd(name: "Connection", value: "close")
             return request.eventLoop.makeSucceededFuture(response)
         }
         switch transport.evaluate(head, peer: request.rampartPeer) {
@@ -91,6 +106,12 @@ public struct RampartSecurityMiddleware: Middleware {
             return next.respond(to: request)
                 .flatMapErrorThrowing { error in
                     if let refusal = RequestRefusal(renderingVapor: error) {
+                        if refusal.reason == RequestRefusal.incompleteBody.reason {
+                            logger.info(
+                                "Rampart refused request",
+                                metadata: ["rampart.reason": .string(refusal.reason), "error.type": .string(String(describing: type(of: error)))]
+                            )
+                        }
                         return refusal.response(head: head, pages: pages, nonce: state.cspNonce)
                     }
                     logger.error("Unhandled error; answered 500", metadata: ["error.type": .string(String(describing: type(of: error)))])

@@ -28,7 +28,9 @@ public struct RampartVapor: Sendable {
 
     /// Loads the keys, opens the SQLite store, and adds ``RampartSecurityMiddleware``,
     /// ``RampartSessionMiddleware`` and ``RampartCSRFMiddleware`` to `app.middleware`, in that
-    /// order, after Vapor's own. Call it before adding routes or other middleware.
+    /// order, after Vapor's own. Call it before adding routes or other middleware. Unless the
+    /// app set one, Vapor's idle timeout is set to `HTTPLimits.standard.idleTimeout` (30 s): a
+    /// connection that sends and receives nothing for that long is closed.
     /// - Throws: `SecurityConfigurationError` naming a bad setting, or the key file's or
     ///   database's error, at startup.
     @discardableResult
@@ -41,6 +43,11 @@ public struct RampartVapor: Sendable {
         let sessions = SessionManager(configuration: try options.sessionConfiguration(store: store), keyRing: ring)
         let csrf = try options.csrfConfiguration(keyRing: ring, usedTokens: usedTokens)
         app.middleware.use(try RampartSecurityMiddleware(headers: options.headers, transport: transport, refusalPages: options.refusalPages))
+        // A connection silent for this long is closed (Vapor has no timeout by default, so a
+        // slowloris client or an idle keep-alive connection is held forever).
+        if app.http.server.configuration.idleTimeout == nil {
+            app.http.server.configuration.idleTimeout = .seconds(Int64(HTTPLimits.standard.idleTimeout.components.seconds))
+        }
         app.middleware.use(RampartSessionMiddleware(manager: sessions))
         app.middleware.use(RampartCSRFMiddleware(configuration: csrf))
         app.lifecycle.use(StorePurge(stores: [store, usedTokens], logger: app.logger))

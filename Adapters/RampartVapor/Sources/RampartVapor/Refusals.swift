@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
 import Rampart
@@ -35,6 +36,9 @@ extension RequestRefusal {
         case let failure as CSRFError: self.init(failure)
         case let refusal as UploadRefusal: self.init(refusal)
         case let unavailable as StoreUnavailable: self.init(unavailable)
+        // A body cut short or broken mid-way (the parser's framing error, an early EOF, a reset):
+        // the client's doing, never a 500 (issue 13). The connection is usually gone already.
+        case is HTTPParserError, is IOError, is ChannelError: self = .incompleteBody
         case let abort as any AbortError:
             var fields = HTTPFields()
             for name in [HTTPField.Name.allow, .retryAfter, .wwwAuthenticate] {

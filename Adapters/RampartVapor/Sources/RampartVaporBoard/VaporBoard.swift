@@ -29,6 +29,10 @@ public enum VaporBoard {
         app.http.server.configuration.hostname = configuration.hostname
         app.http.server.configuration.port = configuration.port
         app.http.server.configuration.serverName = nil
+        // Vapor's only connection timeout: a connection silent this long is closed (slowloris,
+        // stalled bodies, idle keep-alive). The header-section and target limits are checked
+        // by RampartSecurityMiddleware.
+        app.http.server.configuration.idleTimeout = .seconds(Int64(configuration.limits.idleTimeout.components.seconds))
         if let tls = configuration.tls {
             app.http.server.configuration.tlsConfiguration = try tlsConfiguration(tls)
         }
@@ -42,7 +46,8 @@ public enum VaporBoard {
             try RampartSecurityMiddleware(
                 headers: configuration.headers,
                 transport: configuration.transport,
-                refusalPages: Board.refusalPages(templates: board.templates)
+                refusalPages: Board.refusalPages(templates: board.templates),
+                limits: configuration.limits
             )
         )
         app.middleware.use(Unrouted(matcher: matcher))

@@ -177,6 +177,32 @@ struct RampartSecurityMiddlewareTests {
         }
     }
 
+    static let limitCases: [(String, Int, Int, HTTPResponseStatus, String)] = [
+        // (what, target bytes, header fields of 100 bytes each, status, reason)
+        ("a normal request", 10, 10, .ok, ""),
+        ("300 header fields", 10, 300, .requestHeaderFieldsTooLarge, "tooManyHeaders"),
+        ("a 20 KiB header section in 90 fields", 10, 90, .requestHeaderFieldsTooLarge, "headerTooLarge"),
+        ("a 10 KiB target", 10 * 1024, 10, .uriTooLong, "uriTooLong"),
+    ]
+
+    @Test("header-section and target limits: 431 and 414 with every header, the connection closed", arguments: limitCases)
+    func limits(what: String, targetBytes: Int, fields: Int, status: HTTPResponseStatus, reason: String) async throws {
+        try await Self.withTestApp { app in
+            var headers: HTTPHeaders = ["Host": "localhost", "Accept": "application/json"]
+            // 90 fields of about 230 bytes are 20 KiB, over the 16 KiB default; 10 or 300 fields of 100 bytes are not.
+            let valueLength = what.contains("20 KiB") ? 220 : 90
+            for index in 0..<fields { headers.add(name: "X-Filler-\(index)", value: String(repeating: "v", count: valueLength)) }
+            let path = "/nonce" + (targetBytes > 10 ? "?q=" + String(repeating: "a", count: targetBytes) : "")
+            let response = try await app.testing().sendRequest(.GET, path, headers: headers)
+            #expect(response.status == status, "\(what)")
+            Self.expectStrictHeaders(response.headers)
+            if !reason.isEmpty {
+                #expect(response.body.string.contains("\"reason\":\"\(reason)\""), "\(what): \(response.body.string)")
+                #expect(response.headers.first(name: "Connection") == "close")
+            }
+        }
+    }
+
     @Test("two different Host fields are refused")
     func conflictingHosts() async throws {
         try await Self.withTestApp { app in
@@ -280,5 +306,28 @@ extension RampartSecurityMiddlewareTests {
         #expect(headers.first(name: "X-Content-Type-Options") == "nosniff", sourceLocation: sourceLocation)
         #expect(headers.first(name: "X-Frame-Options") == "DENY", sourceLocation: sourceLocation)
         #expect(headers.first(name: "Content-Security-Policy")?.hasPrefix("default-src 'none'; ") == true, sourceLocation: sourceLocation)
+    }
+}
+
+@Suite("A body cut short on Vapor")
+struct IncompleteBodyTests {
+    static let errors: [any Error & Sendable] = [
+        HTTPParserError.invalidEOFState,
+        HTTPParserError.invalidChunkSize,
+        IOError(errnoCode: ECONNRESET, reason: "read"),
+        ChannelError.eof,
+    ]
+
+    @Test("a parser error, a reset or an early EOF inside a handler is a 400 incompleteBody with every header, not a 500", arguments: 0..<4)
+    func incompleteBody(index: Int) async throws {
+        try await withApp { app in
+            app.middleware.use(try RampartSecurityMiddleware(transport: RampartSecurityMiddlewareTests.loopbackHTTP))
+            let error = Self.errors[index]
+            app.post("upload") { _ -> String in throw error }
+            let response = try await app.testing().sendRequest(.POST, "/upload", headers: ["Host": "localhost", "Accept": "application/json"])
+            #expect(response.status == .badRequest)
+            #expect(response.body.string.contains("\"reason\":\"incompleteBody\""), "\(response.body.string)")
+            RampartSecurityMiddlewareTests.expectStrictHeaders(response.headers)
+        }
     }
 }
