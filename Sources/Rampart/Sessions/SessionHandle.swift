@@ -228,6 +228,33 @@ public final class SessionHandle: Sendable {
     }
 }
 
+extension SessionHandle {
+    /// Ends the request like ``finish(_:)`` when that needs no store I/O (nothing touched, an
+    /// anonymous or sealed cookie, a stored session with nothing to write), with no suspension,
+    /// so an adapter on an event loop needs no task for it.
+    /// - Returns: `true` when done; `false` when the store is needed: call ``finish(_:)`` then.
+    /// - Throws: `SessionError` when a sealed session is too large for its cookie.
+    ///
+    /// See [RFC 9111 §5.2.2.5](https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2.5).
+    public func finishWithoutStore(_ fields: inout HTTPFields) throws -> Bool {
+        guard let session = sessionToCommit, let shared else {
+            fields.appendVary("Cookie")
+            return true
+        }
+        guard let decided = try shared.manager.commitWithoutStore(session) else { return false }
+        fields.appendVary("Cookie")
+        if let cookie = decided {
+            fields.append(cookie.headerField)
+            fields[.cacheControl] = "no-store"
+        }
+        return true
+    }
+
+    /// Whether ending this request needs nothing but `Vary: Cookie` (the handler did not touch
+    /// the session).
+    public var isUntouched: Bool { sessionToCommit == nil }
+}
+
 /// The manager behind one reference, so each request's handle costs one retain to make.
 package final class SharedSessionManager: Sendable {
     package let manager: SessionManager

@@ -303,13 +303,68 @@ public struct SessionManager: Sendable {
 
     /// Saves the session's changes and returns the `Set-Cookie` to send, if the cookie changes.
     public func commit(_ session: Session) async throws -> SetCookie? {
+        if let decided = try commitWithoutStore(session) { return decided }
+        // What is left needs the store: a deletion, a rotation, a first row, a moved or updated row.
+        guard case .store(let store) = configuration.backend.base else { return nil }
+        let now = clock.now()
+        if session.isDestroyed {
+            if let key = session.loadedStoreKey { try await store.delete(key) }
+            return session.loadedID == nil && !session.cookieIsStale ? nil : try deletionCookie()
+        }
+        if session.needsRotation {
+            if let old = session.loadedStoreKey { try await store.delete(old) }
+            guard let id = session.id else { return nil }
+            return try await create(session.record, id: id, in: store, now: now)
+        }
+        guard session.isStored, let id = session.id, let loadedKey = session.loadedStoreKey else {
+            // A new session's first stored value: its row.
+            var record = session.record
+            record.createdAt = now
+            return try await create(record, id: session.id ?? SessionID(), in: store, now: now)
+        }
+        let storeKey = SessionStoreKey(id: id, storage: storageKeys[0])
+        if storeKey != loadedKey {
+            // Loaded under an older master key: move the row to the current key, atomically,
+            // so a "log out everywhere" that ran meanwhile is not undone.
+            var record = session.record
+            record.lastSeenAt = now
+            let moved = try await store.move(loadedKey, to: storeKey, lastSeenAt: now, expiresAt: expiresAt(record))
+            // Not moved: another request of this session moved it first (fine), or it was
+            // deleted (logged out everywhere): clear the cookie.
+            if !moved, try await store.load(storeKey) == nil { return try deletionCookie() }
+            if !session.changedKeys.isEmpty {
+                var changes: [String: [UInt8]?] = [:]
+                for key in session.changedKeys { changes[key] = .some(session.record.values[key]) }
+                let stillThere = try await store.save(storeKey, .update(values: changes, lastSeenAt: now, expiresAt: expiresAt(record)))
+                return stillThere ? nil : try deletionCookie()
+            }
+            return nil
+        }
+        var changes: [String: [UInt8]?] = [:]
+        for key in session.changedKeys { changes[key] = .some(session.record.values[key]) }
+        var touched = session.record
+        touched.lastSeenAt = now
+        let stillThere = try await store.save(storeKey, .update(values: changes, lastSeenAt: now, expiresAt: expiresAt(touched)))
+        // Deleted meanwhile (logged out elsewhere): drop the write and clear the cookie.
+        return stillThere ? nil : try deletionCookie()
+    }
+
+    /// Decides the commit of `session` when no store I/O is needed, with no suspension: a
+    /// sealed-cookie session (sealed here), an untouched or anonymous stored-backend session
+    /// (at most its signed anonymous cookie or a deletion cookie), and a stored session with no
+    /// changes whose touch is not due. An adapter on an event loop answers those without a
+    /// task, and calls ``commit(_:)`` for the rest.
+    /// - Returns: `nil` when the store is needed; otherwise the decision: `.some(nil)` for no
+    ///   cookie, `.some(cookie)` for the `Set-Cookie` to send.
+    /// - Throws: `SessionError` when a sealed session is too large for its cookie.
+    public func commitWithoutStore(_ session: Session) throws -> SetCookie?? {
         let now = clock.now()
         switch configuration.backend.base {
         case .sealedCookie(let maximumBytes):
-            if session.isDestroyed { return session.loadedID == nil && !session.cookieIsStale ? nil : try deletionCookie() }
+            if session.isDestroyed { return .some(session.loadedID == nil && !session.cookieIsStale ? nil : try deletionCookie()) }
             let touchDue = session.isStored && now - session.record.lastSeenAt >= configuration.touchSeconds
             guard !session.changedKeys.isEmpty || session.needsRotation || session.idIsNew || touchDue else {
-                return session.cookieIsStale ? try deletionCookie() : nil
+                return .some(session.cookieIsStale ? try deletionCookie() : nil)
             }
             var record = session.record
             record.lastSeenAt = now
@@ -322,56 +377,24 @@ public struct SessionManager: Sendable {
             guard cookie.description.utf8.count <= maximumBytes else {
                 throw SessionError.tooLarge(bytes: cookie.description.utf8.count, limit: maximumBytes)
             }
-            return cookie
+            return .some(cookie)
 
-        case .store(let store):
+        case .store:
             if session.isDestroyed {
-                if let key = session.loadedStoreKey { try await store.delete(key) }
-                return session.loadedID == nil && !session.cookieIsStale ? nil : try deletionCookie()
+                guard session.loadedStoreKey == nil else { return nil }
+                return .some(session.loadedID == nil && !session.cookieIsStale ? nil : try deletionCookie())
             }
-            if session.needsRotation {
-                if let old = session.loadedStoreKey { try await store.delete(old) }
-                guard let id = session.id else { return nil }
-                return try await create(session.record, id: id, in: store, now: now)
-            }
+            if session.needsRotation { return nil }
             guard session.isStored, let id = session.id, let loadedKey = session.loadedStoreKey else {
                 // Nothing stored yet: a row only once something is stored, else at most the
                 // anonymous cookie for a new id.
-                if !session.changedKeys.isEmpty && session.record.hasContent {
-                    var record = session.record
-                    record.createdAt = now
-                    return try await create(record, id: session.id ?? SessionID(), in: store, now: now)
-                }
-                if session.idIsNew, let id = session.id { return try anonymousCookie(id, now: now) }
-                return session.cookieIsStale ? try deletionCookie() : nil
+                if !session.changedKeys.isEmpty && session.record.hasContent { return nil }
+                if session.idIsNew, let id = session.id { return .some(try anonymousCookie(id, now: now)) }
+                return .some(session.cookieIsStale ? try deletionCookie() : nil)
             }
-            let storeKey = SessionStoreKey(id: id, storage: storageKeys[0])
-            if storeKey != loadedKey {
-                // Loaded under an older master key: move the row to the current key, atomically,
-                // so a "log out everywhere" that ran meanwhile is not undone.
-                var record = session.record
-                record.lastSeenAt = now
-                let moved = try await store.move(loadedKey, to: storeKey, lastSeenAt: now, expiresAt: expiresAt(record))
-                // Not moved: another request of this session moved it first (fine), or it was
-                // deleted (logged out everywhere): clear the cookie.
-                if !moved, try await store.load(storeKey) == nil { return try deletionCookie() }
-                if !session.changedKeys.isEmpty {
-                    var changes: [String: [UInt8]?] = [:]
-                    for key in session.changedKeys { changes[key] = .some(session.record.values[key]) }
-                    let stillThere = try await store.save(storeKey, .update(values: changes, lastSeenAt: now, expiresAt: expiresAt(record)))
-                    return stillThere ? nil : try deletionCookie()
-                }
-                return nil
-            }
+            guard SessionStoreKey(id: id, storage: storageKeys[0]) == loadedKey else { return nil }
             let touchDue = now - session.record.lastSeenAt >= configuration.touchSeconds
-            guard !session.changedKeys.isEmpty || touchDue else { return nil }
-            var changes: [String: [UInt8]?] = [:]
-            for key in session.changedKeys { changes[key] = .some(session.record.values[key]) }
-            var touched = session.record
-            touched.lastSeenAt = now
-            let stillThere = try await store.save(storeKey, .update(values: changes, lastSeenAt: now, expiresAt: expiresAt(touched)))
-            // Deleted meanwhile (logged out elsewhere): drop the write and clear the cookie.
-            return stillThere ? nil : try deletionCookie()
+            return !session.changedKeys.isEmpty || touchDue ? nil : .some(nil)
         }
     }
 

@@ -344,3 +344,60 @@ struct SessionManagerTests {
         #expect(error?.setting == setting)
     }
 }
+
+/// What `SessionManager.commitWithoutStore` decides with no store I/O, and what it leaves to
+/// `commit`, on the kinds of request an adapter finishes on its event loop.
+@Suite("Sessions: committing without the store")
+struct CommitWithoutStoreTests {
+    enum Step: String, CaseIterable, Sendable {
+        case untouched, anonymousToken, anonymousAgain, storedReadOnly, storedChanged, logIn, logOut, sealedValue
+    }
+
+    @Test("each kind of request: decided without the store (and the same cookie as commit) or left to commit", arguments: Step.allCases)
+    func decisions(step: Step) async throws {
+        let store = InMemorySessionStore()
+        let clock = TestClock()
+        let backend: SessionConfiguration.Backend? = step == .sealedValue ? .sealedCookie() : nil
+        let manager = try SessionManagerTests.manager(store: store, clock: clock, backend: backend)
+        var browser = Browser()
+        // A signed-in visitor for the steps that need one.
+        if [.storedReadOnly, .storedChanged, .logOut].contains(step) {
+            var (session, _) = try await manager.load(from: [:])
+            session.logIn(userID: "ada")
+            browser.receive(try await manager.commit(session))
+        }
+        if step == .anonymousAgain {
+            var (session, _) = try await manager.load(from: [:])
+            _ = session.csrfSecret
+            browser.receive(try await manager.commit(session))
+        }
+        var (session, _) = try await manager.load(from: browser.fields())
+        let rowsBefore = store.count
+        switch step {
+        case .untouched, .storedReadOnly, .anonymousAgain: _ = session.userID
+        case .anonymousToken: _ = session.csrfSecret
+        case .storedChanged: session[.name] = "Ada"
+        case .logIn: session.logIn(userID: "ada")
+        case .logOut: session.logOut()
+        case .sealedValue: session[.name] = "Ada"
+        }
+        let decided = try manager.commitWithoutStore(session)
+        switch step {
+        case .untouched, .storedReadOnly, .anonymousAgain:
+            #expect(decided == .some(nil), "no cookie, no I/O")
+        case .anonymousToken:
+            let cookie = try #require(decided ?? nil)
+            #expect(cookie.description.hasPrefix("__Host-session=v1."))
+        case .sealedValue:
+            let cookie = try #require(decided ?? nil)
+            #expect(cookie.description.hasPrefix("__Host-session="))
+            #expect(store.count == 0)
+        case .storedChanged, .logIn, .logOut:
+            #expect(decided == nil, "the store is needed")
+            _ = try await manager.commit(session)
+        }
+        if step != .storedChanged, step != .logIn, step != .logOut {
+            #expect(store.count == rowsBefore, "nothing written")
+        }
+    }
+}

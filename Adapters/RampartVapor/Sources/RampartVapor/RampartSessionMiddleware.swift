@@ -36,7 +36,7 @@ import Vapor
 /// memory unless configured; this middleware replaces it.
 ///
 /// See [OWASP Session Management Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html).
-public struct RampartSessionMiddleware: AsyncMiddleware {
+public struct RampartSessionMiddleware: Middleware {
     let manager: SessionManager
 
     /// Creates the middleware.
@@ -44,25 +44,52 @@ public struct RampartSessionMiddleware: AsyncMiddleware {
         self.manager = manager
     }
 
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    /// Runs on the event loop: a request whose session needs no store I/O at the end (untouched,
+    /// anonymous, or stored with nothing to write) is finished without a `Task`; only a store
+    /// write runs in one.
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         let logger = request.logger
         let handle = SessionHandle(manager: manager, requestFields: request.rampartFields) {
             RampartSessionMiddleware.log($0, logger: logger)
         }
         request.storage[SessionKey.self] = handle
-        let response = try await next.respond(to: request)
-        var fields = HTTPFields(response.headers, splitCookie: false)
-        do {
-            try await handle.finish(&fields)
-        } catch let error as SessionError {
-            logger.error("Rampart could not save the session", metadata: ["rampart.error": .string(error.description)])
-            throw RequestRefusal.internalError
-        } catch {
-            logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(Self.describe(error))])
-            throw RequestRefusal.unavailable(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
+        return next.respond(to: request).flatMap { response in
+            if handle.isUntouched, !response.headers.contains(name: "Vary") {
+                // The usual case: only `Vary: Cookie`, with no round trip through HTTPFields.
+                response.headers.add(name: "Vary", value: "Cookie")
+                return request.eventLoop.makeSucceededFuture(response)
+            }
+            var fields = HTTPFields(response.headers, splitCookie: false)
+            do {
+                if try handle.finishWithoutStore(&fields) {
+                    response.headers = HTTPHeaders(fields)
+                    return request.eventLoop.makeSucceededFuture(response)
+                }
+            } catch {
+                return request.eventLoop.makeFailedFuture(Self.refusal(for: error, logger: logger))
+            }
+            return request.eventLoop.makeFutureWithTask {
+                var fields = fields
+                do {
+                    try await handle.finish(&fields)
+                } catch {
+                    throw Self.refusal(for: error, logger: logger)
+                }
+                response.headers = HTTPHeaders(fields)
+                return response
+            }
         }
-        response.headers = HTTPHeaders(fields)
-        return response
+    }
+
+    /// The refusal a failed save becomes, logged: 500 for a session that cannot be saved, 503
+    /// with `Retry-After` for an unreachable store.
+    static func refusal(for error: any Error, logger: Logger) -> RequestRefusal {
+        if let error = error as? SessionError {
+            logger.error("Rampart could not save the session", metadata: ["rampart.error": .string(error.description)])
+            return RequestRefusal.internalError
+        }
+        logger.error("Rampart session store unavailable", metadata: ["rampart.error": .string(Self.describe(error))])
+        return RequestRefusal.unavailable(retryAfter: (error as? StoreUnavailable)?.retryAfter ?? 5)
     }
 
     /// Logs what a session cookie turned out to be: the refusal's reason, never the cookie.
