@@ -68,8 +68,9 @@ public struct RampartSessionMiddleware: Middleware {
             } catch {
                 return request.eventLoop.makeFailedFuture(Self.refusal(for: error, logger: logger))
             }
+            let unfinished = fields
             return request.eventLoop.makeFutureWithTask {
-                var fields = fields
+                var fields = unfinished
                 do {
                     try await handle.finish(&fields)
                 } catch {
