@@ -87,7 +87,13 @@ def parse_fragment(html):
 
 
 def local(tag):
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else None
+    """An element's or attribute's name without its `{namespace}` prefix. Only a leading `{`
+    starts one: `scri}xmp` is a (bogus) element named so, not `xmp`."""
+    if not isinstance(tag, str):
+        return None
+    if tag.startswith("{") and "}" in tag:
+        tag = tag.split("}", 1)[1]
+    return tag.lower()
 
 
 def preprocess(text):

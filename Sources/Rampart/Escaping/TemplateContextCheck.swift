@@ -55,6 +55,9 @@ public enum TemplateContextCheck {
     enum State {
         case data
         case comment
+        /// `<!` not followed by `--` (`<![CDATA[` in HTML, `<!DOCTYPE`), `<?`, or `</` not
+        /// followed by a letter: the HTML tokenizer's bogus comment, which ends at the first `>`.
+        case bogusComment
         case rawText(String)
         case tagName
         case beforeAttributeName
@@ -242,7 +245,7 @@ public enum TemplateContextCheck {
             switch state {
             case .data:
                 return .text
-            case .comment:
+            case .comment, .bogusComment:
                 throw fail(tag, "inComment", "is inside an HTML comment, where it could end the comment")
             case .rawText(let element):
                 let reason = element == "style" ? "inStyle" : (element == "script" ? "inScript" : "inRawText")
@@ -313,11 +316,17 @@ public enum TemplateContextCheck {
                         tagName = []
                         metaRefresh = false
                         metaContentVariable = nil
-                    } else if i < bytes.count, bytes[i] == UInt8(ascii: "/") {
+                    } else if i < bytes.count, bytes[i] == UInt8(ascii: "/"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: ">") {
+                        // `</>`: the tokenizer drops it and stays in data.
                         state = .tagName
                         tagName = [UInt8(ascii: "/")]
+                    } else if i < bytes.count, bytes[i] == UInt8(ascii: "!") || bytes[i] == UInt8(ascii: "?") || bytes[i] == UInt8(ascii: "/") {
+                        // `<!x`, `<?x`, `</!x`: a bogus comment up to the first `>`.
+                        state = .bogusComment
                     }
                 }
+            case .bogusComment:
+                if b == UInt8(ascii: ">") { state = .data }
             case .comment:
                 if b == UInt8(ascii: "-") && startsWith("->", at: i) {
                     out += bytes[i..<(i + 2)]
@@ -426,7 +435,7 @@ public enum TemplateContextCheck {
     static func describe(_ state: State) -> String {
         switch state {
         case .data: "HTML text"
-        case .comment: "an HTML comment"
+        case .comment, .bogusComment: "an HTML comment"
         case .rawText(let element): "<\(element)>"
         case .attributeValue: "an attribute value"
         default: "a tag"
