@@ -38,9 +38,10 @@ public enum VaporBoard {
         }
         // Vapor's own error middleware goes: Rampart's writes every refusal and error.
         app.middleware = Middlewares()
+        let boardRoutes = board.routes()
         let routes =
             [RouteInfo(method: .get, path: AppConfiguration.healthPath, csp: "strict", summary: "Health check", csrf: services.csrf)]
-            + board.routes().map { RouteInfo(method: $0.method, path: $0.path, csp: $0.csp, summary: $0.summary, csrf: services.csrf) }
+            + boardRoutes.map { RouteInfo(method: $0.method, path: $0.path, csp: $0.csp, summary: $0.summary, csrf: services.csrf) }
         let matcher = RouteMatcher(routes)
         app.middleware.use(
             try RampartSecurityMiddleware(
@@ -54,7 +55,7 @@ public enum VaporBoard {
         app.middleware.use(RampartSessionMiddleware(manager: services.sessions))
         app.middleware.use(RampartCSRFMiddleware(configuration: services.csrf))
         app.get(PathComponent(stringLiteral: String(AppConfiguration.healthPath.dropFirst()))) { _ in "ok\n" }
-        for route in board.routes() {
+        for route in boardRoutes {
             let handler = route.handler
             let path = route.segments.map { $0.isParameter ? PathComponent.parameter($0.text) : PathComponent.constant($0.text) }
             // Streamed: the board reads each body under its own limit (forms 16 KiB, uploads
