@@ -337,7 +337,10 @@ def main():
         if expected is None:
             ok = all(k == "None/sent-reset" for k in answers)
         elif expected == "close":
-            ok = all(k == "None/close" for k in answers)
+            # Closed without an answer. A server that closes while unread bytes of the request are
+            # still in its receive buffer makes the kernel send a RST instead of a FIN (RFC 1122
+            # 4.2.2.13): the client then sees a reset. Both are the server ending the connection.
+            ok = all(k in ("None/close", "None/reset") for k in answers)
         else:
             ok = all(k == "%d/close" % expected for k in answers)
         if not ok:
