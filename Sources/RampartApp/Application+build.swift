@@ -60,7 +60,14 @@ public func buildRouter(
     let list = RouteList()
     let recorder = RouteRecorder(router: router, csrf: services.csrf)
     let pages = Board.refusalPages(templates: board.templates)
-    router.add(middleware: try SecurityHeadersMiddleware(headers: configuration.headers, transport: configuration.transport, refusalPages: pages))
+    router.add(
+        middleware: try SecurityHeadersMiddleware(
+            headers: configuration.headers,
+            transport: configuration.transport,
+            refusalPages: pages,
+            resourceIsolation: configuration.resourceIsolation
+        )
+    )
     router.add(middleware: UnroutedMiddleware(routes: { list.matcher.withLock { $0 } }))
     recorder.get(AppConfiguration.healthPath, csp: "strict", "Health check (no session; exempt from the HTTPS redirect)") { _, _ in
         "ok\n"

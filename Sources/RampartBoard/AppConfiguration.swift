@@ -58,6 +58,10 @@ public struct AppConfiguration: Sendable {
     /// Header-section and target size limits, and the header, body and keep-alive timeouts
     /// (``HTTPLimits/standard`` unless set).
     public var limits: HTTPLimits
+    /// Fetch-metadata resource isolation: other sites' pages may link to the board's pages but not
+    /// load its resources (its JSON, uploads, stylesheet, frames). Only the CSP report receiver
+    /// is exempt.
+    public var resourceIsolation: ResourceIsolationPolicy
     /// The account that is the admin (`RAMPART_ADMIN`): granted at startup if it exists, and on
     /// registration if it does not yet.
     public var bootstrapAdmin: String?
@@ -82,6 +86,13 @@ public struct AppConfiguration: Sendable {
 
     /// The health-check path, served over plain HTTP even when HTTPS is enforced.
     public static let healthPath = "/healthz"
+
+    /// The board's ``ResourceIsolationPolicy``: the standard policy, with the CSP report
+    /// receiver exempt (browsers send reports with whatever fetch metadata their reporting
+    /// pipeline uses; the receiver accepts only capped, validated reports).
+    public static let boardResourceIsolation = try! ResourceIsolationPolicy(exemptions: [
+        .path("/csp-reports", reason: "browsers post CSP reports from their reporting pipeline; the receiver stores only capped, validated reports")
+    ])
 
     /// Creates a configuration.
     ///
@@ -178,6 +189,7 @@ public struct AppConfiguration: Sendable {
             serverTerminatesTLS: tls != nil
         )
         self.headers = Self.boardHeaders
+        self.resourceIsolation = Self.boardResourceIsolation
         guard !dataDirectory.isEmpty else {
             throw SecurityConfigurationError(
                 setting: "dataDirectory",

@@ -20,7 +20,7 @@ public import Rampart
 /// | `GET /refuse` | throws ``refusal`` |
 /// | `GET /me` | `user: ID` (or `user: -`), as plain text |
 /// | `POST /login` | signs in `ada`; `welcome ada` |
-/// | `POST /logout-everywhere` | `logOutEverywhere()`; `revoked N` |
+/// | `POST /logout-everywhere` | `logOutEverywhere()`; `revoked N`, with `Clear-Site-Data: "cache", "storage"` set by the adapter's helper |
 /// | `POST /comments` | `comment ok` |
 /// | `GET /delete-form` | ``deleteForm(field:)`` with `csrf.oneTimeField(action: "account.delete")` |
 /// | `POST /account/delete` | `deleted` |
@@ -34,17 +34,35 @@ public enum ConformanceApp {
     public static let host = "app.example"
 
     /// The options every driver passes to its adapter's one-call setup.
-    public static func options(dataDirectory: String, sessionIdleTimeout: Duration = .seconds(600)) -> RampartOptions {
+    public static func options(
+        dataDirectory: String,
+        sessionIdleTimeout: Duration = .seconds(600),
+        resourceIsolation: Bool = false
+    ) -> RampartOptions {
         RampartOptions(
             allowedHosts: [host],
             trustedProxies: ["127.0.0.1/32"],
             dataDirectory: dataDirectory,
             oneTimeRoutes: [.init(.post, "/account/delete", action: "account.delete")],
             csrfExemptions: [.path("/webhooks/payment", reason: "signed by the payment provider")],
+            resourceIsolation: resourceIsolation ? Self.resourceIsolation : nil,
             sessionIdleTimeout: sessionIdleTimeout,
             sessionAbsoluteTimeout: .seconds(3600)
         )
     }
+
+    /// The options a case asks for (its idle timeout, and resource isolation on or off).
+    public static func options(dataDirectory: String, for conformanceCase: ConformanceCase) -> RampartOptions {
+        options(
+            dataDirectory: dataDirectory,
+            sessionIdleTimeout: conformanceCase.sessionIdleTimeout,
+            resourceIsolation: conformanceCase.resourceIsolation
+        )
+    }
+
+    /// The resource isolation of the cases that turn it on: the standard policy with `GET /me`
+    /// exempt.
+    public static let resourceIsolation = try! ResourceIsolationPolicy(exemptions: [.path("/me", reason: "the suite's exempt path")])
 
     /// `POST /upload`: PNG only, at most 128 KiB (over the CSRF check's 64 KiB form limit, so a
     /// form whose token is in its `_csrf` field must be scanned as it streams).

@@ -22,15 +22,19 @@ public struct ConformanceCase: Sendable, CustomStringConvertible {
     /// The session idle timeout the server must be built with (short only for the case that
     /// waits for it, so slow machines do not time out the others).
     public let sessionIdleTimeout: Duration
+    /// Whether the server is built with ``ConformanceApp/resourceIsolation`` on.
+    public let resourceIsolation: Bool
     let body: @Sendable (Browser, inout ConformanceChecks) async throws -> Void
 
     init(
         name: String,
         sessionIdleTimeout: Duration = .seconds(600),
+        resourceIsolation: Bool = false,
         body: @escaping @Sendable (Browser, inout ConformanceChecks) async throws -> Void
     ) {
         self.name = name
         self.sessionIdleTimeout = sessionIdleTimeout
+        self.resourceIsolation = resourceIsolation
         self.body = body
     }
 
@@ -171,7 +175,20 @@ public enum ConformanceSuite {
     }
 
     /// Every case.
-    public static let cases: [ConformanceCase] = headerCases + transportCases + csrfCases + sessionCases + bodyCases
+    public static let cases: [ConformanceCase] =
+        headerCases + transportCases + csrfCases + sessionCases + bodyCases + isolationCases
+
+    /// `Sec-Fetch-*` headers a browser sends for a GET.
+    static func fetch(site: String, mode: String, dest: String) -> [(String, String)] {
+        [("Sec-Fetch-Site", site), ("Sec-Fetch-Mode", mode), ("Sec-Fetch-Dest", dest)]
+    }
+
+    static func expectVary(_ response: ConformanceResponse, _ expected: Bool, _ checks: inout ConformanceChecks, _ label: String) {
+        let vary = response.headers("Vary").joined(separator: ", ")
+        for name in ["Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest"] {
+            checks.equal(vary.contains(name), expected, "\(label): Vary \(expected ? "names" : "does not name") \(name) (Vary: \(vary))")
+        }
+    }
 
     static let headerCases: [ConformanceCase] = [
         ConformanceCase(name: "headers on 200, nonce in page and header") { browser, checks in
@@ -315,6 +332,7 @@ public enum ConformanceSuite {
             let revoke = try await browser.postForm("/logout-everywhere", "_csrf=\(try await browser.token())")
             checks.equal(revoke.body, "revoked 2", "both sessions deleted")
             checks.equal(browser.cookie, nil, "this browser's cookie is cleared")
+            checks.equal(revoke.headers("Clear-Site-Data"), ["\"cache\", \"storage\""], "Clear-Site-Data through the adapter's helper")
             checks.equal(try await other.get("/me").body, "user: -", "the other browser is signed out")
         },
         ConformanceCase(name: "session: a tampered cookie is anonymous") { browser, checks in
@@ -386,6 +404,83 @@ public enum ConformanceSuite {
             )
             expectRefusal(try await post("application/json", #"{"name":"a","x":[[[[[1]]]]]}"#), 400, "tooDeep", &checks, "depth 6")
             expectRefusal(try await post("application/json", #"{"name":"#), 400, "malformedJSON", &checks, "truncated")
+        },
+    ]
+
+    static let isolationCases: [ConformanceCase] = [
+        ConformanceCase(name: "isolation: cross-site script, fetch, frame and same-site loads are refused", resourceIsolation: true) {
+            browser,
+            checks in
+            let loads: [(String, [(String, String)])] = [
+                ("a no-cors <script src>", fetch(site: "cross-site", mode: "no-cors", dest: "script")),
+                ("a no-cors <img src>", fetch(site: "cross-site", mode: "no-cors", dest: "image")),
+                ("a cors fetch()", fetch(site: "cross-site", mode: "cors", dest: "empty")),
+                ("an <iframe>", fetch(site: "cross-site", mode: "navigate", dest: "iframe")),
+                ("an <object>", fetch(site: "cross-site", mode: "navigate", dest: "object")),
+                ("a same-site fetch()", fetch(site: "same-site", mode: "cors", dest: "empty")),
+                ("an unknown Sec-Fetch-Site", fetch(site: "cross-origin", mode: "navigate", dest: "document")),
+            ]
+            for (label, headers) in loads {
+                let response = try await browser.send("GET", "/", headers: headers, fetchSite: nil)
+                expectRefusal(response, 403, "crossSiteResource", &checks, label)
+                expectHeaders(response, &checks, label)
+                expectVary(response, true, &checks, label)
+            }
+            let missing = try await browser.send(
+                "GET",
+                "/no-such-page",
+                headers: fetch(site: "cross-site", mode: "no-cors", dest: "script"),
+                fetchSite: nil
+            )
+            expectRefusal(missing, 403, "crossSiteResource", &checks, "a cross-site load of a path with no route (refused before routing)")
+            let post = try await browser.postForm("/comments", "_csrf=\(try await browser.token())", fetchSite: "cross-site")
+            expectRefusal(post, 403, "crossSiteResource", &checks, "a cross-site form POST")
+        },
+        ConformanceCase(name: "isolation: navigations, same-origin and non-browser requests pass, with Vary", resourceIsolation: true) {
+            browser,
+            checks in
+            let passes: [(String, [(String, String)])] = [
+                ("a link from another site", fetch(site: "cross-site", mode: "navigate", dest: "document")),
+                ("a same-origin fetch()", fetch(site: "same-origin", mode: "cors", dest: "empty")),
+                ("a typed URL", fetch(site: "none", mode: "navigate", dest: "document")),
+                ("no fetch metadata (curl, old browsers)", []),
+            ]
+            for (label, headers) in passes {
+                let response = try await browser.send("GET", "/", headers: headers, fetchSite: nil)
+                checks.equal(response.status, 200, "\(label): status")
+                expectHeaders(response, &checks, label)
+                expectVary(response, true, &checks, label)
+                checks.that(response.headers("Vary").joined(separator: ",").lowercased().contains("cookie"), "\(label): Vary still names Cookie")
+            }
+            let notFound = try await browser.send(
+                "GET",
+                "/no-such-page",
+                headers: fetch(site: "same-origin", mode: "cors", dest: "empty"),
+                fetchSite: nil
+            )
+            checks.equal(notFound.status, 404, "a same-origin 404: status")
+            expectVary(notFound, true, &checks, "a same-origin 404")
+            let thrown = try await browser.send("GET", "/refuse", headers: fetch(site: "same-origin", mode: "cors", dest: "empty"), fetchSite: nil)
+            expectRefusal(thrown, 403, "membersOnly", &checks, "a thrown refusal")
+            expectVary(thrown, true, &checks, "a thrown refusal")
+            let post = try await browser.postForm("/comments", "_csrf=\(try await browser.token())")
+            checks.equal(post.status, 200, "a same-origin form POST: status")
+        },
+        ConformanceCase(name: "isolation: an exempt path is not checked and does not vary", resourceIsolation: true) { browser, checks in
+            let response = try await browser.send(
+                "GET",
+                "/me?x=1",
+                headers: fetch(site: "cross-site", mode: "no-cors", dest: "script"),
+                fetchSite: nil
+            )
+            checks.equal(response.status, 200, "GET /me (exempt) from another site's <script>: status")
+            checks.equal(response.body, "user: -", "body")
+            expectVary(response, false, &checks, "exempt")
+        },
+        ConformanceCase(name: "isolation: off unless configured") { browser, checks in
+            let response = try await browser.send("GET", "/", headers: fetch(site: "cross-site", mode: "no-cors", dest: "script"), fetchSite: nil)
+            checks.equal(response.status, 200, "status")
+            expectVary(response, false, &checks, "isolation off")
         },
     ]
 }

@@ -54,7 +54,12 @@ public struct RampartSetup<Context: RampartRequestContext>: Sendable {
         let csrf = try options.csrfConfiguration(keyRing: ring, usedTokens: usedTokens)
         return RampartSetup(
             middleware: RampartMiddleware(
-                headers: try SecurityHeadersMiddleware(headers: options.headers, transport: transport, refusalPages: options.refusalPages),
+                headers: try SecurityHeadersMiddleware(
+                    headers: options.headers,
+                    transport: transport,
+                    refusalPages: options.refusalPages,
+                    resourceIsolation: options.resourceIsolation
+                ),
                 sessions: SessionMiddleware(manager: sessions),
                 csrf: CSRFMiddleware(configuration: csrf)
             ),

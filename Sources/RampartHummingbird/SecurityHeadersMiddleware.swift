@@ -10,11 +10,14 @@ import Rampart
 /// 1. refuses a missing, malformed or unlisted `Host` with 400 (never a redirect to it);
 /// 2. works out whether the request is HTTPS, believing `X-Forwarded-Proto` / `Forwarded`
 ///    only from a trusted proxy, and redirects plain HTTP when the policy says so;
-/// 3. draws a fresh 128-bit nonce into ``SecurityContext/cspNonce``;
-/// 4. adds the pre-rendered headers to the response, including 404s and errors the handler
+/// 3. with a ``ResourceIsolationPolicy``, refuses another site's request for a resource with
+///    `403 crossSiteResource` (before sessions and handlers), and adds
+///    `Vary: Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest` to every checked answer;
+/// 4. draws a fresh 128-bit nonce into ``SecurityContext/cspNonce``;
+/// 5. adds the pre-rendered headers to the response, including 404s and errors the handler
 ///    throws, with HSTS on HTTPS only and no CSP on a 304, and removes `Server` and
 ///    `X-Powered-By`;
-/// 5. writes every refusal thrown inside it (`RequestRefusal`, a CSRF failure, an unreachable
+/// 6. writes every refusal thrown inside it (`RequestRefusal`, a CSRF failure, an unreachable
 ///    store, Hummingbird's `HTTPError`, the router's 404) with its `RefusalPages`, and any
 ///    other error as a 500 that says nothing about its cause (logged at `error` with its type).
 ///
@@ -33,6 +36,7 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
     let transport: TransportSecurity
     let cookieHardening: CookieHardening
     let pages: RefusalPages
+    let isolation: ResourceIsolationPolicy?
 
     /// Validates and pre-renders the header set.
     /// - Parameters:
@@ -42,17 +46,22 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
     ///     handler wrote without them (Hummingbird's `Cookie` has none of them by default).
     ///   - refusalPages: How every refusal and error page is written (HTML, JSON or text by
     ///     `RefusalFormat`); Rampart's standard pages by default.
+    ///   - resourceIsolation: Fetch-metadata resource isolation: other sites' pages may not load
+    ///     these resources (`403 crossSiteResource`), and checked answers vary on `Sec-Fetch-*`.
+    ///     Off (`nil`) by default.
     /// - Throws: `SecurityConfigurationError` for contradicting policies.
     public init(
         headers: SecurityHeaders = .strict,
         transport: TransportSecurity,
         cookieHardening: CookieHardening = .upgrade(),
-        refusalPages: RefusalPages = .standard
+        refusalPages: RefusalPages = .standard,
+        resourceIsolation: ResourceIsolationPolicy? = nil
     ) throws {
         self.headers = try headers.rendered()
         self.transport = transport
         self.cookieHardening = cookieHardening
         self.pages = refusalPages
+        self.isolation = resourceIsolation
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -75,6 +84,23 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
             return response
 
         case .proceed(let isSecure):
+            var varyFetchMetadata = false
+            if let isolation {
+                switch isolation.evaluate(request.head) {
+                case .allowed:
+                    varyFetchMetadata = true
+                case .exempt(let reason):
+                    context.logger.debug("Rampart resource isolation exemption", metadata: ["rampart.reason": .string(reason)])
+                case .refused:
+                    let refusal = RequestRefusal.crossSiteResource
+                    context.logger.notice("Rampart refused request", metadata: ["rampart.reason": .string(refusal.reason)])
+                    let nonce = CSPNonce()
+                    var response = refusal.response(for: request.head, pages: pages, nonce: nonce)
+                    headers.apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
+                    response.headers.append(HTTPField(name: .vary, value: ResourceIsolationPolicy.varyFieldValue))
+                    return response
+                }
+            }
             let nonce = CSPNonce()
             let slot = PolicySlot()
             var context = context
@@ -85,6 +111,7 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
                 var response = try await next(request, context)
                 (slot.headers ?? headers).apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
                 cookieHardening.apply(to: &response.headers)
+                if varyFetchMetadata { response.headers.append(HTTPField(name: .vary, value: ResourceIsolationPolicy.varyFieldValue)) }
                 return response
             } catch {
                 if !(error is any HTTPResponseError), !(error is CSRFError), !(error is UploadRefusal), !(error is StoreUnavailable) {
@@ -96,7 +123,8 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
                     nonce: nonce,
                     isSecure: isSecure,
                     cookieHardening: cookieHardening,
-                    pages: pages
+                    pages: pages,
+                    varyFetchMetadata: varyFetchMetadata
                 )
             }
         }
@@ -147,6 +175,7 @@ struct SecuredError: HTTPResponseError, CustomStringConvertible {
     let isSecure: Bool
     let cookieHardening: CookieHardening
     let pages: RefusalPages
+    var varyFetchMetadata = false
 
     var status: HTTPResponse.Status {
         RequestRefusal(rendering: original)?.status ?? (original as? any HTTPResponseError)?.status ?? .internalServerError
@@ -163,6 +192,7 @@ struct SecuredError: HTTPResponseError, CustomStringConvertible {
         }
         headers.apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
         cookieHardening.apply(to: &response.headers)
+        if varyFetchMetadata { response.headers.append(HTTPField(name: .vary, value: ResourceIsolationPolicy.varyFieldValue)) }
         return response
     }
 
@@ -184,5 +214,15 @@ extension Response {
     /// `Secure; HttpOnly; SameSite=Lax; Path=/`).
     public mutating func setCookie(_ cookie: SetCookie) {
         headers.append(cookie.headerField)
+    }
+}
+
+extension Response {
+    /// Asks the browser to clear the site's data (`Clear-Site-Data`), as a sign-out or an
+    /// account deletion should: `response.clearSiteData(.logout)`.
+    ///
+    /// See [MDN: Clear-Site-Data](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Clear-Site-Data).
+    public mutating func clearSiteData(_ policy: ClearSiteData) {
+        policy.apply(to: &headers)
     }
 }

@@ -4,10 +4,13 @@
     python3 Tests/Browser/test_board.py --base-url http://127.0.0.1:5000
 
 It also serves an attacker's pages from http://localhost:<port> (another site) to try framing
-and an auto-submitting cross-site form. Exits non-zero on the first failed check.
+and an auto-submitting cross-site form, and from http://127.0.0.2:<port> to load the app's
+resources (script, image, fetch) and to link to it (resource isolation). Exits non-zero on the
+first failed check.
 """
 import argparse
 import http.server
+import json
 import os
 import struct
 import sys
@@ -78,8 +81,57 @@ def attacker_server(target):
     return f"http://localhost:{server.server_address[1]}"
 
 
+def isolation_attacker(target, avatar):
+    """Another site on 127.0.0.2: one page loads the app's resources as a script, an image, a
+    stylesheet and with fetch(); another links to the app."""
+    pages = {
+        "/loads.html": f'''<!doctype html><title>evil loads</title>
+            <script>window.results = {{}};</script>
+            <script src="{target}/api/comments" onload="results.script='load'" onerror="results.script='error'"></script>
+            <img src="{target}{avatar}" onload="results.img='load'" onerror="results.img='error'">
+            <link rel="stylesheet" href="{target}/static/board.css" onload="results.css='load'" onerror="results.css='error'">
+            <script>
+              fetch("{target}/api/comments?via=fetch", {{mode: "cors", credentials: "include"}})
+                .then(r => results.fetch = "status " + r.status, e => results.fetch = "error");
+            </script>''',
+        "/link.html": f'<!doctype html><title>evil link</title><a id="go" href="{target}/">the board</a>',
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path, "not found").encode()
+            self.send_response(200 if self.path in pages else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.2:{server.server_address[1]}"
+
+
+def response_statuses(driver):
+    """URL → HTTP statuses the server sent since the last call, from Chromium's network log.
+    Read from `responseReceivedExtraInfo` (the raw response), which Chromium logs even for a
+    response it then blocks (CORP, CORS), where `responseReceived` never comes."""
+    urls, statuses = {}, {}
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message.get("method") == "Network.requestWillBeSent":
+            urls[params["requestId"]] = params["request"]["url"]
+        elif message.get("method") == "Network.responseReceivedExtraInfo" and params.get("requestId") in urls:
+            statuses.setdefault(urls[params["requestId"]], []).append(params["statusCode"])
+    return statuses
+
+
 def make_driver():
     options = webdriver.ChromeOptions()
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
                      f"--user-data-dir={tempfile.mkdtemp(prefix='rampart-selenium-')}"):
@@ -165,6 +217,35 @@ def main():
         loaded = "const i = document.querySelector('img.avatar'); return i && i.complete ? i.naturalWidth : 0"
         wait.until(lambda d: d.execute_script("return document.readyState") == "complete" and d.execute_script(loaded))
         check("the avatar image loads (img-src 'self', inline PNG)", driver.execute_script(loaded) == 2)
+        avatar = driver.execute_script("return new URL(document.querySelector('img.avatar').src).pathname")
+
+        # 7a. Another site (127.0.0.2) cannot load the app's resources: the server refuses each
+        # with 403 (resource isolation), which the browser's network log shows. (CORP alone would
+        # also block these loads, but only after the server had answered 200.)
+        isolation = isolation_attacker(base, avatar)
+        response_statuses(driver)
+        driver.get(isolation + "/loads.html")
+        wait.until(lambda d: len(d.execute_script("return window.results || {}")) == 4)
+        results = driver.execute_script("return window.results")
+        statuses = response_statuses(driver)
+        for label, url in [("a <script src>", base + "/api/comments"), ("an <img src>", base + avatar),
+                           ("a stylesheet", base + "/static/board.css")]:
+            check(f"another site's {label} of the app is refused with 403", statuses.get(url) == [403], f"{url}: {statuses.get(url)}")
+        check("another site's fetch() of the app's JSON is refused with 403",
+              statuses.get(base + "/api/comments?via=fetch") == [403] and results.get("fetch") == "error",
+              f"{statuses.get(base + '/api/comments?via=fetch')} {results}")
+        check("the page on another site sees only load errors", results.get("script") == "error" and results.get("img") == "error",
+              str(results))
+
+        # 7b. A link from that site to the app still works, and the visitor is still signed in
+        # (a top-level navigation carries the SameSite=Lax cookie).
+        driver.get(isolation + "/link.html")
+        click("go")
+        wait.until(lambda d: d.current_url == base + "/" and d.execute_script("return document.readyState") == "complete")
+        statuses = response_statuses(driver)
+        check("a link from another site to the app works", statuses.get(base + "/") == [200], str(statuses.get(base + "/")))
+        check("the linked page runs its script and keeps the session",
+              driver.execute_script("return window.rampartNonceScriptRan === true") and driver.find_elements(By.ID, "nav-profile") != [])
 
         # 7. Another site cannot frame the app.
         driver.get(evil + "/frame.html")
@@ -190,10 +271,19 @@ def main():
             driver.get(base + "/")
             driver.save_screenshot(args.screenshot)
 
-        # 9. Delete the account with its one-time token; the name no longer logs in.
+        # 9. Delete the account with its one-time token; the name no longer logs in, and the
+        # browser drops the site's storage and cookies (Clear-Site-Data).
+        driver.execute_script("localStorage.setItem('rampart-draft', 'unsent comment')")
+        check("the login left a device cookie", "__Host-device" in [c["name"] for c in driver.get_cookies()])
         click("nav-profile")
         click("delete-account")
         wait.until(expected_conditions.presence_of_element_located((By.ID, "nav-login")))
+        check("deleting the account cleared the site's storage (Clear-Site-Data)",
+              driver.execute_script("return localStorage.getItem('rampart-draft')") is None)
+        # The page the deletion redirects to starts a fresh anonymous session; the device cookie,
+        # which only a Set-Cookie of its own or Clear-Site-Data "cookies" removes, is gone.
+        check("deleting the account cleared the site's cookies (Clear-Site-Data)",
+              "__Host-device" not in [c["name"] for c in driver.get_cookies()], str([c["name"] for c in driver.get_cookies()]))
         click("nav-login")
         type_into("username", name)
         type_into("password", password)

@@ -78,6 +78,8 @@ struct BoardJourneyTests {
             let oldCookie = try #require(alice.cookie)
             let response2 = try await alice.post("/logout", [])
             #expect(response2.status == .seeOther)
+            // The browser drops the site's cache and storage; cookies other than the session's stay.
+            #expect(response2.headers[values: HTTPField.Name("Clear-Site-Data")!] == [#""cache", "storage""#])
             let replayed = try await client.execute(uri: "/profile", method: .get, headers: [.cookie: oldCookie])
             #expect(replayed.status == .seeOther)
             #expect(replayed.headers[.location] == "/login")
@@ -244,6 +246,7 @@ struct BoardJourneyTests {
             let cookieBefore = try #require(carol.cookie)
             let deleted = try await carol.post("/profile/delete", [], token: oneTime)
             #expect(deleted.status == .seeOther)
+            #expect(deleted.headers[values: HTTPField.Name("Clear-Site-Data")!] == [#""cache", "cookies", "storage""#])
             // Replay the same one-time token with the old session cookie: the token is still bound
             // to that cookie's id (its secret is derived from the id), so the replay is caught as
             // what it is, a reused token, and the deleted session is not revived.
@@ -571,6 +574,7 @@ struct BoardJourneyTests {
             try await laptop.get("/profile")
             let response10 = try await laptop.post("/sessions/revoke-all", [])
             #expect(response10.status == .seeOther)
+            #expect(response10.headers[values: HTTPField.Name("Clear-Site-Data")!] == [#""cache", "storage""#])
             let after = try await phone.get("/profile")
             #expect(after.status == .seeOther)
             #expect(after.headers[.location] == "/login")
@@ -596,6 +600,58 @@ struct BoardJourneyTests {
             #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'") == true)
             #expect(response.headers[.setCookie] == nil, "no session for an unroutable request")
             #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+        }
+    }
+
+    @Test("resource isolation: another site's <script src>, <img src>, fetch() and <iframe> are refused; its links still work")
+    func resourceIsolation() async throws {
+        try await withBoard(try testConfiguration()) { client in
+            var visitor = Visitor(client)
+            try await visitor.register("isla")
+            try await visitor.get("/")
+            let cookie = try #require(visitor.cookie)
+            func fetch(_ site: String, _ mode: String, _ dest: String) -> HTTPFields {
+                [
+                    .cookie: cookie, HTTPField.Name("Sec-Fetch-Site")!: site, HTTPField.Name("Sec-Fetch-Mode")!: mode,
+                    HTTPField.Name("Sec-Fetch-Dest")!: dest,
+                ]
+            }
+            let vary = "Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest"
+            for (uri, site, mode, dest) in [
+                ("/api/comments", "cross-site", "no-cors", "script"),
+                ("/uploads/none.png", "cross-site", "no-cors", "image"),
+                ("/api/comments", "cross-site", "cors", "empty"),
+                ("/", "cross-site", "navigate", "iframe"),
+                ("/static/board.css", "cross-site", "no-cors", "style"),
+            ] {
+                let response = try await client.execute(uri: uri, method: .get, headers: fetch(site, mode, dest))
+                #expect(response.status == .forbidden, "\(uri) as \(dest)")
+                #expect(String(buffer: response.body).contains("this resource cannot be loaded by another site"), "\(uri) as \(dest)")
+                #expect(response.headers[frameOptionsField] == "DENY")
+                #expect(response.headers[values: .vary].contains(vary))
+                #expect(response.headers[.setCookie] == nil, "refused before the session is touched")
+            }
+            let link = try await client.execute(uri: "/", method: .get, headers: fetch("cross-site", "navigate", "document"))
+            #expect(link.status == .ok)
+            #expect(link.headers[values: .vary].contains(vary))
+            let own = try await client.execute(uri: "/api/comments", method: .get, headers: fetch("same-origin", "cors", "empty"))
+            #expect(own.status == .ok)
+            #expect(own.headers[values: .vary].contains(vary))
+            // The CSP report receiver is exempt: browsers post reports from their own pipeline.
+            let report = try await client.execute(
+                uri: "/csp-reports",
+                method: .post,
+                headers: [
+                    .contentType: "application/csp-report", HTTPField.Name("Sec-Fetch-Site")!: "cross-site",
+                    HTTPField.Name("Sec-Fetch-Mode")!: "no-cors", HTTPField.Name("Sec-Fetch-Dest")!: "report",
+                ],
+                body: ByteBuffer(
+                    string:
+                        #"{"csp-report":{"document-uri":"http://127.0.0.1:5000/","violated-directive":"img-src","blocked-uri":"https://x.example/a.png"}}"#
+                )
+            )
+            #expect(report.status == .noContent)
+            #expect(!report.headers[values: .vary].contains(vary))
         }
     }
 

@@ -12,9 +12,9 @@ import Testing
 /// against it. `Adapters/RampartVapor` runs the same cases against its own driver.
 @Suite("Adapter conformance (Hummingbird)")
 struct ConformanceTests {
-    static func makeApp(idleTimeout: Duration) async throws -> some ApplicationProtocol {
+    static func makeApp(for conformanceCase: ConformanceCase) async throws -> some ApplicationProtocol {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-conformance-hb-\(UUID().uuidString)").path
-        let rampart = try await RampartSetup.configure(ConformanceApp.options(dataDirectory: directory, sessionIdleTimeout: idleTimeout))
+        let rampart = try await RampartSetup.configure(ConformanceApp.options(dataDirectory: directory, for: conformanceCase))
         let router = Router(context: BasicRampartRequestContext.self)
         router.add(middleware: rampart.middleware)
         router.get("/") { _, context in
@@ -30,7 +30,14 @@ struct ConformanceTests {
             return "welcome ada"
         }
         router.post("/logout-everywhere") { _, context in
-            "revoked \(try await context.session.logOutEverywhere())"
+            let text = "revoked \(try await context.session.logOutEverywhere())"
+            var response = Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: text))
+            )
+            response.clearSiteData(.logout)
+            return response
         }
         router.post("/comments") { _, _ in "comment ok" }
         router.get("/delete-form") { _, context in
@@ -57,7 +64,7 @@ struct ConformanceTests {
 
     @Test(arguments: ConformanceSuite.cases)
     func conforms(_ conformanceCase: ConformanceCase) async throws {
-        try await Self.makeApp(idleTimeout: conformanceCase.sessionIdleTimeout).test(.live) { client in
+        try await Self.makeApp(for: conformanceCase).test(.live) { client in
             let failures = try await conformanceCase.run(port: try #require(client.port))
             #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         }

@@ -20,6 +20,9 @@ extension HTTPField.Name {
     package static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
     package static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     package static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+    package static let secFetchMode = HTTPField.Name("Sec-Fetch-Mode")!
+    package static let secFetchDest = HTTPField.Name("Sec-Fetch-Dest")!
+    package static let clearSiteData = HTTPField.Name("Clear-Site-Data")!
 }
 
 /// A header policy that renders to one fixed header field.

@@ -27,6 +27,11 @@ public struct RampartOptions: Sendable {
     public var oneTimeRoutes: [CSRFConfiguration.OneTimeRoute]
     /// Paths that skip the CSRF checks, each with the reason why that is safe.
     public var csrfExemptions: [CSRFConfiguration.Exemption]
+    /// Fetch-metadata resource isolation (``ResourceIsolationPolicy``): other sites' pages may
+    /// not load this app's resources, only link to its pages. Off (`nil`) unless you turn it on,
+    /// because an app that serves embeddable assets or CORS endpoints must first list them as
+    /// exemptions; `ResourceIsolationPolicy.standard` is the policy with none.
+    public var resourceIsolation: ResourceIsolationPolicy?
     /// How every refusal is written, from the host check's 400 to the connection limits' 431:
     /// `RefusalPages.standard` unless you restyle them.
     public var refusalPages: RefusalPages
@@ -50,6 +55,7 @@ public struct RampartOptions: Sendable {
         limits: HTTPLimits = .standard,
         oneTimeRoutes: [CSRFConfiguration.OneTimeRoute] = [],
         csrfExemptions: [CSRFConfiguration.Exemption] = [],
+        resourceIsolation: ResourceIsolationPolicy? = nil,
         refusalPages: RefusalPages = .standard,
         sessionIdleTimeout: Duration = .seconds(30 * 60),
         sessionAbsoluteTimeout: Duration = .seconds(8 * 60 * 60)
@@ -62,6 +68,7 @@ public struct RampartOptions: Sendable {
         self.limits = limits
         self.oneTimeRoutes = oneTimeRoutes
         self.csrfExemptions = csrfExemptions
+        self.resourceIsolation = resourceIsolation
         self.refusalPages = refusalPages
         self.sessionIdleTimeout = sessionIdleTimeout
         self.sessionAbsoluteTimeout = sessionAbsoluteTimeout

@@ -125,7 +125,7 @@ extension Board {
 
     func logOut(_ request: BoardRequest) async throws -> BoardResponse {
         try await request.session.logOut()
-        return BoardResponse.redirect("/")
+        return BoardResponse.redirect("/").clearingSiteData(.logout)
     }
 
     func revokeAll(_ request: BoardRequest) async throws -> BoardResponse {
@@ -133,6 +133,6 @@ extension Board {
         let count = try await services.sessionStore.deleteAll(forUser: user.id)
         try await request.session.logOut()
         request.logger.info("Rampart board: sessions revoked", metadata: ["user.id": .string(user.id), "sessions": "\(count)"])
-        return BoardResponse.redirect("/login")
+        return BoardResponse.redirect("/login").clearingSiteData(.logout)
     }
 }

@@ -105,6 +105,6 @@ extension Board {
         _ = try await services.sessionStore.deleteAll(forUser: user.id)
         try await request.session.logOut()
         request.logger.notice("Rampart board: account deleted", metadata: ["user.id": .string(user.id)])
-        return BoardResponse.redirect("/")
+        return BoardResponse.redirect("/").clearingSiteData(.accountDeletion)
     }
 }

@@ -155,6 +155,16 @@ public struct BoardResponse: Sendable {
         BoardResponse(status: .seeOther, headers: [.location: location, .contentLength: "0"])
     }
 
+    /// The response with `Clear-Site-Data` set: the browser drops the site's cache and storage
+    /// (and, for an account deletion, its cookies).
+    ///
+    /// See [MDN: Clear-Site-Data](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Clear-Site-Data).
+    func clearingSiteData(_ policy: ClearSiteData) -> BoardResponse {
+        var response = self
+        policy.apply(to: &response.headers)
+        return response
+    }
+
     /// JSON, with `<`, `>`, `&`, U+2028 and U+2029 escaped (`JSONForHTML`).
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> BoardResponse {
         let encoder = JSONEncoder()

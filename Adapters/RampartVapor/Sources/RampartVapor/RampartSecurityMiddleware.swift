@@ -12,11 +12,14 @@ import Vapor
 /// 2. works out whether the request is HTTPS, believing `X-Forwarded-Proto` / `Forwarded` only
 ///    from a trusted proxy (the socket's peer, not Vapor's `peerAddress`, which believes any
 ///    client), and redirects plain HTTP when the policy says so;
-/// 3. draws a fresh 128-bit nonce, read by handlers and templates as ``Vapor/Request/cspNonce``;
-/// 4. adds the pre-rendered headers to the response, whatever made it: a handler, the router's
+/// 3. with a `ResourceIsolationPolicy`, refuses another site's request for a resource with
+///    `403 crossSiteResource` (before sessions and handlers), and adds
+///    `Vary: Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest` to every checked answer;
+/// 4. draws a fresh 128-bit nonce, read by handlers and templates as ``Vapor/Request/cspNonce``;
+/// 5. adds the pre-rendered headers to the response, whatever made it: a handler, the router's
 ///    404, an error thrown inside it, or an `ErrorMiddleware` inside it; with HSTS on HTTPS
 ///    only and no CSP on a 304, and without `Server` and `X-Powered-By`;
-/// 5. writes every error thrown inside it with its `RefusalPages`: Rampart's refusals and
+/// 6. writes every error thrown inside it with its `RefusalPages`: Rampart's refusals and
 ///    Vapor's `AbortError`s keep their status, anything else is a 500 that says nothing about
 ///    its cause (logged at `error` with the error's type only).
 ///
@@ -39,6 +42,7 @@ public struct RampartSecurityMiddleware: Middleware {
     let cookieHardening: CookieHardening
     let pages: RefusalPages
     let limits: HTTPLimits
+    let isolation: ResourceIsolationPolicy?
 
     /// Validates and pre-renders the header set.
     /// - Parameters:
@@ -54,19 +58,23 @@ public struct RampartSecurityMiddleware: Middleware {
     ///     default. Vapor's HTTP parser has already read the head by then (it stops at 80 KiB),
     ///     and timeouts are not a middleware's: ``RampartVapor/install(on:_:)`` sets Vapor's
     ///     idle timeout.
+    ///   - resourceIsolation: Fetch-metadata resource isolation: other sites' pages may not load
+    ///     these resources (`403 crossSiteResource`). Off (`nil`) by default.
     /// - Throws: `SecurityConfigurationError` for contradicting policies or a limit out of range.
     public init(
         headers: SecurityHeaders = .strict,
         transport: TransportSecurity,
         cookieHardening: CookieHardening = .upgrade(),
         refusalPages: RefusalPages = .standard,
-        limits: HTTPLimits = .standard
+        limits: HTTPLimits = .standard,
+        resourceIsolation: ResourceIsolationPolicy? = nil
     ) throws {
         self.headers = try headers.rendered()
         self.transport = transport
         self.cookieHardening = cookieHardening
         self.pages = refusalPages
         self.limits = try limits.validated()
+        self.isolation = resourceIsolation
     }
 
     public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
@@ -99,6 +107,27 @@ public struct RampartSecurityMiddleware: Middleware {
             return request.eventLoop.makeSucceededFuture(secured(response, headers: headers, isSecure: false))
 
         case .proceed(let isSecure):
+            var varyFetchMetadata = false
+            if let isolation {
+                switch isolation.evaluate(head) {
+                case .allowed:
+                    varyFetchMetadata = true
+                case .exempt(let reason):
+                    request.logger.debug("Rampart resource isolation exemption", metadata: ["rampart.reason": .string(reason)])
+                case .refused:
+                    let refusal = RequestRefusal.crossSiteResource
+                    request.logger.notice("Rampart refused request", metadata: ["rampart.reason": .string(refusal.reason)])
+                    let nonce = CSPNonce()
+                    let response = secured(
+                        refusal.response(head: head, pages: pages, nonce: nonce),
+                        headers: headers,
+                        nonce: nonce,
+                        isSecure: isSecure
+                    )
+                    response.headers.add(name: "Vary", value: ResourceIsolationPolicy.varyFieldValue)
+                    return request.eventLoop.makeSucceededFuture(response)
+                }
+            }
             let state = RampartRequestState(isSecure: isSecure, cspNonce: CSPNonce(), head: head)
             request.storage[RampartRequestState.Key.self] = state
             let pages = self.pages
@@ -118,7 +147,9 @@ public struct RampartSecurityMiddleware: Middleware {
                     return RequestRefusal.internalError.response(head: head, pages: pages, nonce: state.cspNonce)
                 }
                 .map { response in
-                    secured(response, headers: state.override ?? headers, nonce: state.cspNonce, isSecure: isSecure)
+                    let response = secured(response, headers: state.override ?? headers, nonce: state.cspNonce, isSecure: isSecure)
+                    if varyFetchMetadata { response.headers.add(name: "Vary", value: ResourceIsolationPolicy.varyFieldValue) }
+                    return response
                 }
         }
     }
@@ -235,5 +266,15 @@ extension CookieHardening {
         let values = fields[values: .setCookie]
         let hardened = values.map(harden)
         if hardened != values { fields[values: .setCookie] = hardened }
+    }
+}
+
+extension Response {
+    /// Asks the browser to clear the site's data (`Clear-Site-Data`), as a sign-out or an
+    /// account deletion should: `response.clearSiteData(.logout)`.
+    ///
+    /// See [MDN: Clear-Site-Data](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Clear-Site-Data).
+    public func clearSiteData(_ policy: ClearSiteData) {
+        headers.replaceOrAdd(name: policy.headerField.name.rawName, value: policy.headerField.value)
     }
 }

@@ -42,7 +42,15 @@ public struct RampartVapor: Sendable {
         let usedTokens = SQLiteUsedTokenStore(database: database)
         let sessions = SessionManager(configuration: try options.sessionConfiguration(store: store), keyRing: ring)
         let csrf = try options.csrfConfiguration(keyRing: ring, usedTokens: usedTokens)
-        app.middleware.use(try RampartSecurityMiddleware(headers: options.headers, transport: transport, refusalPages: options.refusalPages))
+        app.middleware.use(
+            try RampartSecurityMiddleware(
+                headers: options.headers,
+                transport: transport,
+                refusalPages: options.refusalPages,
+                limits: options.limits,
+                resourceIsolation: options.resourceIsolation
+            )
+        )
         // A connection silent for this long is closed (Vapor has no timeout by default, so a
         // slowloris client or an idle keep-alive connection is held forever).
         if app.http.server.configuration.idleTimeout == nil {

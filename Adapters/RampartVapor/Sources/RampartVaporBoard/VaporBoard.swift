@@ -48,7 +48,8 @@ public enum VaporBoard {
                 headers: configuration.headers,
                 transport: configuration.transport,
                 refusalPages: Board.refusalPages(templates: board.templates),
-                limits: configuration.limits
+                limits: configuration.limits,
+                resourceIsolation: configuration.resourceIsolation
             )
         )
         app.middleware.use(Unrouted(matcher: matcher))

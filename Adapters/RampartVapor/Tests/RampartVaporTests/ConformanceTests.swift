@@ -13,9 +13,9 @@ import VaporTesting
 /// Hummingbird.
 @Suite("Adapter conformance (Vapor)")
 struct ConformanceTests {
-    static func configure(_ app: Application, idleTimeout: Duration) async throws {
+    static func configure(_ app: Application, for conformanceCase: ConformanceCase) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rampart-conformance-vapor-\(UUID().uuidString)").path
-        try await RampartVapor.install(on: app, ConformanceApp.options(dataDirectory: directory, sessionIdleTimeout: idleTimeout))
+        try await RampartVapor.install(on: app, ConformanceApp.options(dataDirectory: directory, for: conformanceCase))
         app.get { req in
             HTMLResponse(ConformanceApp.homePage(nonce: req.cspNonce?.value ?? "", csrfField: req.csrf.hiddenField()))
         }
@@ -26,7 +26,11 @@ struct ConformanceTests {
             try await req.rampartSession.logIn(userID: "ada")
             return "welcome ada"
         }
-        app.post("logout-everywhere") { req in "revoked \(try await req.rampartSession.logOutEverywhere())" }
+        app.post("logout-everywhere") { req in
+            let response = Response(status: .ok, body: .init(string: "revoked \(try await req.rampartSession.logOutEverywhere())"))
+            response.clearSiteData(.logout)
+            return response
+        }
         app.post("comments") { _ in "comment ok" }
         app.get("delete-form") { req in
             HTMLResponse(ConformanceApp.deleteForm(field: try req.csrf.oneTimeField(action: "account.delete")))
@@ -47,7 +51,7 @@ struct ConformanceTests {
     @Test(arguments: ConformanceSuite.cases)
     func conforms(_ conformanceCase: ConformanceCase) async throws {
         try await withApp { app in
-            try await Self.configure(app, idleTimeout: conformanceCase.sessionIdleTimeout)
+            try await Self.configure(app, for: conformanceCase)
             try await app.asyncBoot()
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = try #require(app.http.server.shared.localAddress?.port)
