@@ -232,13 +232,22 @@ public struct AppConfiguration: Sendable {
     }
 
     /// The reference app's headers: the `.strict` preset, with CSP violations reported to the
-    /// app's own receiver through both `report-uri` and `report-to`.
+    /// app's own receiver through both `report-uri` and `report-to`, and beside it a report-only
+    /// policy that adds Trusted Types (`require-trusted-types-for 'script'; trusted-types
+    /// board`), reporting to the same receiver.
     public static var boardHeaders: SecurityHeaders {
         var headers = SecurityHeaders.strict
         headers.contentSecurityPolicy = try! SecurityHeaders.strictContentSecurityPolicy
             .setting(.reportURI("/csp-reports"))
             .setting(.reportTo("csp"))
         headers.reportingEndpoints = try! ReportingEndpoints(["csp": "/csp-reports"])
+        // The next policy, rolled out in report-only mode beside the enforced one: the same
+        // policy plus Trusted Types (DOM XSS sinks accept only values from the "board" policy),
+        // without upgrade-insecure-requests, which browsers ignore in a report-only policy.
+        headers.contentSecurityPolicyReportOnly = try! headers.contentSecurityPolicy
+            .removing(.upgradeInsecureRequests)
+            .setting(.requireTrustedTypesForScript)
+            .setting(.trustedTypes("board"))
         return headers
     }
     /// The key file, used when `RAMPART_KEYS` is not set.

@@ -3,6 +3,9 @@
 
     python3 Tests/Browser/test_board.py --base-url http://127.0.0.1:5000
 
+The server must have fresh storage: the checks register the first user, who is the admin on
+loopback and reads the CSP dashboard.
+
 It also serves an attacker's pages from http://localhost:<port> (another site) to try framing
 and an auto-submitting cross-site form, and from http://127.0.0.2:<port> to load the app's
 resources (script, image, fetch) and to link to it (resource isolation). Exits non-zero on the
@@ -114,26 +117,50 @@ def isolation_attacker(target, avatar):
     return f"http://127.0.0.2:{server.server_address[1]}"
 
 
-def response_statuses(driver):
-    """URL → HTTP statuses the server sent since the last call, from Chromium's network log.
-    Read from `responseReceivedExtraInfo` (the raw response), which Chromium logs even for a
-    response it then blocks (CORP, CORS), where `responseReceived` never comes."""
-    urls, statuses = {}, {}
+REQUEST_URLS = {}
+STATUSES_BY_REQUEST = {}
+
+
+def drain_network_log(driver, forget=False):
+    """Reads Chromium's network log: the URL of each request, and the HTTP statuses the server
+    sent for it, from `responseReceivedExtraInfo` (the raw response), which Chromium logs even
+    for a response it then blocks (CORP, CORS), where `responseReceived` never comes. The two
+    events of one request may come in either order and in different reads, so both are kept
+    by request id. `forget` drops the statuses read so far."""
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         params = message.get("params", {})
         if message.get("method") == "Network.requestWillBeSent":
-            urls[params["requestId"]] = params["request"]["url"]
-        elif message.get("method") == "Network.responseReceivedExtraInfo" and params.get("requestId") in urls:
-            statuses.setdefault(urls[params["requestId"]], []).append(params["statusCode"])
-    return statuses
+            REQUEST_URLS[params["requestId"]] = params["request"]["url"]
+        elif message.get("method") == "Network.responseReceivedExtraInfo":
+            STATUSES_BY_REQUEST.setdefault(params["requestId"], []).append(params["statusCode"])
+    if forget:
+        STATUSES_BY_REQUEST.clear()
+
+
+def response_statuses(driver, urls, seconds=10):
+    """URL → the set of statuses the server sent for it since the last `forget`, waiting up to
+    `seconds` for every URL in `urls` to have one."""
+    deadline = time.monotonic() + seconds
+    while True:
+        drain_network_log(driver)
+        statuses = {}
+        for request, codes in STATUSES_BY_REQUEST.items():
+            url = REQUEST_URLS.get(request)
+            if url in urls:
+                statuses.setdefault(url, set()).update(codes)
+        if all(url in statuses for url in urls) or time.monotonic() > deadline:
+            return statuses
+        time.sleep(0.25)
 
 
 def make_driver():
     options = webdriver.ChromeOptions()
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    # --short-reporting-delay: the Reporting API (report-to) sends reports at once, not a minute later.
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
+                     "--short-reporting-delay",
                      f"--user-data-dir={tempfile.mkdtemp(prefix='rampart-selenium-')}"):
         options.add_argument(argument)
     service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -183,6 +210,25 @@ def main():
         check("the browser keeps the HttpOnly, Secure, SameSite=Lax session cookie",
               session is not None and session["httpOnly"] and session["secure"] and session.get("sameSite") == "Lax", str(session))
 
+        # 3b. A string written to a DOM XSS sink (innerHTML): the report-only policy's Trusted
+        # Types rule reports it without blocking it, and the report reaches the admin's dashboard
+        # in its report-only section, with a suggestion. (The first user of fresh storage on
+        # loopback is the admin.)
+        driver.execute_script("document.getElementById('js-status').innerHTML = 'tt-probe'")
+        check("the report-only Trusted Types rule did not block the sink", driver.find_element(By.ID, "js-status").text == "tt-probe")
+        section = ""
+        for _ in range(40):
+            driver.get(base + "/admin/csp-reports")
+            page = driver.page_source
+            section = page.split('id="report-only"', 1)[1] if 'id="report-only"' in page else ""
+            if "trusted-types-sink" in section:
+                break
+            time.sleep(0.5)
+        check("a report-only Trusted Types violation reaches the dashboard's report-only section",
+              "<td>require-trusted-types-for</td><td>trusted-types-sink</td>" in section, driver.title)
+        check("the dashboard suggests what to do about it", "a string reached a DOM sink" in section)
+        driver.get(base + "/")
+
         # 4. A script injected through q does not run; the text is shown as typed.
         injected = '"><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
         type_into("q", injected)
@@ -223,16 +269,17 @@ def main():
         # with 403 (resource isolation), which the browser's network log shows. (CORP alone would
         # also block these loads, but only after the server had answered 200.)
         isolation = isolation_attacker(base, avatar)
-        response_statuses(driver)
+        drain_network_log(driver, forget=True)
         driver.get(isolation + "/loads.html")
         wait.until(lambda d: len(d.execute_script("return window.results || {}")) == 4)
         results = driver.execute_script("return window.results")
-        statuses = response_statuses(driver)
-        for label, url in [("a <script src>", base + "/api/comments"), ("an <img src>", base + avatar),
-                           ("a stylesheet", base + "/static/board.css")]:
-            check(f"another site's {label} of the app is refused with 403", statuses.get(url) == [403], f"{url}: {statuses.get(url)}")
+        loads = [("a <script src>", base + "/api/comments"), ("an <img src>", base + avatar), ("a stylesheet", base + "/static/board.css"),
+                 ("a fetch()", base + "/api/comments?via=fetch")]
+        statuses = response_statuses(driver, [url for _, url in loads])
+        for label, url in loads[:3]:
+            check(f"another site's {label} of the app is refused with 403", statuses.get(url) == {403}, f"{url}: {statuses.get(url)}")
         check("another site's fetch() of the app's JSON is refused with 403",
-              statuses.get(base + "/api/comments?via=fetch") == [403] and results.get("fetch") == "error",
+              statuses.get(base + "/api/comments?via=fetch") == {403} and results.get("fetch") == "error",
               f"{statuses.get(base + '/api/comments?via=fetch')} {results}")
         check("the page on another site sees only load errors", results.get("script") == "error" and results.get("img") == "error",
               str(results))
@@ -240,10 +287,11 @@ def main():
         # 7b. A link from that site to the app still works, and the visitor is still signed in
         # (a top-level navigation carries the SameSite=Lax cookie).
         driver.get(isolation + "/link.html")
+        drain_network_log(driver, forget=True)
         click("go")
         wait.until(lambda d: d.current_url == base + "/" and d.execute_script("return document.readyState") == "complete")
-        statuses = response_statuses(driver)
-        check("a link from another site to the app works", statuses.get(base + "/") == [200], str(statuses.get(base + "/")))
+        statuses = response_statuses(driver, [base + "/"])
+        check("a link from another site to the app works", statuses.get(base + "/") == {200}, str(statuses.get(base + "/")))
         check("the linked page runs its script and keeps the session",
               driver.execute_script("return window.rampartNonceScriptRan === true") and driver.find_elements(By.ID, "nav-profile") != [])
 

@@ -21,7 +21,13 @@ struct BoardAppTests {
             let nonce = String(csp[start...].prefix { $0 != "'" })
             #expect(
                 csp
-                    == "default-src 'none'; script-src 'self' 'nonce-\(nonce)'; style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports; report-to csp"
+                    == "default-src 'none'; script-src 'self' 'nonce-\(nonce)'; style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports",
+                "plain HTTP: report-to is left out, so Chromium uses report-uri"
+            )
+            #expect(
+                response.headers[.contentSecurityPolicyReportOnly]
+                    == "default-src 'none'; script-src 'self' 'nonce-\(nonce)'; style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports; require-trusted-types-for 'script'; trusted-types board",
+                "the report-only rollout policy: the same policy plus Trusted Types"
             )
             #expect(response.headers[HTTPField.Name("Reporting-Endpoints")!] == "csp=\"/csp-reports\"")
             let body = String(buffer: response.body)

@@ -396,10 +396,49 @@ struct BoardJourneyTests {
             )
             #expect(huge.status == .contentTooLarge)
 
+            // A report-only Trusted Types violation, and an extension's noise in both policies.
+            for body in [
+                #"{"csp-report":{"document-uri":"http://127.0.0.1:5000/","violated-directive":"require-trusted-types-for","blocked-uri":"trusted-types-sink","disposition":"report"}}"#,
+                #"{"csp-report":{"document-uri":"http://127.0.0.1:5000/","violated-directive":"script-src-elem","blocked-uri":"chrome-extension://abc/x.js","disposition":"enforce"}}"#,
+                #"{"csp-report":{"document-uri":"http://127.0.0.1:5000/","violated-directive":"img-src","blocked-uri":"about","disposition":"report"}}"#,
+            ] {
+                let response = try await client.execute(
+                    uri: "/csp-reports",
+                    method: .post,
+                    headers: [.contentType: "application/csp-report"],
+                    body: ByteBuffer(string: body)
+                )
+                #expect(response.status == .noContent)
+            }
+
             let dashboard = try await admin.get("/admin/csp-reports")
             #expect(dashboard.status == .ok)
-            #expect(admin.lastPage.contains("<td>script-src-elem</td><td>inline</td><td class=\"n\">3</td>"))
-            #expect(admin.lastPage.contains("<td>img-src</td><td>https://evil.example/&lt;x&gt;.png</td><td class=\"n\">1</td>"))
+            let page = admin.lastPage
+            let enforced = try #require(page.range(of: "<section class=\"report-section\" id=\"enforced\">"))
+            let reportOnly = try #require(page.range(of: "<section class=\"report-section\" id=\"report-only\">"))
+            let enforcedPart = page[enforced.upperBound..<reportOnly.lowerBound]
+            let reportOnlyPart = page[reportOnly.upperBound...]
+            #expect(
+                enforcedPart.contains(
+                    "<td>script-src-elem</td><td>inline</td><td class=\"n\">3</td>"
+                )
+            )
+            #expect(enforcedPart.contains("<td>img-src</td><td>https://evil.example/&lt;x&gt;.png</td><td class=\"n\">1</td>"))
+            #expect(enforcedPart.contains("<li><code>img-src</code>: add https://evil.example</li>"))
+            #expect(
+                enforcedPart.contains(
+                    "<li><code>script-src-elem</code>: inline code: move it to a file, or give it the page&#39;s nonce (or its hash)</li>"
+                )
+            )
+            #expect(!enforcedPart.contains("trusted-types-sink"))
+            #expect(reportOnlyPart.contains("<td>require-trusted-types-for</td><td>trusted-types-sink</td><td class=\"n\">1</td>"))
+            #expect(
+                reportOnlyPart.contains(
+                    "<li><code>require-trusted-types-for</code>: a string reached a DOM sink: use textContent, or pass it through a Trusted Types policy</li>"
+                )
+            )
+            #expect(!page.contains("chrome-extension://abc"), "extension reports are filtered")
+            #expect(page.contains("2 reports from browser extensions and about: or data: noise are hidden."))
 
             let forbidden = try await eve.get("/admin/csp-reports")
             #expect(forbidden.status == .forbidden)

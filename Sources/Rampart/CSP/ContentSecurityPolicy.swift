@@ -188,8 +188,14 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
             var segments: [String] = []
             var current = ""
             var first = true
+            // Over plain HTTP, `report-to` is left out when `report-uri` is there: Chromium's
+            // Reporting API delivers only to HTTPS endpoints, and a policy with `report-to`
+            // makes it ignore `report-uri`, so local development on http://127.0.0.1 would
+            // lose every report.
+            let hasReportURI = directives.contains { $0.name == .reportURI }
             for directive in directives {
                 if directive.name == .upgradeInsecureRequests && !isSecure { continue }
+                if directive.name == .reportTo && !isSecure && hasReportURI { continue }
                 if !first { current += "; " }
                 first = false
                 current += directive.description

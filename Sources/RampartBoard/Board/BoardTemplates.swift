@@ -172,16 +172,30 @@ enum BoardTemplates {
     static let cspReports = """
         {{> header}}
         <h1>CSP reports</h1>
-        <p>Violations reported to <code>/csp-reports</code>, grouped by directive and blocked URI. Reports are kept 30 days, at most 10,000.</p>
+        <p>Violations reported to <code>/csp-reports</code>, grouped by policy, directive and blocked URI. Reports are kept 30 days, at most 10,000.</p>
         <p class="dropped">{{#hasDropped}}{{dropped}} reports were dropped by the per-client cap.{{/hasDropped}}{{^hasDropped}}No reports were dropped by the per-client cap.{{/hasDropped}}</p>
+        <p class="noise">{{#hasNoise}}{{noise}} reports from browser extensions and about: or data: noise are hidden.{{/hasNoise}}{{^hasNoise}}No extension or about:/data: noise.{{/hasNoise}}</p>
+        {{#sections}}
+        <section class="report-section" id="{{id}}">
+        <h2>{{title}}</h2>
+        <p>{{explanation}}</p>
+        {{#hasGroups}}
+        <h3>Suggested changes</h3>
+        <ul class="suggestions">
+        {{#changes}}<li><code>{{directive}}</code>: {{advice}}</li>
+        {{/changes}}
+        </ul>
         <table class="reports">
-        <thead><tr><th>Directive</th><th>Blocked</th><th>Count</th><th>Last seen</th><th>Page</th></tr></thead>
+        <thead><tr><th>Directive</th><th>Blocked</th><th>Count</th><th>Last seen</th><th>Page</th><th>Suggestion</th></tr></thead>
         <tbody>
-        {{#groups}}<tr><td>{{directive}}</td><td>{{blockedURI}}</td><td class="n">{{count}}</td><td>{{lastSeen}}</td><td>{{documentURI}}</td></tr>
+        {{#groups}}<tr><td>{{directive}}</td><td>{{blockedURI}}</td><td class="n">{{count}}</td><td>{{lastSeen}}</td><td>{{documentURI}}</td><td>{{suggestion}}</td></tr>
         {{/groups}}
         </tbody>
         </table>
-        {{^groups}}<p>No reports yet.</p>{{/groups}}
+        {{/hasGroups}}
+        {{^hasGroups}}<p>No reports.</p>{{/hasGroups}}
+        </section>
+        {{/sections}}
         {{> footer}}
         """
 

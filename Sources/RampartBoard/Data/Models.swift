@@ -77,6 +77,8 @@ public struct StoredUpload: Sendable, Hashable {
 
 /// Reports grouped by directive and blocked URI.
 public struct CSPReportGroup: Sendable, Hashable {
+    /// `enforce` (the enforced policy blocked it) or `report` (a report-only policy would have).
+    public let disposition: String
     /// The directive.
     public let directive: String
     /// What was blocked.

@@ -415,14 +415,16 @@ public final class PostgresAppRepository: AppRepository {
         try await database.perform { [logger] client in
             let rows = try await client.query(
                 """
-                SELECT directive, blocked_uri, SUM(count)::BIGINT AS n, MAX(last_seen) AS last, MIN(document_uri COLLATE "C") AS document
-                FROM app_csp_reports GROUP BY directive, blocked_uri ORDER BY n DESC, last DESC LIMIT \(limit)
+                SELECT disposition, directive, blocked_uri, SUM(count)::BIGINT AS n, MAX(last_seen) AS last, MIN(document_uri COLLATE "C") AS document
+                FROM app_csp_reports GROUP BY disposition, directive, blocked_uri ORDER BY n DESC, last DESC LIMIT \(limit)
                 """,
                 logger: logger
             )
             var groups: [CSPReportGroup] = []
-            for try await row in rows.decode((String, String, Int64, Int64, String).self) {
-                groups.append(CSPReportGroup(directive: row.0, blockedURI: row.1, count: Int(row.2), lastSeen: row.3, documentURI: row.4))
+            for try await row in rows.decode((String, String, String, Int64, Int64, String).self) {
+                groups.append(
+                    CSPReportGroup(disposition: row.0, directive: row.1, blockedURI: row.2, count: Int(row.3), lastSeen: row.4, documentURI: row.5)
+                )
             }
             return groups
         }

@@ -384,12 +384,13 @@ public final class SQLiteAppRepository: AppRepository {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT directive, blocked_uri, SUM(count) AS n, MAX(last_seen) AS last, MIN(document_uri) AS document
-                    FROM app_csp_reports GROUP BY directive, blocked_uri ORDER BY n DESC, last DESC LIMIT ?
+                    SELECT disposition, directive, blocked_uri, SUM(count) AS n, MAX(last_seen) AS last, MIN(document_uri) AS document
+                    FROM app_csp_reports GROUP BY disposition, directive, blocked_uri ORDER BY n DESC, last DESC LIMIT ?
                     """,
                 arguments: [limit]
             ).map {
                 CSPReportGroup(
+                    disposition: $0["disposition"],
                     directive: $0["directive"],
                     blockedURI: $0["blocked_uri"],
                     count: $0["n"],

@@ -142,6 +142,16 @@ struct SecurityHeadersTests {
         #expect(fields[.contentSecurityPolicy]?.hasPrefix("default-src 'none'; script-src 'self' 'nonce-") == true)
     }
 
+    @Test("over plain HTTP, report-to is left out when report-uri is there (Chromium reports only to HTTPS endpoints)")
+    func reportToOnlyOverHTTPS() throws {
+        let both = try ContentSecurityPolicy([.defaultSrc(.none), .reportURI("/csp-reports"), .reportTo("csp")], nonceDirectives: [])
+        let nonce = try #require(CSPNonce("AAAAAAAAAAAAAAAAAAAAAA=="))
+        #expect(both.headerValue(nonce: nonce, isSecure: true) == "default-src 'none'; report-uri /csp-reports; report-to csp")
+        #expect(both.headerValue(nonce: nonce, isSecure: false) == "default-src 'none'; report-uri /csp-reports")
+        let only = try ContentSecurityPolicy([.defaultSrc(.none), .reportTo("csp")], nonceDirectives: [])
+        #expect(only.headerValue(nonce: nonce, isSecure: false) == "default-src 'none'; report-to csp")
+    }
+
     @Test("reportingOnly() moves the policy to the report-only header")
     func reportingOnly() throws {
         let fields = try Self.render(SecurityHeaders.strict.reportingOnly())
