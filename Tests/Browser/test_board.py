@@ -229,6 +229,22 @@ def main():
         check("the dashboard suggests what to do about it", "a string reached a DOM sink" in section)
         driver.get(base + "/")
 
+        # 3c. The fetch() pattern for scripts: the token from <meta name="csrf-token"> sent as
+        # X-CSRF-Token posts JSON; the same request without it is refused with a JSON reason.
+        driver.get(base + "/")
+        post = """
+            const done = arguments[arguments.length - 1];
+            const headers = {"Content-Type": "application/json", "Accept": "application/json"};
+            if (arguments[0]) headers["X-CSRF-Token"] = document.querySelector('meta[name="csrf-token"]').content;
+            fetch("/api/comments", {method: "POST", headers, body: JSON.stringify({body: arguments[1]})})
+              .then(r => r.text().then(t => done([r.status, t])), e => done([0, String(e)]));
+        """
+        status, text = driver.execute_async_script(post, True, "posted by fetch " + name)
+        check("fetch() with the meta tag's token in X-CSRF-Token posts JSON (201)", status == 201 and name in text, f"{status} {text}")
+        status, text = driver.execute_async_script(post, False, "no token " + name)
+        check("fetch() without the token is refused: 403 missingToken, as JSON",
+              status == 403 and json.loads(text).get("reason") == "missingToken", f"{status} {text}")
+
         # 4. A script injected through q does not run; the text is shown as typed.
         injected = '"><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
         type_into("q", injected)

@@ -224,6 +224,35 @@ struct BoardJourneyTests {
         }
     }
 
+    @Test("a form opened before signing in is refused in plain words, with the way back and without the text typed")
+    func staleFormAfterLogin() async throws {
+        try await withBoard(try testConfiguration()) { client in
+            var erin = Visitor(client)
+            try await erin.register("erin")
+            try await erin.post("/logout", [])
+            try await erin.get("/")
+            let staleToken = try #require(erin.csrfToken)  // the anonymous session's
+            try await erin.logIn("erin")  // signing in rotates the session and its CSRF secret
+            let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,*/*;q=0.8"]
+            let typed = "my long comment, typed before signing in"
+            for (uri, pairs, page) in [
+                ("/comments", [("body", typed)], "/"),
+                ("/profile/export", [("note", typed)], "/profile"),
+                ("/sessions/revoke-all", [("note", typed)], "/profile"),
+            ] {
+                let refused = try await erin.post(uri, pairs, token: staleToken, extraHeaders: browser)
+                let html = String(buffer: refused.body)
+                #expect(refused.status == .forbidden, "\(uri)")
+                #expect(html.contains("<a id=\"reload-form\" href=\"\(page)\">Reload the form</a> and send it again."), "\(uri): \(html)")
+                #expect(html.contains("Nothing you typed was kept."))
+                #expect(!html.contains("my long comment"), "the refusal never echoes what was submitted")
+            }
+            // Other refusals offer no reload link.
+            let notFound = try await client.execute(uri: "/no-such-page", method: .get, headers: browser)
+            #expect(!String(buffer: notFound.body).contains("reload-form"))
+        }
+    }
+
     @Test("deleting the profile needs a one-time token; a replay is refused")
     func deleteProfile() async throws {
         try await withBoard(try testConfiguration()) { client in

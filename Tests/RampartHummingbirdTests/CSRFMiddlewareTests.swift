@@ -366,9 +366,23 @@ struct CSRFMiddlewareTests {
                 method: .post,
                 headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .origin: "https://partner.example"]
             )
+            // The SPA pattern: a same-origin fetch() carries no token and passes; another site's does not.
+            let sameOrigin = try await client.execute(
+                uri: "/comments",
+                method: .post,
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "same-origin", HTTPField.Name("Sec-Fetch-Mode")!: "cors"]
+            )
+            let crossSite = try await client.execute(
+                uri: "/comments",
+                method: .post,
+                headers: [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .accept: "application/json"]
+            )
             #expect(noHeaders.status == .ok)
             #expect(foreign.status == .forbidden)
             #expect(partner.status == .ok)
+            #expect(sameOrigin.status == .ok)
+            #expect(crossSite.status == .forbidden)
+            #expect(String(buffer: crossSite.body).contains("\"reason\":\"crossSite\""))
         }
     }
 

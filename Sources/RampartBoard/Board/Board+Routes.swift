@@ -63,22 +63,40 @@ extension Board {
     /// The board's pages for every refusal Rampart makes (host, CSRF, limits, 404, 405, 500,
     /// 503): its own HTML error template for browsers and anything not asking for JSON, and
     /// Rampart's standard JSON for `/api/` and clients that ask for JSON.
+    /// The CSRF refusals a person fixes by reloading the form: a token missing, rotated (the
+    /// session changed since the form was opened), expired, used already, or for another form.
+    static let tokenRefusalReasons: Set<String> = [
+        CSRFError.missingToken.reason, CSRFError.badToken.reason, CSRFError.tokenExpired.reason, CSRFError.tokenReused.reason,
+        CSRFError.wrongAction.reason,
+    ]
+
+    /// The page whose form posts to `path`: where a refused form is reloaded.
+    static func formPage(forPost path: String) -> String {
+        let path = path.prefix { $0 != "?" }
+        switch path {
+        case "/login": return "/login"
+        case "/register": return "/register"
+        case "/sessions/revoke-all": return "/profile"
+        default: return path.hasPrefix("/profile/") ? "/profile" : "/"
+        }
+    }
+
     public static func refusalPages(templates: SafeMustache) -> RefusalPages {
         RefusalPages { refusal, request in
             if request.format == .json || request.path.hasPrefix("/api/") {
                 return RefusalPages.standardPage(for: refusal, format: .json)
             }
             let status = "\(refusal.status.code) \(refusal.status.reasonPhrase)"
-            guard
-                let html = templates.render(
-                    "error",
-                    [
-                        "title": status,
-                        "status": status,
-                        "message": refusal.message,
-                        "cspNonce": request.cspNonce?.value ?? "",
-                    ]
-                )
+            var values: [String: any Sendable] = [
+                "title": status,
+                "status": status,
+                "message": refusal.message,
+                "cspNonce": request.cspNonce?.value ?? "",
+            ]
+            if Self.tokenRefusalReasons.contains(refusal.reason) {
+                values["reloadPath"] = formPage(forPost: request.path)
+            }
+            guard let html = templates.render("error", values)
             else { return nil }
             return RefusalPage(contentType: "text/html; charset=utf-8", body: html)
         }

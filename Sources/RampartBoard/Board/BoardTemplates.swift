@@ -203,6 +203,7 @@ enum BoardTemplates {
         {{> header}}
         <h1>{{status}}</h1>
         <p class="error-message">{{message}}</p>
+        {{#reloadPath}}<p class="reload">The form was too old: it expired, was sent already, or you signed in or out since it was opened. Nothing you typed was kept. <a id="reload-form" href="{{reloadPath}}">Reload the form</a> and send it again.</p>{{/reloadPath}}
         <p><a href="/">Back to the board</a></p>
         {{> footer}}
         """
