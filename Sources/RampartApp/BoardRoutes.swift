@@ -80,7 +80,7 @@ extension BoardRequest {
             headers: request.headers,
             parameters: parameters,
             peerAddress: context.security.peerAddress,
-            nonce: values.nonce,
+            nonce: context.security.lazyNonce,
             csrf: values.csrf,
             logger: context.logger,
             session: { try await context.session },

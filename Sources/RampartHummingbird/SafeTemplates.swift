@@ -84,6 +84,6 @@ public struct SafeTemplates: Sendable {
     /// What a page rendered for this request gets: its CSP nonce, and its CSRF helpers when
     /// ``CSRFMiddleware`` ran on it (else `nil`, and no misuse is reported).
     public static func requestValues(_ context: some RampartRequestContext) -> SafeMustache.RequestValues {
-        SafeMustache.RequestValues(nonce: context.security.cspNonce, csrf: context.security.csrfState != nil ? context.csrf : nil)
+        SafeMustache.RequestValues(lazyNonce: context.security.lazyNonce, csrf: context.security.csrfState != nil ? context.csrf : nil)
     }
 }

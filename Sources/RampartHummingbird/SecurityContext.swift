@@ -34,7 +34,14 @@ public struct SecurityContext: Sendable {
     public internal(set) var isSecure: Bool = false
     /// This request's CSP nonce: 128 fresh random bits. Put it on inline `<script>` and
     /// `<style>` elements as `nonce="…"`. `nil` until ``SecurityHeadersMiddleware`` runs.
-    public internal(set) var cspNonce: CSPNonce?
+    ///
+    /// The nonce is drawn on the first read (``LazyCSPNonce``): a response on which nothing
+    /// read it (JSON, a stylesheet, a redirect) gets a CSP without `'nonce-…'` and may be
+    /// cached; one that read it gets `Cache-Control: no-store`.
+    public var cspNonce: CSPNonce? { lazyNonce?.nonce }
+    /// The slot behind ``cspNonce``, to hand on without drawing the nonce (a template engine
+    /// that reads it only if the template stamps it).
+    public internal(set) var lazyNonce: LazyCSPNonce?
     /// Where a route group's override of the header policy is left for the outer middleware.
     var policySlot: PolicySlot?
     /// The session, once ``SessionMiddleware`` has loaded it.

@@ -13,7 +13,10 @@ import Rampart
 /// 3. with a ``ResourceIsolationPolicy``, refuses another site's request for a resource with
 ///    `403 crossSiteResource` (before sessions and handlers), and adds
 ///    `Vary: Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest` to every checked answer;
-/// 4. draws a fresh 128-bit nonce into ``SecurityContext/cspNonce``;
+/// 4. draws a fresh 128-bit nonce when a handler or template first reads
+///    ``SecurityContext/cspNonce`` (a response that never reads it, such as JSON or a stylesheet,
+///    gets a CSP without `'nonce-…'`; one that does gets `Cache-Control: no-store`, so no shared
+///    cache hands its nonce to another visitor);
 /// 5. adds the pre-rendered headers to the response, including 404s and errors the handler
 ///    throws, with HSTS on HTTPS only and no CSP on a 304, and removes `Server` and
 ///    `X-Powered-By`;
@@ -80,7 +83,7 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
 
         case .redirect(let location, let status):
             var response = Response(status: status, headers: [.location: location, .contentLength: "0"])
-            headers.apply(to: &response.headers, nonce: CSPNonce(), isSecure: false, status: status)
+            headers.apply(to: &response.headers, nonce: nil, isSecure: false, status: status)
             return response
 
         case .proceed(let isSecure):
@@ -101,15 +104,15 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
                     return response
                 }
             }
-            let nonce = CSPNonce()
+            let nonce = LazyCSPNonce()
             let slot = PolicySlot()
             var context = context
             context.security.isSecure = isSecure
-            context.security.cspNonce = nonce
+            context.security.lazyNonce = nonce
             context.security.policySlot = slot
             do {
                 var response = try await next(request, context)
-                (slot.headers ?? headers).apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
+                (slot.headers ?? headers).apply(to: &response.headers, nonce: nonce.nonceIfUsed, isSecure: isSecure, status: response.status)
                 cookieHardening.apply(to: &response.headers)
                 if varyFetchMetadata { response.headers.append(HTTPField(name: .vary, value: ResourceIsolationPolicy.varyFieldValue)) }
                 return response
@@ -171,7 +174,7 @@ public struct SecurityHeadersOverrideMiddleware<Context: RampartRequestContext>:
 struct SecuredError: HTTPResponseError, CustomStringConvertible {
     let original: any Error
     let headers: RenderedSecurityHeaders
-    let nonce: CSPNonce
+    let nonce: LazyCSPNonce
     let isSecure: Bool
     let cookieHardening: CookieHardening
     let pages: RefusalPages
@@ -184,13 +187,13 @@ struct SecuredError: HTTPResponseError, CustomStringConvertible {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response: Response
         if let refusal = RequestRefusal(rendering: original) {
-            response = refusal.response(for: request.head, pages: pages, nonce: nonce)
+            response = refusal.response(for: request.head, pages: pages, nonce: nonce.nonce)
         } else if let original = original as? any HTTPResponseError {
             response = try original.response(from: request, context: context)
         } else {
-            response = RequestRefusal.internalError.response(for: request.head, pages: pages, nonce: nonce)
+            response = RequestRefusal.internalError.response(for: request.head, pages: pages, nonce: nonce.nonce)
         }
-        headers.apply(to: &response.headers, nonce: nonce, isSecure: isSecure, status: response.status)
+        headers.apply(to: &response.headers, nonce: nonce.nonceIfUsed, isSecure: isSecure, status: response.status)
         cookieHardening.apply(to: &response.headers)
         if varyFetchMetadata { response.headers.append(HTTPField(name: .vary, value: ResourceIsolationPolicy.varyFieldValue)) }
         return response

@@ -46,16 +46,33 @@ public struct SafeMustache: Sendable {
     ///
     /// See [MDN: CSP nonce](https://developer.mozilla.org/en-US/docs/Web/HTML/Reference/Global_attributes/nonce).
     public struct RequestValues: Sendable {
-        /// The request's CSP nonce.
-        public var nonce: CSPNonce?
+        private let fixedNonce: CSPNonce?
+        private let lazyNonce: LazyCSPNonce?
+        /// The request's CSP nonce. With a ``LazyCSPNonce``, reading it draws the nonce: the
+        /// engine reads it only when the template stamps `{{cspNonce}}`.
+        public var nonce: CSPNonce? { fixedNonce ?? lazyNonce?.nonce }
         /// The request's CSRF helpers, when CSRF protection runs on it.
         public var csrf: CSRFHelpers?
 
         /// Creates the values for one request.
         public init(nonce: CSPNonce?, csrf: CSRFHelpers?) {
-            self.nonce = nonce
+            self.fixedNonce = nonce
+            self.lazyNonce = nil
             self.csrf = csrf
         }
+
+        /// Creates the values for one request whose nonce is drawn only if the template uses it.
+        public init(lazyNonce: LazyCSPNonce?, csrf: CSRFHelpers?) {
+            self.fixedNonce = nil
+            self.lazyNonce = lazyNonce
+            self.csrf = csrf
+        }
+    }
+
+    /// `{{cspNonce}}`'s value: the nonce is read (and drawn) only when a template renders it.
+    struct NonceText: CustomStringConvertible {
+        let request: RequestValues
+        var description: String { request.nonce?.value ?? "" }
     }
 
     /// Checks and loads templates given as text, by name (partials are referenced by name).
@@ -83,7 +100,7 @@ public struct SafeMustache: Sendable {
     /// request; `nil` for an unknown template name.
     public func render(_ name: String, _ values: [String: any Sendable], request: RequestValues) -> String? {
         var data: [String: Any] = values
-        if let nonce = request.nonce { data["cspNonce"] = nonce.value }
+        data["cspNonce"] = NonceText(request: request)
         if let csrf = request.csrf {
             data["csrfField"] = csrf.hiddenField()
             data["csrfMeta"] = csrf.metaTag()
@@ -115,10 +132,9 @@ public struct SafeMustache: Sendable {
             kept = KeptRendering(html)
             renderings.insert(key, kept)
         }
-        let nonce = request.nonce?.value ?? ""
         return kept.fill { slot in
             switch slot {
-            case .nonce: nonce
+            case .nonce: request.nonce?.value ?? ""
             case .csrfField: request.csrf?.hiddenField().html ?? ""
             case .csrfMeta: request.csrf?.metaTag().html ?? ""
             }

@@ -32,6 +32,7 @@ struct SecurityHeadersMiddlewareTests {
         let rollout = router.group("rollout")
         rollout.add(middleware: try SecurityHeadersOverrideMiddleware(headers: SecurityHeaders.strict.reportingOnly()))
         rollout.get("page") { _, _ in "ok" }
+        rollout.get("script") { _, context in "<script nonce=\"\(context.security.cspNonce?.value ?? "")\">x()</script>" }
         let api = router.group("api")
         api.add(middleware: try SecurityHeadersOverrideMiddleware(headers: .api))
         api.get("items") { _, _ in "[]" }
@@ -140,7 +141,51 @@ struct SecurityHeadersMiddlewareTests {
             let response = try await client.execute(uri: "/rollout/page", method: .get)
             #expect(response.headers[.contentSecurityPolicy] == nil)
             #expect(response.headers[values: .contentSecurityPolicyReportOnly].count == 1)
-            #expect(response.headers[.contentSecurityPolicyReportOnly]?.hasPrefix("default-src 'none'; script-src 'self' 'nonce-") == true)
+            // Nothing on this response read the nonce: the policy is sent without it.
+            #expect(response.headers[.contentSecurityPolicyReportOnly]?.hasPrefix("default-src 'none'; script-src 'self'; style-src 'self';") == true)
+            #expect(response.headers[.cacheControl] == nil)
+            let script = try await client.execute(uri: "/rollout/script", method: .get)
+            let nonce = try #require(Self.nonce(in: script.headers[.contentSecurityPolicyReportOnly]))
+            #expect(String(buffer: script.body) == "<script nonce=\"\(nonce)\">x()</script>")
+            #expect(script.headers[.cacheControl] == "no-store")
+        }
+    }
+
+    /// Path, whether the handler reads the nonce, the status it answers, the Cache-Control it
+    /// sets → CSP carries a nonce, the Cache-Control sent.
+    static let lazyNonceCases: [(String, Bool, Int, String?, Bool, String?)] = [
+        ("JSON, nonce unread", false, 200, nil, false, nil),
+        ("JSON with its own caching, nonce unread", false, 200, "public, max-age=60", false, "public, max-age=60"),
+        ("a page that stamps the nonce", true, 200, nil, true, "no-store"),
+        ("a page that stamps it and asks to be cached", true, 200, "public, max-age=60", true, "private, no-store, max-age=60"),
+        ("a page already private", true, 200, "private, max-age=0", true, "private, no-store, max-age=0"),
+        ("a 304 of a page that stamped the nonce", true, 304, "max-age=60", false, "private, no-store, max-age=60"),
+        ("a 304 that read nothing", false, 304, "max-age=60", false, "max-age=60"),
+    ]
+
+    @Test("lazy nonces: drawn only when read; a response that read one is never stored by a cache", arguments: lazyNonceCases)
+    func lazyNonce(label: String, reads: Bool, status: Int, cacheControl: String?, nonceInCSP: Bool, sent: String?) async throws {
+        let router = Router(context: BasicRampartRequestContext.self)
+        router.add(
+            middleware: try SecurityHeadersMiddleware(transport: Self.loopbackHTTP)
+        )
+        router.get("/r") { _, context -> Response in
+            var headers: HTTPFields = [:]
+            if let cacheControl { headers[.cacheControl] = cacheControl }
+            let body = reads ? "<script nonce=\"\(context.security.cspNonce?.value ?? "")\"></script>" : "{}"
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        try await Application(router: router).test(.router) { client in
+            let response = try await client.execute(uri: "/r", method: .get)
+            #expect(response.status.code == status, "\(label)")
+            #expect(response.headers[.cacheControl] == sent, "\(label)")
+            let csp = response.headers[.contentSecurityPolicy]
+            if status == 304 {
+                #expect(csp == nil, "\(label): no CSP on a 304")
+            } else {
+                #expect((csp?.contains("'nonce-") == true) == nonceInCSP, "\(label): \(csp ?? "nil")")
+                #expect(csp?.hasPrefix("default-src 'none'; script-src 'self'") == true, "\(label)")
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A per-request CSP nonce: 128 bits from the CSPRNG, Base64-encoded.
 ///
 /// A fresh nonce is drawn for every response, so an attacker who can inject markup cannot
@@ -34,4 +36,33 @@ public struct CSPNonce: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { value }
+}
+
+/// One response's nonce, drawn only when something uses it: a template that stamps it, a
+/// handler that reads it. A response whose nonce was never used gets a CSP without
+/// `'nonce-…'` sources and may be cached; one whose nonce was used gets `Cache-Control:
+/// no-store` (``RenderedSecurityHeaders/apply(to:nonce:isSecure:status:)``), so no shared cache
+/// ever hands one visitor's nonce to another.
+///
+/// See [MDN: nonce](https://developer.mozilla.org/en-US/docs/Web/HTML/Reference/Global_attributes/nonce)
+/// and [CSP Level 3 §7.2, nonce reuse](https://www.w3.org/TR/CSP3/#security-nonces).
+public final class LazyCSPNonce: Sendable {
+    private let state = Mutex<CSPNonce?>(nil)
+
+    /// A slot with no nonce drawn yet.
+    public init() {}
+
+    /// The nonce, drawn from the CSPRNG now if nothing has used it yet. Reading it marks the
+    /// response as carrying a nonce.
+    public var nonce: CSPNonce {
+        state.withLock { drawn in
+            if let drawn { return drawn }
+            let fresh = CSPNonce()
+            drawn = fresh
+            return fresh
+        }
+    }
+
+    /// The nonce if something used it, or `nil`; does not draw one.
+    public var nonceIfUsed: CSPNonce? { state.withLock { $0 } }
 }

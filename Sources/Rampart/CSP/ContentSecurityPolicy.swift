@@ -27,6 +27,8 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
 
     private let secureTemplate: Template
     private let plainTemplate: Template
+    private let secureWithoutNonce: String
+    private let plainWithoutNonce: String
 
     /// Creates and validates a policy.
     ///
@@ -62,6 +64,8 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
         self.headerName = headerName
         self.secureTemplate = Template(directives: directives, nonceDirectives: nonceDirectives, isSecure: true)
         self.plainTemplate = Template(directives: directives, nonceDirectives: nonceDirectives, isSecure: false)
+        self.secureWithoutNonce = Template(directives: directives, nonceDirectives: [], isSecure: true).segments[0]
+        self.plainWithoutNonce = Template(directives: directives, nonceDirectives: [], isSecure: false).segments[0]
     }
 
     /// Parses and validates a policy written as header text, such as
@@ -167,6 +171,14 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
     ///     only sent when it is.
     public func headerValue(nonce: CSPNonce, isSecure: Bool) -> String {
         (isSecure ? secureTemplate : plainTemplate).render(nonce.value)
+    }
+
+    /// The header value for a response whose nonce nothing used (``LazyCSPNonce``): the
+    /// policy without its `'nonce-…'` sources, so nothing inline runs unless a hash allows it.
+    /// With a nonce, the same as ``headerValue(nonce:isSecure:)``.
+    public func headerValue(nonceIfUsed nonce: CSPNonce?, isSecure: Bool) -> String {
+        if let nonce { return headerValue(nonce: nonce, isSecure: isSecure) }
+        return isSecure ? secureWithoutNonce : plainWithoutNonce
     }
 
     /// Whether the rendered header contains the nonce at all.

@@ -304,11 +304,47 @@ public struct RenderedSecurityHeaders: Sendable {
     ///
     /// - Parameters:
     ///   - fields: The response's header fields.
-    ///   - nonce: The nonce handed to the handler for this request.
+    ///   - nonce: The nonce the response used (``LazyCSPNonce/nonceIfUsed``), or `nil` when
+    ///     nothing on the request used one: the CSPs are then sent without `'nonce-…'`
+    ///     sources. A response whose CSP carries a nonce (a 304 of one included) is marked
+    ///     private to its one visitor: `Cache-Control: no-store` (``markNoStore(_:)``).
     ///   - isSecure: Whether the response goes out over HTTPS (HSTS and
     ///     `upgrade-insecure-requests` are sent only then).
     ///   - status: The response status; a 304 gets no CSP.
-    public func apply(to fields: inout HTTPFields, nonce: CSPNonce, isSecure: Bool, status: HTTPResponse.Status) {
+    public func apply(to fields: inout HTTPFields, nonce: CSPNonce?, isSecure: Bool, status: HTTPResponse.Status) {
+        applyHeaders(to: &fields, nonce: nonce, isSecure: isSecure, status: status)
+        if nonce != nil, usesNonce { Self.markNoStore(&fields) }
+    }
+
+    /// Makes a response uncacheable by any cache, keeping the app's own `Cache-Control`
+    /// directives: `no-store` alone, or `private, no-store, …` before what the app set (its
+    /// `public` dropped). Used for every response whose CSP carries a nonce, since a stored copy
+    /// would hand that nonce to other visitors.
+    ///
+    /// See [RFC 9111 §5.2.2.5](https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2.5).
+    public static func markNoStore(_ fields: inout HTTPFields) {
+        guard let existing = fields[.cacheControl] else {
+            fields[.cacheControl] = "no-store"
+            return
+        }
+        var kept: [String] = []
+        var hasNoStore = false
+        for piece in existing.split(separator: ",") {
+            var token = piece[...]
+            while let first = token.first, first == " " || first == "\t" { token = token.dropFirst() }
+            while let last = token.last, last == " " || last == "\t" { token = token.dropLast() }
+            let name = HeaderGrammar.asciiLowercased(token.prefix { $0 != "=" })
+            switch name {
+            case "no-store": hasNoStore = true
+            case "public", "private", "": continue
+            default: kept.append(String(token))
+            }
+        }
+        if hasNoStore && existing.utf8.count == "no-store".utf8.count { return }
+        fields[.cacheControl] = (["private", "no-store"] + kept).joined(separator: ", ")
+    }
+
+    private func applyHeaders(to fields: inout HTTPFields, nonce: CSPNonce?, isSecure: Bool, status: HTTPResponse.Status) {
         // The usual case: the handler set none of this set's headers. Start from the fixed
         // fields (one copy of a prepared buffer) and add the handler's few fields after them,
         // instead of appending a dozen fields one by one.
@@ -362,7 +398,7 @@ public struct RenderedSecurityHeaders: Sendable {
     @inline(__always)
     private func appendPerResponse(
         to fields: inout HTTPFields,
-        nonce: CSPNonce,
+        nonce: CSPNonce?,
         isSecure: Bool,
         status: HTTPResponse.Status,
         has: (hsts: Bool, csp: Bool, reportOnly: Bool)
@@ -372,10 +408,10 @@ public struct RenderedSecurityHeaders: Sendable {
         }
         guard status != .notModified else { return }
         if let csp = storage.contentSecurityPolicy, !has.csp {
-            fields.append(HTTPField(name: .contentSecurityPolicy, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
+            fields.append(HTTPField(name: .contentSecurityPolicy, value: csp.headerValue(nonceIfUsed: nonce, isSecure: isSecure)))
         }
         if let csp = storage.contentSecurityPolicyReportOnly, !has.reportOnly {
-            fields.append(HTTPField(name: .contentSecurityPolicyReportOnly, value: csp.headerValue(nonce: nonce, isSecure: isSecure)))
+            fields.append(HTTPField(name: .contentSecurityPolicyReportOnly, value: csp.headerValue(nonceIfUsed: nonce, isSecure: isSecure)))
         }
     }
 }

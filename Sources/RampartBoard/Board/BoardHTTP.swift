@@ -43,8 +43,10 @@ public struct BoardRequest: Sendable {
     public let parameters: [String: String]
     /// The socket's peer (the client or a proxy), as the adapter read it from the connection.
     public let peerAddress: IPAddress?
-    /// The CSP nonce of this response, if the headers carry one.
-    public let nonce: CSPNonce?
+    /// The CSP nonce of this response, drawn on first read (a page that stamps it); `nil` when
+    /// the adapter's security middleware did not run.
+    public var nonce: CSPNonce? { lazyNonce?.nonce }
+    let lazyNonce: LazyCSPNonce?
     /// The CSRF helpers, when the CSRF middleware ran on this request.
     public let csrf: CSRFHelpers?
     /// The request's logger.
@@ -60,7 +62,7 @@ public struct BoardRequest: Sendable {
         headers: HTTPFields,
         parameters: [String: String] = [:],
         peerAddress: IPAddress?,
-        nonce: CSPNonce?,
+        nonce: LazyCSPNonce?,
         csrf: CSRFHelpers?,
         logger: Logger,
         session: @escaping @Sendable () async throws -> SessionHandle,
@@ -72,7 +74,7 @@ public struct BoardRequest: Sendable {
         self.headers = headers
         self.parameters = parameters
         self.peerAddress = peerAddress
-        self.nonce = nonce
+        self.lazyNonce = nonce
         self.csrf = csrf
         self.logger = logger
         self.loadSession = session
@@ -85,7 +87,7 @@ public struct BoardRequest: Sendable {
     }
 
     /// What templates get from this request: the nonce and CSRF fields.
-    var templateValues: SafeMustache.RequestValues { SafeMustache.RequestValues(nonce: nonce, csrf: csrf) }
+    var templateValues: SafeMustache.RequestValues { SafeMustache.RequestValues(lazyNonce: lazyNonce, csrf: csrf) }
 
     /// The first value of a query parameter, decoded as browsers encode GET forms (`+` is a space).
     ///

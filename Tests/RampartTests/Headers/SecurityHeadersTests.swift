@@ -37,7 +37,42 @@ struct SecurityHeadersTests {
             "Content-Security-Policy",
             "default-src 'none'; script-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; style-src 'self' 'nonce-AAAAAAAAAAAAAAAAAAAAAA=='; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; upgrade-insecure-requests"
         ),
+        // The response used its nonce: no cache may store it.
+        ("Cache-Control", "no-store"),
     ]
+
+    @Test("a response whose nonce nothing used: the CSP without 'nonce-…', and no Cache-Control added")
+    func unusedNonce() throws {
+        var fields = HTTPFields()
+        try SecurityHeaders.strict.rendered().apply(to: &fields, nonce: nil, isSecure: true, status: .ok)
+        #expect(
+            fields[.contentSecurityPolicy]
+                == "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; upgrade-insecure-requests"
+        )
+        #expect(fields[.cacheControl] == nil)
+        var api = HTTPFields()
+        try SecurityHeaders.api.rendered().apply(to: &api, nonce: Self.nonce, isSecure: true, status: .ok)
+        #expect(api[.cacheControl] == nil, "a policy without nonce sources never needs no-store")
+    }
+
+    /// The app's Cache-Control → what a response that used its nonce sends.
+    static let noStoreCases: [(String?, String)] = [
+        (nil, "no-store"),
+        ("no-store", "no-store"),
+        ("public, max-age=3600", "private, no-store, max-age=3600"),
+        ("max-age=0, must-revalidate", "private, no-store, max-age=0, must-revalidate"),
+        ("private", "private, no-store"),
+        ("no-store, max-age=0", "private, no-store, max-age=0"),
+        ("PUBLIC, s-maxage=60", "private, no-store, s-maxage=60"),
+    ]
+
+    @Test("markNoStore keeps the app's own directives, drops public", arguments: noStoreCases)
+    func noStore(existing: String?, expected: String) {
+        var fields = HTTPFields()
+        if let existing { fields[.cacheControl] = existing }
+        RenderedSecurityHeaders.markNoStore(&fields)
+        #expect(fields[values: .cacheControl] == [expected])
+    }
 
     @Test("by default (strict, over HTTPS): every header, exact strings, in order")
     func strictOverHTTPS() throws {

@@ -15,7 +15,9 @@ import Vapor
 /// 3. with a `ResourceIsolationPolicy`, refuses another site's request for a resource with
 ///    `403 crossSiteResource` (before sessions and handlers), and adds
 ///    `Vary: Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest` to every checked answer;
-/// 4. draws a fresh 128-bit nonce, read by handlers and templates as ``Vapor/Request/cspNonce``;
+/// 4. draws a fresh 128-bit nonce when a handler or template first reads
+///    ``Vapor/Request/cspNonce`` (a response that never reads it gets a CSP without `'nonce-…'`;
+///    one that does gets `Cache-Control: no-store`);
 /// 5. adds the pre-rendered headers to the response, whatever made it: a handler, the router's
 ///    404, an error thrown inside it, or an `ErrorMiddleware` inside it; with HSTS on HTTPS
 ///    only and no CSP on a 304, and without `Server` and `X-Powered-By`;
@@ -128,7 +130,7 @@ public struct RampartSecurityMiddleware: Middleware {
                     return request.eventLoop.makeSucceededFuture(response)
                 }
             }
-            let state = RampartRequestState(isSecure: isSecure, cspNonce: CSPNonce(), head: head)
+            let state = RampartRequestState(isSecure: isSecure, head: head)
             request.storage[RampartRequestState.Key.self] = state
             let pages = self.pages
             let logger = request.logger
@@ -141,20 +143,20 @@ public struct RampartSecurityMiddleware: Middleware {
                                 metadata: ["rampart.reason": .string(refusal.reason), "error.type": .string(String(describing: type(of: error)))]
                             )
                         }
-                        return refusal.response(head: head, pages: pages, nonce: state.cspNonce)
+                        return refusal.response(head: head, pages: pages, nonce: state.lazyNonce.nonce)
                     }
                     logger.error("Unhandled error; answered 500", metadata: ["error.type": .string(String(describing: type(of: error)))])
-                    return RequestRefusal.internalError.response(head: head, pages: pages, nonce: state.cspNonce)
+                    return RequestRefusal.internalError.response(head: head, pages: pages, nonce: state.lazyNonce.nonce)
                 }
                 .map { response in
-                    let response = secured(response, headers: state.override ?? headers, nonce: state.cspNonce, isSecure: isSecure)
+                    let response = secured(response, headers: state.override ?? headers, nonce: state.lazyNonce.nonceIfUsed, isSecure: isSecure)
                     if varyFetchMetadata { response.headers.add(name: "Vary", value: ResourceIsolationPolicy.varyFieldValue) }
                     return response
                 }
         }
     }
 
-    private func secured(_ response: Response, headers: RenderedSecurityHeaders, nonce: CSPNonce = CSPNonce(), isSecure: Bool) -> Response {
+    private func secured(_ response: Response, headers: RenderedSecurityHeaders, nonce: CSPNonce? = nil, isSecure: Bool) -> Response {
         // The usual case: the handler set none of the set's headers and no cookie. Append the
         // prepared strings to Vapor's headers directly, with no round trip through HTTPFields.
         var additive = true
@@ -162,6 +164,10 @@ public struct RampartSecurityMiddleware: Middleware {
             additive = false
             break
         }
+        // A response that used the nonce must not be stored by any cache; when the handler set a
+        // Cache-Control of its own, the slow path merges no-store into it.
+        let markNoStore = nonce != nil && headers.usesNonce
+        if markNoStore && response.headers.contains(name: "Cache-Control") { additive = false }
         if additive {
             response.headers.add(contentsOf: headers.fixedNameValuePairs)
             if isSecure, let hsts = headers.strictTransportSecurity {
@@ -169,12 +175,16 @@ public struct RampartSecurityMiddleware: Middleware {
             }
             if response.status != .notModified {
                 if let csp = headers.contentSecurityPolicy {
-                    response.headers.add(name: "Content-Security-Policy", value: csp.headerValue(nonce: nonce, isSecure: isSecure))
+                    response.headers.add(name: "Content-Security-Policy", value: csp.headerValue(nonceIfUsed: nonce, isSecure: isSecure))
                 }
                 if let csp = headers.contentSecurityPolicyReportOnly {
-                    response.headers.add(name: "Content-Security-Policy-Report-Only", value: csp.headerValue(nonce: nonce, isSecure: isSecure))
+                    response.headers.add(
+                        name: "Content-Security-Policy-Report-Only",
+                        value: csp.headerValue(nonceIfUsed: nonce, isSecure: isSecure)
+                    )
                 }
             }
+            if markNoStore { response.headers.add(name: "Cache-Control", value: "no-store") }
             return response
         }
         let status = response.status.rampartStatus
@@ -223,14 +233,14 @@ final class RampartRequestState: Sendable {
     struct Key: StorageKey { typealias Value = RampartRequestState }
 
     let isSecure: Bool
-    let cspNonce: CSPNonce
+    /// The response's nonce, drawn on first use.
+    let lazyNonce = LazyCSPNonce()
     /// The request line and headers as the core reads them, converted once.
     let head: HTTPRequest?
     private let overrideBox = Mutex<RenderedSecurityHeaders?>(nil)
 
-    init(isSecure: Bool, cspNonce: CSPNonce, head: HTTPRequest? = nil) {
+    init(isSecure: Bool, head: HTTPRequest? = nil) {
         self.isSecure = isSecure
-        self.cspNonce = cspNonce
         self.head = head
     }
 
@@ -247,7 +257,12 @@ extension Request {
     ///
     /// See [MDN: nonce](https://developer.mozilla.org/en-US/docs/Web/HTML/Reference/Global_attributes/nonce).
     public var cspNonce: CSPNonce? {
-        storage[RampartRequestState.Key.self]?.cspNonce
+        storage[RampartRequestState.Key.self]?.lazyNonce.nonce
+    }
+
+    /// The slot behind ``cspNonce``, to hand on without drawing the nonce.
+    public var lazyCSPNonce: LazyCSPNonce? {
+        storage[RampartRequestState.Key.self]?.lazyNonce
     }
 
     /// Whether this request came over HTTPS, directly or through a trusted proxy, as

@@ -109,7 +109,7 @@ extension BoardRequest {
             headers: request.rampartHeaderFields,
             parameters: parameters,
             peerAddress: request.rampartPeerAddress,
-            nonce: request.cspNonce,
+            nonce: request.lazyCSPNonce,
             csrf: request.rampartCSRFIfChecked,
             logger: request.logger,
             session: { try await request.rampartSession },
