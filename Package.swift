@@ -252,6 +252,7 @@ let package = Package(
                 "Rampart",
                 "RampartConformance",
                 "RampartHummingbird",
+                "RampartMustache",
                 "RampartSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

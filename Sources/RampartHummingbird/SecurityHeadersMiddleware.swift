@@ -112,7 +112,7 @@ public struct SecurityHeadersMiddleware<Context: RampartRequestContext>: RouterM
             context.security.policySlot = slot
             do {
                 var response = try await next(request, context)
-                (slot.headers ?? headers).apply(to: &response.headers, nonce: nonce.nonceIfUsed, isSecure: isSecure, status: response.status)
+                (slot.headers ?? headers).apply(to: &response.headers, slot: nonce, isSecure: isSecure, status: response.status)
                 cookieHardening.apply(to: &response.headers)
                 if varyFetchMetadata { response.headers.append(HTTPField(name: .vary, value: ResourceIsolationPolicy.varyFieldValue)) }
                 return response
@@ -193,7 +193,7 @@ struct SecuredError: HTTPResponseError, CustomStringConvertible {
         } else {
             response = RequestRefusal.internalError.response(for: request.head, pages: pages, nonce: nonce.nonce)
         }
-        headers.apply(to: &response.headers, nonce: nonce.nonceIfUsed, isSecure: isSecure, status: response.status)
+        headers.apply(to: &response.headers, slot: nonce, isSecure: isSecure, status: response.status)
         cookieHardening.apply(to: &response.headers)
         if varyFetchMetadata { response.headers.append(HTTPField(name: .vary, value: ResourceIsolationPolicy.varyFieldValue)) }
         return response

@@ -33,6 +33,7 @@ import Darwin
 /// and [swift-mustache](https://github.com/hummingbird-project/swift-mustache).
 public struct SafeMustache: Sendable {
     let library: MustacheLibrary
+    let inlineHashes: [String: CSPInlineHashes]
     /// Pages kept by ``render(_:_:request:cacheKey:)``.
     let renderings = RenderingCache(capacity: 1024)
 
@@ -61,6 +62,11 @@ public struct SafeMustache: Sendable {
             self.csrf = csrf
         }
 
+        /// Adds the rendered template's inline-block hashes to the response's CSP (with a
+        /// ``LazyCSPNonce``; a fixed nonce has nowhere to carry them, and the blocks then need
+        /// `nonce` attributes of their own).
+        func allow(_ hashes: CSPInlineHashes) { lazyNonce?.allow(hashes) }
+
         /// Creates the values for one request whose nonce is drawn only if the template uses it.
         public init(lazyNonce: LazyCSPNonce?, csrf: CSRFHelpers?) {
             self.fixedNonce = nil
@@ -80,12 +86,36 @@ public struct SafeMustache: Sendable {
     public init(templates: [String: String]) throws {
         Self.registerContentTypes()
         var library = MustacheLibrary()
+        var own: [String: CSPInlineHashes] = [:]
+        var partials: [String: [String]] = [:]
         for (name, source) in templates.sorted(by: { $0.key < $1.key }) {
-            let checked = try TemplateContextCheck.check(source, name: name, markers: Self.markers)
+            let prepared = try InlineCode.prepare(source, name: name)
+            own[name] = prepared.hashes
+            partials[name] = InlineCode.partials(of: source)
+            let checked = try TemplateContextCheck.check(prepared.source, name: name, markers: Self.markers)
             try library.register("{{% CONTENT_TYPE: \(Self.htmlType)}}" + checked, named: name)
         }
         self.library = library
+        // Each template's hashes with those of every partial it includes, transitively.
+        var hashes: [String: CSPInlineHashes] = [:]
+        for name in templates.keys {
+            var all = CSPInlineHashes()
+            var seen: Set<String> = []
+            var queue = [name]
+            while let next = queue.popLast() {
+                guard seen.insert(next).inserted else { continue }
+                if let found = own[next] { all.formUnion(found) }
+                queue += partials[next] ?? []
+            }
+            if !all.isEmpty { hashes[name] = all }
+        }
+        self.inlineHashes = hashes
     }
+
+    /// The hashes of the static inline blocks a template (with its partials) renders, for the
+    /// response's CSP; `nil` when it has none. Rendering with a request adds them to its
+    /// ``LazyCSPNonce``.
+    public func inlineHashes(of name: String) -> CSPInlineHashes? { inlineHashes[name] }
 
     /// Checks and loads every `*.mustache` file under a folder (recursively; `partials/footer`).
     public init(directory: String, fileExtension: String = "mustache") async throws {
@@ -99,6 +129,7 @@ public struct SafeMustache: Sendable {
     /// Renders a template with `values`, plus `cspNonce`, `csrfField` and `csrfMeta` for the
     /// request; `nil` for an unknown template name.
     public func render(_ name: String, _ values: [String: any Sendable], request: RequestValues) -> String? {
+        if let hashes = inlineHashes[name] { request.allow(hashes) }
         var data: [String: Any] = values
         data["cspNonce"] = NonceText(request: request)
         if let csrf = request.csrf {
@@ -119,6 +150,7 @@ public struct SafeMustache: Sendable {
     /// `csrfMeta` and `cspNonce`, which are filled in per response). At most 1,024 pages are
     /// kept; past that the cache starts over.
     public func render(_ name: String, _ values: [String: any Sendable], request: RequestValues, cacheKey: String) -> String? {
+        if let hashes = inlineHashes[name] { request.allow(hashes) }
         let key = name + "\u{0}" + cacheKey
         let kept: KeptRendering
         if let found = renderings.lookup(key) {

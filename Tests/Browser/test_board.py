@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 import zlib
 
@@ -194,6 +195,11 @@ def main():
         driver.get(base + "/")
         check("the nonce'd script ran", driver.execute_script("return window.rampartNonceScriptRan === true"))
         check("the script updated the page", driver.find_element(By.ID, "js-status").text == "The page's nonce'd script ran.")
+        check("the home page's static script ran, allowed by the hash Rampart computed at load",
+              driver.execute_script("return window.rampartHashScriptRan === true"))
+        with urllib.request.urlopen(base + "/") as response:
+            csp = response.headers["Content-Security-Policy"]
+        check("the CSP carries the nonce and the static script's hash", "'nonce-" in csp and "'sha256-" in csp, csp)
 
         # 2. The whole journey with clicks and typing: register.
         click("nav-register")

@@ -21,18 +21,19 @@ struct BoardAppTests {
             let nonce = String(csp[start...].prefix { $0 != "'" })
             #expect(
                 csp
-                    == "default-src 'none'; script-src 'self' 'nonce-\(nonce)'; style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports",
+                    == "default-src 'none'; script-src 'self' 'nonce-\(nonce)' \(CSPSource.hash(of: "window.rampartHashScriptRan = true;")); style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports",
                 "plain HTTP: report-to is left out, so Chromium uses report-uri"
             )
             #expect(
                 response.headers[.contentSecurityPolicyReportOnly]
-                    == "default-src 'none'; script-src 'self' 'nonce-\(nonce)'; style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports; require-trusted-types-for 'script'; trusted-types board",
+                    == "default-src 'none'; script-src 'self' 'nonce-\(nonce)' \(CSPSource.hash(of: "window.rampartHashScriptRan = true;")); style-src 'self' 'nonce-\(nonce)'; img-src 'self'; font-src 'self'; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; report-uri /csp-reports; require-trusted-types-for 'script'; trusted-types board",
                 "the report-only rollout policy: the same policy plus Trusted Types"
             )
             #expect(response.headers[HTTPField.Name("Reporting-Endpoints")!] == "csp=\"/csp-reports\"")
             let body = String(buffer: response.body)
-            #expect(body.ranges(of: "<script").count == 1)
-            #expect(body.contains("<script nonce=\"\(nonce)\">"))
+            #expect(body.ranges(of: "<script").count == 2)
+            #expect(body.contains("<script nonce=\"\(nonce)\">"), "the footer's script: the nonce the template wrote")
+            #expect(body.contains("<script>window.rampartHashScriptRan = true;</script>"), "the home page's static script: no nonce stamped")
             #expect(!body.contains("<style"))
             #expect(!body.contains(" style="))
             #expect(!body.contains(" on"), "no inline event handlers")

@@ -58,7 +58,7 @@ struct XSSCorpusTests {
         "urls":
             #"<a href="{{v}}">a</a><a href="{{v}}{{v}}">b</a><a href="/p/{{v}}?q={{v}}#{{v}}">c</a><img src="{{v}}" srcset="{{v}}"><form action="{{v}}"><button formaction="{{v}}">x</button></form>"#,
         "sections": #"<a href="{{#v}}/{{/v}}{{v}}">a</a><a href="{{^v}}/{{/v}}{{v}}">b</a>{{#v}}<p title="{{v}}">{{v}}</p>{{/v}}"#,
-        "nearRawText": "<p>{{v}}</p><script nonce=\"n\">var a = 1;</script><p>{{v}}</p><style nonce=\"n\">p { color: red }</style>{{v}}",
+        "nearRawText": "<p>{{v}}</p><script>var a = 1;</script><p>{{v}}</p><style>p { color: red }</style>{{v}}",
         "meta": #"<meta name="description" content="{{v}}"><meta property="og:title" content="{{v}}">"#,
         "iframe": #"<iframe src="{{v}}" title="{{v}}"></iframe>"#,
         "table": "<table><tr><td>{{v}}</td><td title=\"{{v}}\">{{{v}}}</td></tr></table>",

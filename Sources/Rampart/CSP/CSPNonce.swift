@@ -47,7 +47,11 @@ public struct CSPNonce: Hashable, Sendable, CustomStringConvertible {
 /// See [MDN: nonce](https://developer.mozilla.org/en-US/docs/Web/HTML/Reference/Global_attributes/nonce)
 /// and [CSP Level 3 §7.2, nonce reuse](https://www.w3.org/TR/CSP3/#security-nonces).
 public final class LazyCSPNonce: Sendable {
-    private let state = Mutex<CSPNonce?>(nil)
+    private struct State {
+        var nonce: CSPNonce?
+        var hashes = CSPInlineHashes()
+    }
+    private let state = Mutex(State())
 
     /// A slot with no nonce drawn yet.
     public init() {}
@@ -55,14 +59,57 @@ public final class LazyCSPNonce: Sendable {
     /// The nonce, drawn from the CSPRNG now if nothing has used it yet. Reading it marks the
     /// response as carrying a nonce.
     public var nonce: CSPNonce {
-        state.withLock { drawn in
-            if let drawn { return drawn }
+        state.withLock { state in
+            if let drawn = state.nonce { return drawn }
             let fresh = CSPNonce()
-            drawn = fresh
+            state.nonce = fresh
             return fresh
         }
     }
 
     /// The nonce if something used it, or `nil`; does not draw one.
-    public var nonceIfUsed: CSPNonce? { state.withLock { $0 } }
+    public var nonceIfUsed: CSPNonce? { state.withLock { $0.nonce } }
+
+    /// Allows the response's static inline blocks by their hashes: a template engine that
+    /// hashed them at load adds them here, and the adapter puts them in the CSP.
+    public func allow(_ hashes: CSPInlineHashes) {
+        guard !hashes.isEmpty else { return }
+        state.withLock { $0.hashes.formUnion(hashes) }
+    }
+
+    /// The hashes allowed for this response (empty when none).
+    public var hashes: CSPInlineHashes { state.withLock { $0.hashes } }
+}
+
+/// The `'sha256-…'` sources of a response's static inline `<script>` and `<style>` blocks, for
+/// the policy's script and style directives.
+///
+/// See [MDN: CSP hashes](https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Content-Security-Policy/script-src#unsafe_hashes)
+/// and [CSP Level 3 §2.3.1, hash sources](https://www.w3.org/TR/CSP3/#grammardef-hash-source).
+public struct CSPInlineHashes: Sendable, Hashable {
+    /// Sources for `<script>` blocks, such as `'sha256-…'`, in order, without duplicates.
+    public private(set) var script: [String] = []
+    /// Sources for `<style>` blocks.
+    public private(set) var style: [String] = []
+
+    /// No hashes.
+    public init() {}
+
+    /// Whether there are none.
+    public var isEmpty: Bool { script.isEmpty && style.isEmpty }
+
+    /// Adds the hash of a script block's exact text.
+    public mutating func addScript(_ text: String) { Self.add(CSPSource.hash(of: text).description, to: &script) }
+    /// Adds the hash of a style block's exact text.
+    public mutating func addStyle(_ text: String) { Self.add(CSPSource.hash(of: text).description, to: &style) }
+
+    /// Adds the other's sources.
+    public mutating func formUnion(_ other: CSPInlineHashes) {
+        for source in other.script { Self.add(source, to: &script) }
+        for source in other.style { Self.add(source, to: &style) }
+    }
+
+    private static func add(_ source: String, to list: inout [String]) {
+        if !list.contains(source) { list.append(source) }
+    }
 }

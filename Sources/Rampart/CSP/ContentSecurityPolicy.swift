@@ -181,6 +181,30 @@ public struct ContentSecurityPolicy: Sendable, CustomStringConvertible {
         return isSecure ? secureWithoutNonce : plainWithoutNonce
     }
 
+    /// The header value with the response's inline-block hashes added to the script and style
+    /// directives of `nonceDirectives` (the directives that take per-response sources), and the
+    /// nonce when one was used.
+    public func headerValue(nonceIfUsed nonce: CSPNonce?, hashes: CSPInlineHashes, isSecure: Bool) -> String {
+        if hashes.isEmpty || nonceDirectives.isEmpty { return headerValue(nonceIfUsed: nonce, isSecure: isSecure) }
+        let hasReportURI = directives.contains { $0.name == .reportURI }
+        var parts: [String] = []
+        for directive in directives {
+            if directive.name == .upgradeInsecureRequests && !isSecure { continue }
+            if directive.name == .reportTo && !isSecure && hasReportURI { continue }
+            var text = directive.description
+            if nonceDirectives.contains(directive.name) {
+                if let nonce { text += " 'nonce-\(nonce.value)'" }
+                // Hashes allow blocks, not attributes (which would need 'unsafe-hashes').
+                let isAttr = directive.name.rawValue.utf8.count > 5 && directive.name.rawValue.hasSuffix("-attr")
+                let extra =
+                    isAttr ? [] : directive.name.isScriptDirective ? hashes.script : directive.name.isStyleDirective ? hashes.style : []
+                for source in extra { text += " " + source }
+            }
+            parts.append(text)
+        }
+        return parts.joined(separator: "; ")
+    }
+
     /// Whether the rendered header contains the nonce at all.
     public var usesNonce: Bool { !nonceDirectives.isEmpty }
 

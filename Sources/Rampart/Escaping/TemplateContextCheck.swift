@@ -18,6 +18,15 @@ public struct TemplateSecurityError: Error, Hashable, Sendable, CustomStringConv
     public let message: String
 
     public var description: String { "\(template):\(line): \(tag) \(message) (\(reason))" }
+
+    /// Creates an error for a template refused at load.
+    public init(template: String, line: Int, tag: String, reason: String, message: String) {
+        self.template = template
+        self.line = line
+        self.tag = tag
+        self.reason = reason
+        self.message = message
+    }
 }
 
 /// Checks a Mustache template's variable tags against the HTML context they stand in, and

@@ -311,9 +311,20 @@ public struct RenderedSecurityHeaders: Sendable {
     ///   - isSecure: Whether the response goes out over HTTPS (HSTS and
     ///     `upgrade-insecure-requests` are sent only then).
     ///   - status: The response status; a 304 gets no CSP.
-    public func apply(to fields: inout HTTPFields, nonce: CSPNonce?, isSecure: Bool, status: HTTPResponse.Status) {
-        applyHeaders(to: &fields, nonce: nonce, isSecure: isSecure, status: status)
+    public func apply(
+        to fields: inout HTTPFields,
+        nonce: CSPNonce?,
+        hashes: CSPInlineHashes = CSPInlineHashes(),
+        isSecure: Bool,
+        status: HTTPResponse.Status
+    ) {
+        applyHeaders(to: &fields, nonce: nonce, hashes: hashes, isSecure: isSecure, status: status)
         if nonce != nil, usesNonce { Self.markNoStore(&fields) }
+    }
+
+    /// Adds this set's headers for a response whose nonce and inline hashes are in `slot`.
+    public func apply(to fields: inout HTTPFields, slot: LazyCSPNonce, isSecure: Bool, status: HTTPResponse.Status) {
+        apply(to: &fields, nonce: slot.nonceIfUsed, hashes: slot.hashes, isSecure: isSecure, status: status)
     }
 
     /// Makes a response uncacheable by any cache, keeping the app's own `Cache-Control`
@@ -344,7 +355,13 @@ public struct RenderedSecurityHeaders: Sendable {
         fields[.cacheControl] = (["private", "no-store"] + kept).joined(separator: ", ")
     }
 
-    private func applyHeaders(to fields: inout HTTPFields, nonce: CSPNonce?, isSecure: Bool, status: HTTPResponse.Status) {
+    private func applyHeaders(
+        to fields: inout HTTPFields,
+        nonce: CSPNonce?,
+        hashes: CSPInlineHashes,
+        isSecure: Bool,
+        status: HTTPResponse.Status
+    ) {
         // The usual case: the handler set none of this set's headers. Start from the fixed
         // fields (one copy of a prepared buffer) and add the handler's few fields after them,
         // instead of appending a dozen fields one by one.
@@ -357,7 +374,7 @@ public struct RenderedSecurityHeaders: Sendable {
             var out = storage.fixedFields
             out.reserveCapacity(storage.fixedFields.count + fields.count + 3)
             out.append(contentsOf: fields)
-            appendPerResponse(to: &out, nonce: nonce, isSecure: isSecure, status: status, has: (false, false, false))
+            appendPerResponse(to: &out, nonce: nonce, hashes: hashes, isSecure: isSecure, status: status, has: (false, false, false))
             fields = out
             return
         }
@@ -392,13 +409,14 @@ public struct RenderedSecurityHeaders: Sendable {
         } else {
             fields.append(contentsOf: storage.fixedFields)
         }
-        appendPerResponse(to: &fields, nonce: nonce, isSecure: isSecure, status: status, has: (hasHSTS, hasCSP, hasReportOnly))
+        appendPerResponse(to: &fields, nonce: nonce, hashes: hashes, isSecure: isSecure, status: status, has: (hasHSTS, hasCSP, hasReportOnly))
     }
 
     @inline(__always)
     private func appendPerResponse(
         to fields: inout HTTPFields,
         nonce: CSPNonce?,
+        hashes: CSPInlineHashes,
         isSecure: Bool,
         status: HTTPResponse.Status,
         has: (hsts: Bool, csp: Bool, reportOnly: Bool)
@@ -408,10 +426,12 @@ public struct RenderedSecurityHeaders: Sendable {
         }
         guard status != .notModified else { return }
         if let csp = storage.contentSecurityPolicy, !has.csp {
-            fields.append(HTTPField(name: .contentSecurityPolicy, value: csp.headerValue(nonceIfUsed: nonce, isSecure: isSecure)))
+            fields.append(HTTPField(name: .contentSecurityPolicy, value: csp.headerValue(nonceIfUsed: nonce, hashes: hashes, isSecure: isSecure)))
         }
         if let csp = storage.contentSecurityPolicyReportOnly, !has.reportOnly {
-            fields.append(HTTPField(name: .contentSecurityPolicyReportOnly, value: csp.headerValue(nonceIfUsed: nonce, isSecure: isSecure)))
+            fields.append(
+                HTTPField(name: .contentSecurityPolicyReportOnly, value: csp.headerValue(nonceIfUsed: nonce, hashes: hashes, isSecure: isSecure))
+            )
         }
     }
 }

@@ -20,7 +20,7 @@ extension Board {
             BoardRoute(method: method, path: path, csp: csp, summary: summary, handler: handler)
         }
         return [
-            route(.get, "/", "Latest comments, the comment form and the search box (echoes q)", home),
+            route(.get, "/", csp: "strict (nonce + hash)", "Latest comments, the comment form and the search box (echoes q)", home),
             route(.get, "/login", "The login form") { request in
                 try await page("login", title: "Log in", user: try await currentUser(request), request: request)
             },
@@ -29,16 +29,16 @@ extension Board {
                 try await page("register", title: "Register", user: try await currentUser(request), request: request)
             },
             route(.post, "/register", "Create an account (bcrypt cost 12); the first is the admin", register),
-            route(.post, "/logout", "Log out (the session is deleted)", logOut),
-            route(.post, "/sessions/revoke-all", "Log out everywhere", revokeAll),
+            route(.post, "/logout", csp: "strict (no nonce: redirect)", "Log out (the session is deleted)", logOut),
+            route(.post, "/sessions/revoke-all", csp: "strict (no nonce: redirect)", "Log out everywhere", revokeAll),
             route(.post, "/comments", "Post a comment (1–2000 characters)", postComment),
             route(.get, "/profile", "Your profile", profile),
             route(.post, "/profile/avatar", "Upload an avatar (multipart, UploadPolicy: 2 MiB, sniffed type)", uploadAvatar),
             route(.get, "/uploads/{id}", csp: "sandbox; default-src 'none' (SafeDownload)", "Serve an upload with SafeDownload headers", download),
             route(.post, "/profile/export", "Download your data as JSON (one-time token)", exportProfile),
             route(.post, "/profile/delete", "Delete your account and its data", deleteProfile),
-            route(.get, "/api/comments", csp: "strict (JSON body)", "Latest comments as a JSON array", apiComments),
-            route(.post, "/api/comments", csp: "strict (JSON body)", "Post a comment as JSON (application/json only)", apiPostComment),
+            route(.get, "/api/comments", csp: "strict (no nonce: JSON)", "Latest comments as a JSON array", apiComments),
+            route(.post, "/api/comments", csp: "strict (no nonce: JSON)", "Post a comment as JSON (application/json only)", apiPostComment),
             route(
                 .post,
                 "/csp-reports",
@@ -46,7 +46,7 @@ extension Board {
                 receiveCSPReports
             ),
             route(.get, "/admin/csp-reports", "CSP reports grouped by directive and blocked URI (admin only)", cspDashboard),
-            route(.get, "/static/board.css", csp: "strict (stylesheet)", "The stylesheet") { _ in
+            route(.get, "/static/board.css", csp: "strict (no nonce: stylesheet)", "The stylesheet") { _ in
                 let buffer = ByteBuffer(string: BoardTemplates.stylesheet)
                 return BoardResponse(
                     status: .ok,

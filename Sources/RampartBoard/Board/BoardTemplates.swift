@@ -2,9 +2,10 @@
 ///
 /// Every `{{value}}` is escaped as UTF-8 bytes; values in URL attributes go through `SafeURL`;
 /// `csrfField`, `csrfMeta`, `oneTimeField` and `commentList` (each comment rendered once through
-/// the `comment` template) are `Markup`. Scripts carry the request's nonce;
-/// there are no inline event handlers or style attributes, and every form works without
-/// JavaScript.
+/// the `comment` template) are `Markup`. The footer's script carries the request's nonce (error
+/// pages render it too); the home page's static script is allowed by its SHA-256 hash, which
+/// `SafeMustache` computes at load and adds to the response's `script-src`. There are no inline
+/// event handlers or style attributes, and every form works without JavaScript.
 enum BoardTemplates {
     static let all: [String: String] = [
         "header": header,
@@ -72,6 +73,7 @@ enum BoardTemplates {
         </form>
         {{#hasQuery}}<p class="results" id="search-echo">Results for “{{q}}”: {{resultCount}}</p>{{/hasQuery}}
         </section>
+        <script>window.rampartHashScriptRan = true;</script>
         {{#currentUser}}
         <section class="compose">
         <form method="post" action="/comments">

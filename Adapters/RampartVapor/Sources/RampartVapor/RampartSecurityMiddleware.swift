@@ -149,14 +149,26 @@ public struct RampartSecurityMiddleware: Middleware {
                     return RequestRefusal.internalError.response(head: head, pages: pages, nonce: state.lazyNonce.nonce)
                 }
                 .map { response in
-                    let response = secured(response, headers: state.override ?? headers, nonce: state.lazyNonce.nonceIfUsed, isSecure: isSecure)
+                    let response = secured(
+                        response,
+                        headers: state.override ?? headers,
+                        nonce: state.lazyNonce.nonceIfUsed,
+                        hashes: state.lazyNonce.hashes,
+                        isSecure: isSecure
+                    )
                     if varyFetchMetadata { response.headers.add(name: "Vary", value: ResourceIsolationPolicy.varyFieldValue) }
                     return response
                 }
         }
     }
 
-    private func secured(_ response: Response, headers: RenderedSecurityHeaders, nonce: CSPNonce? = nil, isSecure: Bool) -> Response {
+    private func secured(
+        _ response: Response,
+        headers: RenderedSecurityHeaders,
+        nonce: CSPNonce? = nil,
+        hashes: CSPInlineHashes = CSPInlineHashes(),
+        isSecure: Bool
+    ) -> Response {
         // The usual case: the handler set none of the set's headers and no cookie. Append the
         // prepared strings to Vapor's headers directly, with no round trip through HTTPFields.
         var additive = true
@@ -175,12 +187,15 @@ public struct RampartSecurityMiddleware: Middleware {
             }
             if response.status != .notModified {
                 if let csp = headers.contentSecurityPolicy {
-                    response.headers.add(name: "Content-Security-Policy", value: csp.headerValue(nonceIfUsed: nonce, isSecure: isSecure))
+                    response.headers.add(
+                        name: "Content-Security-Policy",
+                        value: csp.headerValue(nonceIfUsed: nonce, hashes: hashes, isSecure: isSecure)
+                    )
                 }
                 if let csp = headers.contentSecurityPolicyReportOnly {
                     response.headers.add(
                         name: "Content-Security-Policy-Report-Only",
-                        value: csp.headerValue(nonceIfUsed: nonce, isSecure: isSecure)
+                        value: csp.headerValue(nonceIfUsed: nonce, hashes: hashes, isSecure: isSecure)
                     )
                 }
             }
@@ -189,7 +204,7 @@ public struct RampartSecurityMiddleware: Middleware {
         }
         let status = response.status.rampartStatus
         response.withRampartFields { fields in
-            headers.apply(to: &fields, nonce: nonce, isSecure: isSecure, status: status)
+            headers.apply(to: &fields, nonce: nonce, hashes: hashes, isSecure: isSecure, status: status)
             cookieHardening.apply(to: &fields)
         }
         return response
