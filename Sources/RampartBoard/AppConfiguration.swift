@@ -87,7 +87,7 @@ public struct AppConfiguration: Sendable {
     /// The health-check path, served over plain HTTP even when HTTPS is enforced.
     public static let healthPath = "/healthz"
 
-    /// The board's ``ResourceIsolationPolicy``: the standard policy, with the CSP report
+    /// The board's `ResourceIsolationPolicy`: the standard policy, with the CSP report
     /// receiver exempt (browsers send reports with whatever fetch metadata their reporting
     /// pipeline uses; the receiver accepts only capped, validated reports).
     public static let boardResourceIsolation = try! ResourceIsolationPolicy(exemptions: [

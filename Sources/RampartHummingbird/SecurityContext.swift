@@ -35,7 +35,7 @@ public struct SecurityContext: Sendable {
     /// This request's CSP nonce: 128 fresh random bits. Put it on inline `<script>` and
     /// `<style>` elements as `nonce="…"`. `nil` until ``SecurityHeadersMiddleware`` runs.
     ///
-    /// The nonce is drawn on the first read (``LazyCSPNonce``): a response on which nothing
+    /// The nonce is drawn on the first read (`LazyCSPNonce`): a response on which nothing
     /// read it (JSON, a stylesheet, a redirect) gets a CSP without `'nonce-…'` and may be
     /// cached; one that read it gets `Cache-Control: no-store`.
     public var cspNonce: CSPNonce? { lazyNonce?.nonce }

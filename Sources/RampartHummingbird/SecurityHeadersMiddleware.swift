@@ -10,7 +10,7 @@ import Rampart
 /// 1. refuses a missing, malformed or unlisted `Host` with 400 (never a redirect to it);
 /// 2. works out whether the request is HTTPS, believing `X-Forwarded-Proto` / `Forwarded`
 ///    only from a trusted proxy, and redirects plain HTTP when the policy says so;
-/// 3. with a ``ResourceIsolationPolicy``, refuses another site's request for a resource with
+/// 3. with a `ResourceIsolationPolicy`, refuses another site's request for a resource with
 ///    `403 crossSiteResource` (before sessions and handlers), and adds
 ///    `Vary: Sec-Fetch-Site, Sec-Fetch-Mode, Sec-Fetch-Dest` to every checked answer;
 /// 4. draws a fresh 128-bit nonce when a handler or template first reads

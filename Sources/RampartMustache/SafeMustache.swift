@@ -49,7 +49,7 @@ public struct SafeMustache: Sendable {
     public struct RequestValues: Sendable {
         private let fixedNonce: CSPNonce?
         private let lazyNonce: LazyCSPNonce?
-        /// The request's CSP nonce. With a ``LazyCSPNonce``, reading it draws the nonce: the
+        /// The request's CSP nonce. With a `LazyCSPNonce`, reading it draws the nonce: the
         /// engine reads it only when the template stamps `{{cspNonce}}`.
         public var nonce: CSPNonce? { fixedNonce ?? lazyNonce?.nonce }
         /// The request's CSRF helpers, when CSRF protection runs on it.
@@ -63,7 +63,7 @@ public struct SafeMustache: Sendable {
         }
 
         /// Adds the rendered template's inline-block hashes to the response's CSP (with a
-        /// ``LazyCSPNonce``; a fixed nonce has nowhere to carry them, and the blocks then need
+        /// `LazyCSPNonce`; a fixed nonce has nowhere to carry them, and the blocks then need
         /// `nonce` attributes of their own).
         func allow(_ hashes: CSPInlineHashes) { lazyNonce?.allow(hashes) }
 
@@ -114,7 +114,7 @@ public struct SafeMustache: Sendable {
 
     /// The hashes of the static inline blocks a template (with its partials) renders, for the
     /// response's CSP; `nil` when it has none. Rendering with a request adds them to its
-    /// ``LazyCSPNonce``.
+    /// `LazyCSPNonce`.
     public func inlineHashes(of name: String) -> CSPInlineHashes? { inlineHashes[name] }
 
     /// Checks and loads every `*.mustache` file under a folder (recursively; `partials/footer`).

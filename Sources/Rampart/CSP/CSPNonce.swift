@@ -41,7 +41,7 @@ public struct CSPNonce: Hashable, Sendable, CustomStringConvertible {
 /// One response's nonce, drawn only when something uses it: a template that stamps it, a
 /// handler that reads it. A response whose nonce was never used gets a CSP without
 /// `'nonce-…'` sources and may be cached; one whose nonce was used gets `Cache-Control:
-/// no-store` (``RenderedSecurityHeaders/apply(to:nonce:isSecure:status:)``), so no shared cache
+/// no-store` (``RenderedSecurityHeaders/apply(to:slot:isSecure:status:)``), so no shared cache
 /// ever hands one visitor's nonce to another.
 ///
 /// See [MDN: nonce](https://developer.mozilla.org/en-US/docs/Web/HTML/Reference/Global_attributes/nonce)

@@ -36,6 +36,7 @@ public struct ClearSiteData: SecurityHeaderPolicy, Hashable {
 
     /// The kinds cleared, in order.
     public let types: [DataType]
+    /// `Clear-Site-Data` with the quoted kinds, comma-separated.
     public let headerField: HTTPField
 
     /// Clears the given kinds.

@@ -290,7 +290,7 @@ public struct RenderedSecurityHeaders: Sendable {
     /// Whether a response header named `name` (in any case) is one this set writes or removes.
     /// A response with none of them takes the additive path: the fixed fields, then HSTS on
     /// HTTPS, then the CSPs with the nonce unless the status is 304; any other response must go
-    /// through ``apply(to:nonce:isSecure:status:)``, which keeps what the handler set.
+    /// through ``apply(to:nonce:hashes:isSecure:status:)``, which keeps what the handler set.
     public func governs(headerNamed name: String) -> Bool {
         storage.ownNames.mayContain(text: name)
     }
@@ -308,6 +308,8 @@ public struct RenderedSecurityHeaders: Sendable {
     ///     nothing on the request used one: the CSPs are then sent without `'nonce-…'`
     ///     sources. A response whose CSP carries a nonce (a 304 of one included) is marked
     ///     private to its one visitor: `Cache-Control: no-store` (``markNoStore(_:)``).
+    ///   - hashes: The `'sha256-…'` sources of the response's static inline blocks, added to
+    ///     the script and style directives that take per-response sources.
     ///   - isSecure: Whether the response goes out over HTTPS (HSTS and
     ///     `upgrade-insecure-requests` are sent only then).
     ///   - status: The response status; a 304 gets no CSP.
