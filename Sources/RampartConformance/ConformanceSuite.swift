@@ -202,6 +202,16 @@ public enum ConformanceSuite {
             let second = try await browser.get("/")
             checks.that(Self.nonce(second) != nil && Self.nonce(second) != nonce, "the nonce is new on every request")
         },
+        ConformanceCase(name: "lazy nonce: a response that used none has a CSP without one and stays cacheable") { browser, checks in
+            let text = try await browser.get("/me")
+            checks.equal(text.status, 200, "GET /me: status")
+            let csp = text.header("Content-Security-Policy") ?? ""
+            checks.that(csp.hasPrefix("default-src 'none'; script-src 'self'; style-src 'self';"), "GET /me: CSP without a nonce (got \(csp))")
+            checks.equal(text.header("Cache-Control"), nil, "GET /me: no Cache-Control added")
+            let page = try await browser.get("/")
+            checks.that(nonce(page) != nil, "GET /: the page used its nonce")
+            checks.equal(page.header("Cache-Control"), "no-store", "GET /: a nonce'd page is no-store")
+        },
         ConformanceCase(name: "headers on the router's 404") { browser, checks in
             let response = try await browser.get("/no-such-page")
             checks.equal(response.status, 404, "status")
