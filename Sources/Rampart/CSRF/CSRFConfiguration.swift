@@ -6,30 +6,7 @@ import HTTPTypes
 /// See [OWASP CSRF Prevention Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html).
 public struct CSRFConfiguration: Sendable {
     /// A path that skips the CSRF checks, with the reason why that is safe.
-    public struct Exemption: Sendable, Hashable {
-        /// The exact path, or the prefix.
-        public let path: String
-        /// Whether ``path`` is a prefix.
-        public let isPrefix: Bool
-        /// Why the path is exempt, for reviewers and the log.
-        public let reason: String
-
-        /// One exact path, such as a webhook that carries its own signature.
-        public static func path(_ path: String, reason: String) -> Exemption { Exemption(path: path, isPrefix: false, reason: reason) }
-        /// Every path under a prefix (a route group), such as `/webhooks/`.
-        public static func prefix(_ prefix: String, reason: String) -> Exemption { Exemption(path: prefix, isPrefix: true, reason: reason) }
-
-        /// Whether a request path is exempt. Paths are compared segment by segment, the way
-        /// Hummingbird's router reads them (empty segments skipped, case kept, no decoding), so
-        /// `.prefix("/webhooks")` covers `/webhooks/github` and `//webhooks/` but never
-        /// `/webhooks-admin/…`. A path the router would reach some other way (a case-insensitive
-        /// router, say) is not exempt: the checks then run, which fails closed.
-        public func matches(_ requestPath: Substring) -> Bool {
-            let want = RoutePath.segments(path[...])
-            let have = RoutePath.segments(requestPath)
-            return isPrefix ? have.starts(with: want) : have == want
-        }
-    }
+    public typealias Exemption = PathExemption
 
     /// Which checks run.
     public struct Mode: Sendable, Hashable {

@@ -35,29 +35,8 @@ import HTTPTypes
 /// and the [Fetch Metadata specification](https://www.w3.org/TR/fetch-metadata/).
 public struct ResourceIsolationPolicy: Sendable, Hashable {
     /// A path the policy does not check, and why: a public asset meant for embedding, a CORS
-    /// endpoint, an OAuth `form_post` callback.
-    ///
-    /// A route group is exempted by its path prefix.
-    public struct Exemption: Sendable, Hashable {
-        /// The path, or the prefix of a route group.
-        public let path: String
-        /// Whether ``path`` names a route group: every path below it, by whole segments.
-        public let isPrefix: Bool
-        /// Why the path is safe to load from other sites. Logged at `debug`.
-        public let reason: String
-
-        /// One exact path (by segments; the query is ignored).
-        public static func path(_ path: String, reason: String) -> Exemption { Exemption(path: path, isPrefix: false, reason: reason) }
-        /// Every path under `prefix`, by whole segments (`/embed` covers `/embed/a`, not `/embedded`).
-        public static func prefix(_ prefix: String, reason: String) -> Exemption { Exemption(path: prefix, isPrefix: true, reason: reason) }
-
-        /// Whether the request path (without its query) falls under this exemption.
-        public func matches(_ requestPath: Substring) -> Bool {
-            let want = RoutePath.segments(path[...])
-            let have = RoutePath.segments(requestPath)
-            return isPrefix ? have.starts(with: want) : have == want
-        }
-    }
+    /// endpoint, an OAuth `form_post` callback. A route group is exempted by its path prefix.
+    public typealias Exemption = PathExemption
 
     /// What the policy decided for one request.
     public enum Verdict: Sendable, Hashable {
