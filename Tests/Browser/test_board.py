@@ -56,18 +56,8 @@ def png_file():
     return path
 
 
-def attacker_server(target):
-    """Another site's pages: one frames the app, one auto-submits a form to it."""
-    pages = {
-        "/frame.html": f'<!doctype html><title>evil frame</title><iframe id="victim" src="{target}/" width="600" height="400"></iframe>',
-        "/csrf.html": f'''<!doctype html><title>evil form</title>
-            <form id="f" method="post" action="{target}/comments"><input name="body" value="pwned-by-csrf"></form>
-            <script>document.getElementById("f").submit()</script>''',
-        "/csrf-login.html": f'''<!doctype html><title>evil login</title>
-            <form id="f" method="post" action="{target}/logout"></form>
-            <script>document.getElementById("f").submit()</script>''',
-    }
-
+def serve_pages(pages, host):
+    """Serves `pages` (path → HTML) from `host` on a free port in a background thread; the port."""
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             body = pages.get(self.path, "not found").encode()
@@ -80,9 +70,24 @@ def attacker_server(target):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = http.server.ThreadingHTTPServer((host, 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://localhost:{server.server_address[1]}"
+    return server.server_address[1]
+
+
+def attacker_server(target):
+    """Another site's pages: one frames the app, one auto-submits a form to it."""
+    pages = {
+        "/frame.html": f'<!doctype html><title>evil frame</title><iframe id="victim" src="{target}/" width="600" height="400"></iframe>',
+        "/csrf.html": f'''<!doctype html><title>evil form</title>
+            <form id="f" method="post" action="{target}/comments"><input name="body" value="pwned-by-csrf"></form>
+            <script>document.getElementById("f").submit()</script>''',
+        "/csrf-login.html": f'''<!doctype html><title>evil login</title>
+            <form id="f" method="post" action="{target}/logout"></form>
+            <script>document.getElementById("f").submit()</script>''',
+    }
+
+    return f"http://localhost:{serve_pages(pages, '127.0.0.1')}"
 
 
 def isolation_attacker(target, avatar):
@@ -101,21 +106,7 @@ def isolation_attacker(target, avatar):
         "/link.html": f'<!doctype html><title>evil link</title><a id="go" href="{target}/">the board</a>',
     }
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = pages.get(self.path, "not found").encode()
-            self.send_response(200 if self.path in pages else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.2:{server.server_address[1]}"
+    return f"http://127.0.0.2:{serve_pages(pages, '127.0.0.2')}"
 
 
 REQUEST_URLS = {}
