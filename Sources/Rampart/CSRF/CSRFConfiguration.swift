@@ -57,7 +57,9 @@ public struct CSRFConfiguration: Sendable {
     public var maximumFormBytes: Int
 
     /// Creates a configuration.
-    /// - Throws: `SecurityConfigurationError` when an exemption has no reason, a one-time route
+    /// - Throws: `SecurityConfigurationError` when an exemption's path is not one a request can
+    ///   have (no leading `/`, a query, a space, a control character or a non-ASCII byte) or its
+    ///   reason is blank, a one-time route
     ///   names an action the issuer does not know, or the body limit is not positive.
     public init(
         crossOrigin: CrossOriginProtection = try! CrossOriginProtection(),
@@ -67,24 +69,7 @@ public struct CSRFConfiguration: Sendable {
         oneTimeRoutes: [OneTimeRoute] = [],
         maximumFormBytes: Int = 1024 * 1024
     ) throws {
-        for exemption in exemptions {
-            guard exemption.path.utf8.first == UInt8(ascii: "/") else {
-                throw SecurityConfigurationError(
-                    setting: "csrfExemptions",
-                    value: exemption.path,
-                    reason: .invalidValue,
-                    message: "an exempt path starts with '/'"
-                )
-            }
-            guard !exemption.reason.utf8.allSatisfy({ $0 == 0x20 }) else {
-                throw SecurityConfigurationError(
-                    setting: "csrfExemptions",
-                    value: exemption.path,
-                    reason: .empty,
-                    message: "say why this path is safe without CSRF checks"
-                )
-            }
-        }
+        try PathExemption.validate(exemptions, setting: "csrfExemptions", blankReasonMessage: "say why this path is safe without CSRF checks")
         for route in oneTimeRoutes {
             guard let oneTimeTokens, oneTimeTokens.actions.contains(route.action) else {
                 throw SecurityConfigurationError(

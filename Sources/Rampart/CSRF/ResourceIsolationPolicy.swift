@@ -73,28 +73,14 @@ public struct ResourceIsolationPolicy: Sendable, Hashable {
     ///   - allowCrossSiteFrames: Allow other sites to frame this site's pages. Off by default.
     ///   - exemptions: Paths not checked, each with its reason.
     /// - Throws: ``SecurityConfigurationError`` for an exemption whose path does not start with
-    ///   `/` or holds a control character, or whose reason is blank.
+    ///   `/`, holds a query, a space, a control character or a non-ASCII byte, or whose reason is
+    ///   blank.
     public init(allowSameSite: Bool = false, allowCrossSiteFrames: Bool = false, exemptions: [Exemption] = []) throws(SecurityConfigurationError) {
-        for exemption in exemptions {
-            guard exemption.path.utf8.first == UInt8(ascii: "/"),
-                !exemption.path.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F || $0 == UInt8(ascii: "?") })
-            else {
-                throw SecurityConfigurationError(
-                    setting: "resourceIsolation.exemptions",
-                    value: exemption.path,
-                    reason: .invalidValue,
-                    message: "an exempt path starts with '/' and has no spaces, control characters or query"
-                )
-            }
-            guard !exemption.reason.utf8.allSatisfy({ $0 == 0x20 }) else {
-                throw SecurityConfigurationError(
-                    setting: "resourceIsolation.exemptions",
-                    value: exemption.path,
-                    reason: .empty,
-                    message: "say why this path may be loaded by other sites"
-                )
-            }
-        }
+        try PathExemption.validate(
+            exemptions,
+            setting: "resourceIsolation.exemptions",
+            blankReasonMessage: "say why this path may be loaded by other sites"
+        )
         self.init(validated: allowSameSite, allowCrossSiteFrames: allowCrossSiteFrames, exemptions: exemptions)
     }
 

@@ -33,14 +33,7 @@ public struct TransportSecurity: Sendable {
                     message: "port must be 1 to 65535"
                 )
             }
-            for path in exemptPaths where !(path.utf8.first == UInt8(ascii: "/") && HeaderGrammar.isVisibleASCII(path) && !path.contains("?")) {
-                throw SecurityConfigurationError(
-                    setting: "redirectExemptPaths",
-                    value: path,
-                    reason: .invalidValue,
-                    message: "an exempt path starts with '/' and has no query or spaces"
-                )
-            }
+            for path in exemptPaths { try PathExemption.validatePath(path, setting: "redirectExemptPaths") }
             return HTTPSPolicy(base: .redirect(httpsPort: httpsPort == 443 ? nil : httpsPort, exemptPaths: Set(exemptPaths)))
         }
 

@@ -82,24 +82,53 @@ struct ResourceIsolationTests {
         #expect(verdict == (exempt ? .exempt(reason: exemption.reason) : .refused))
     }
 
-    /// Exemption → the setting's bad value is named.
-    static let badExemptions: [(ResourceIsolationPolicy.Exemption, SecurityConfigurationError.Reason)] = [
+    /// Exemption → the setting's bad value is named. The same rule holds for CSRF exemptions,
+    /// resource-isolation exemptions and the HTTPS redirect's exempt paths (one validation).
+    static let badExemptions: [(PathExemption, SecurityConfigurationError.Reason)] = [
         (.path("embed.js", reason: "no slash"), .invalidValue),
+        (.path("", reason: "empty"), .invalidValue),
         (.path("/a b", reason: "space"), .invalidValue),
+        (.path("/a\tb", reason: "tab"), .invalidValue),
         (.path("/a\r\nX: y", reason: "CRLF"), .invalidValue),
+        (.path("/a\u{7F}", reason: "DEL"), .invalidValue),
+        (.path("/über", reason: "non-ASCII: a request target is ASCII"), .invalidValue),
         (.path("/a?b=1", reason: "query"), .invalidValue),
         (.prefix("/public", reason: ""), .empty),
         (.prefix("/public", reason: "   "), .empty),
+        (.prefix("/public", reason: " \t\r\n"), .empty),
     ]
 
     @Test("a bad exemption refuses to start, naming the setting", arguments: badExemptions)
-    func badExemption(exemption: ResourceIsolationPolicy.Exemption, reason: SecurityConfigurationError.Reason) {
-        #expect {
-            _ = try ResourceIsolationPolicy(exemptions: [exemption])
-        } throws: { error in
-            guard let error = error as? SecurityConfigurationError else { return false }
-            return error.setting == "resourceIsolation.exemptions" && error.reason == reason && error.value == exemption.path
+    func badExemption(exemption: PathExemption, reason: SecurityConfigurationError.Reason) {
+        func names(_ setting: String) -> (any Error) -> Bool {
+            { error in
+                guard let error = error as? SecurityConfigurationError else { return false }
+                return error.setting == setting && error.reason == reason && error.value == exemption.path
+            }
         }
+        #expect(performing: { _ = try ResourceIsolationPolicy(exemptions: [exemption]) }, throws: names("resourceIsolation.exemptions"))
+        #expect(performing: { _ = try CSRFConfiguration(exemptions: [exemption]) }, throws: names("csrfExemptions"))
+        if reason == .invalidValue {
+            #expect(
+                performing: { _ = try TransportSecurity.HTTPSPolicy.redirect(exemptPaths: [exemption.path]) },
+                throws: names("redirectExemptPaths")
+            )
+        }
+    }
+
+    @Test(
+        "good exemptions start",
+        arguments: [
+            PathExemption.path("/csp-reports", reason: "browsers send reports without cookies"),
+            .prefix("/webhooks/", reason: "signed by the provider"),
+            .path("/a%20b", reason: "percent-encoded, as it arrives"),
+            .prefix("/", reason: "everything (a reviewer will see this)"),
+        ]
+    )
+    func goodExemption(exemption: PathExemption) throws {
+        _ = try ResourceIsolationPolicy(exemptions: [exemption])
+        _ = try CSRFConfiguration(exemptions: [exemption])
+        _ = try TransportSecurity.HTTPSPolicy.redirect(exemptPaths: [exemption.path])
     }
 
     @Test("the refusal: 403 crossSiteResource")
