@@ -89,9 +89,9 @@ public struct SafeMustache: Sendable {
         var own: [String: CSPInlineHashes] = [:]
         var partials: [String: [String]] = [:]
         for (name, source) in templates.sorted(by: { $0.key < $1.key }) {
-            let prepared = try InlineCode.prepare(source, name: name)
+            let prepared = try CSPInlineCode.prepare(source, name: name, syntax: .mustache)
             own[name] = prepared.hashes
-            partials[name] = InlineCode.partials(of: source)
+            partials[name] = MustachePartials.names(in: source)
             let checked = try TemplateContextCheck.check(prepared.source, name: name, markers: Self.markers)
             try library.register("{{% CONTENT_TYPE: \(Self.htmlType)}}" + checked, named: name)
         }

@@ -103,6 +103,19 @@ public struct CSPInlineHashes: Sendable, Hashable {
     /// Adds the hash of a style block's exact text.
     public mutating func addStyle(_ text: String) { Self.add(CSPSource.hash(of: text).description, to: &style) }
 
+    /// Adds a script block's hash computed earlier (when its template loaded), such as
+    /// `CSPSource.sha256(base64: …)`. A source that is not a hash is ignored: this list only
+    /// ever holds hashes.
+    public mutating func addScript(hash: CSPSource) {
+        guard hash.isHash else { return }
+        Self.add(hash.description, to: &script)
+    }
+    /// Adds a style block's hash computed earlier; a source that is not a hash is ignored.
+    public mutating func addStyle(hash: CSPSource) {
+        guard hash.isHash else { return }
+        Self.add(hash.description, to: &style)
+    }
+
     /// Adds the other's sources.
     public mutating func formUnion(_ other: CSPInlineHashes) {
         for source in other.script { Self.add(source, to: &script) }

@@ -76,6 +76,16 @@ public struct CSPSource: Hashable, Sendable, CustomStringConvertible {
         return .init(.hash(algorithm, Base64.encode(digest)))
     }
 
+    /// Whether this is a hash source whose digest is Base64 or base64url text (no byte that
+    /// could end the source or the header).
+    var isHash: Bool {
+        guard case .hash(_, let digest) = storage, !digest.isEmpty else { return false }
+        return digest.utf8.allSatisfy { byte in
+            HeaderGrammar.isAlpha(byte) || HeaderGrammar.isDigit(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+                || byte == UInt8(ascii: "=") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+    }
+
     // MARK: Schemes and hosts
 
     /// A scheme source such as `https:` or `data:`. Pass the scheme with or without its colon.

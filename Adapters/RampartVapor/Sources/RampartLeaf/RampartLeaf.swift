@@ -32,6 +32,12 @@ public import Vapor
 ///   stock Leaf prints as it is, is escaped too: the check cannot see markup inside it.
 /// - **URLs.** An output at the start of `href`, `src`, `action` and the other URL attributes is
 ///   wrapped in `#rampartURL(…)`: `javascript:` and other schemes become `about:invalid#rampart`.
+/// - **Nonces and hashes without hand work** (`CSPInlineCode`, as SafeMustache does). A static
+///   inline `<script>` or `<style>` block (no `src`, no `#` or `\` inside) is hashed at load and
+///   its `'sha256-…'` goes into the CSP of each response that renders it, so it runs without a
+///   nonce and the page may be cached. Every other `<script>` and `<style>`, and a
+///   `<link rel="stylesheet">` or code preload from another site, gets `nonce="#cspNonce()"`.
+///   A `nonce` other than `#cspNonce()` is refused at load (`nonceMismatch`).
 /// - **Tags.** `#cspNonce()` is this request's nonce; `#csrfField()` is the hidden `_csrf`
 ///   field, and `#csrfField("action")` a one-time token's field; `#csrfMeta()` is
 ///   `<meta name="csrf-token">`.
@@ -60,6 +66,18 @@ public enum RampartLeaf {
     public static let textTag = "rampartText"
     /// The tag that filters URL attribute values.
     public static let urlTag = "rampartURL"
+    /// The tag put before each static inline block, which allows its hash in the response's CSP.
+    public static let inlineHashTag = "rampartInlineHash"
+
+    /// How `CSPInlineCode` reads and stamps Leaf templates: the nonce is `#cspNonce()`; a block
+    /// or URL with `#` (a tag) or `\` (an escape) in it is templated, so it gets a nonce, never
+    /// a hash; each hashed block is announced with ``inlineHashTag``.
+    public static let inlineCodeSyntax = CSPInlineCode.Syntax(
+        nonceExpression: "#cspNonce()",
+        expressionDelimiters: nil,
+        templatedMarkers: ["#", "\\"],
+        hashAnnouncement: { isScript, hash in "#\(inlineHashTag)(\"\(isScript ? "script" : "style")\", \"\(hash)\")" }
+    )
 
     /// Registers the tags, wraps the views directory's source with the check, makes Leaf the
     /// view renderer, and (by default) checks every template when the app boots.
@@ -74,6 +92,7 @@ public enum RampartLeaf {
         tags["cspNonce"] = CSPNonceTag()
         tags["csrfField"] = CSRFFieldTag()
         tags["csrfMeta"] = CSRFMetaTag()
+        tags[inlineHashTag] = RampartInlineHashTag()
         app.leaf.tags = tags
         let root = app.leaf.configuration.rootDirectory
         let files = NIOLeafFiles(fileio: app.fileio, limits: .default, sandboxDirectory: root, viewDirectory: root)
@@ -107,7 +126,9 @@ struct TemplateChecker: Sendable {
             markup.insert(name)
         }
         markup.subtract([RampartLeaf.textTag, RampartLeaf.urlTag])
-        var refused: [String: String] = [:]
+        var refused: [String: String] = [
+            RampartLeaf.inlineHashTag: "is put before static inline blocks by RampartLeaf when a template loads; templates may not write it"
+        ]
         if !options.dangerouslyAllowUnsafeHTML {
             refused["unsafeHTML"] =
                 "writes template data into the page as markup; register a tag that builds Rampart's Markup, or set RampartLeaf.Options.dangerouslyAllowUnsafeHTML"
@@ -123,8 +144,13 @@ struct TemplateChecker: Sendable {
 
     func check(_ buffer: ByteBuffer, name: String) throws(TemplateSecurityError) -> ByteBuffer {
         let source = String(buffer: buffer)
+        return ByteBuffer(string: try prepare(source, name: name, rules: rules))
+    }
+
+    /// The context check with its rewrites, then nonces stamped and static blocks hashed.
+    func prepare(_ source: String, name: String, rules: TemplateContextCheck.LeafRules) throws(TemplateSecurityError) -> String {
         let checked = try TemplateContextCheck.checkLeaf(source, name: name, rules: rules)
-        return ByteBuffer(string: checked)
+        return try CSPInlineCode.prepare(checked, name: name, syntax: RampartLeaf.inlineCodeSyntax).source
     }
 
     func checkDirectory(_ directory: String) throws {
@@ -138,7 +164,7 @@ struct TemplateChecker: Sendable {
         for url in files.sorted(by: { $0.path < $1.path }) {
             let name = String(url.standardizedFileURL.path.dropFirst(root.path.count).drop(while: { $0 == "/" }))
             let source = try String(contentsOf: url, encoding: .utf8)
-            _ = try TemplateContextCheck.checkLeaf(source, name: name, rules: rules)
+            _ = try prepare(source, name: name, rules: rules)
         }
     }
 }

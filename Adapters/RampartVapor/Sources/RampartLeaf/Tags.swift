@@ -47,6 +47,47 @@ public struct CSPNonceTag: LeafTag, Sendable {
     }
 }
 
+/// `#rampartInlineHash("script", "'sha256-…'")`: put by RampartLeaf just before each static
+/// inline `<script>` or `<style>` block when a template loads (`CSPInlineCode`). Rendering it
+/// prints nothing and allows that block's hash in this response's CSP, so the block runs
+/// without a nonce and the page keeps its caching. Templates may not write it themselves: the
+/// load-time check refuses it.
+///
+/// See [CSP Level 3 §2.3.1, hash sources](https://www.w3.org/TR/CSP3/#grammardef-hash-source).
+public struct RampartInlineHashTag: LeafTag, Sendable {
+    public init() {}
+
+    public func render(_ ctx: LeafContext) throws -> LeafData {
+        try ctx.requireParameterCount(2)
+        guard let kind = ctx.parameters[0].string, kind == "script" || kind == "style", let text = ctx.parameters[1].string,
+            let hash = Self.sha256Source(text)
+        else { throw RampartLeafError.badParameter(RampartLeaf.inlineHashTag) }
+        // Without a request or RampartSecurityMiddleware there is no CSP to add it to.
+        if let slot = ctx.request?.lazyCSPNonce {
+            var hashes = CSPInlineHashes()
+            if kind == "script" { hashes.addScript(hash: hash) } else { hashes.addStyle(hash: hash) }
+            slot.allow(hashes)
+        }
+        return .string("")
+    }
+
+    /// `'sha256-` + 43 Base64 characters + `='` (a SHA-256 digest), or `nil`.
+    static func sha256Source(_ text: String) -> CSPSource? {
+        let bytes = Array(text.utf8)
+        let prefix = Array("'sha256-".utf8)
+        guard bytes.count == prefix.count + 44 + 1, bytes.starts(with: prefix), bytes.last == UInt8(ascii: "'"),
+            bytes[bytes.count - 2] == UInt8(ascii: "=")
+        else { return nil }
+        let digest = bytes[prefix.count..<(bytes.count - 2)]
+        let isBase64: (UInt8) -> Bool = { byte in
+            (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+        }
+        guard digest.allSatisfy(isBase64) else { return nil }
+        return .sha256(base64: String(decoding: bytes[prefix.count..<(bytes.count - 1)], as: UTF8.self))
+    }
+}
+
 /// `#csrfField()`: `<input type="hidden" name="_csrf" value="…">` with a masked session token;
 /// `#csrfField("action")`: the same field with a one-time token for a registered action.
 ///
@@ -95,7 +136,9 @@ public enum RampartLeafError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .noRequest(let tag): "#\(tag)() needs a request: render with req.view, not app.view"
-        case .missingMiddleware(let tag, let middleware): "#\(tag)() needs \(middleware) on this route"
+        case .missingMiddleware(let tag, let middleware):
+            "#\(tag)() needs \(middleware) on this route (RampartLeaf also adds nonce=\"#cspNonce()\" to <script>, <style> and <link rel=stylesheet> tags that need one)"
+        case .badParameter(let tag) where tag == RampartLeaf.inlineHashTag: "#\(tag)(…) is RampartLeaf's own; templates may not write it"
         case .badParameter(let tag): "#\(tag)() takes no parameter, or one action name"
         }
     }

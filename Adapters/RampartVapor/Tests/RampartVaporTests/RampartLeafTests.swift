@@ -3,12 +3,13 @@ import Leaf
 import LeafKit
 import NIOCore
 import Rampart
-import RampartLeaf
 import RampartSQLite
 import RampartVapor
 import Testing
 import Vapor
 import VaporTesting
+
+@testable import RampartLeaf
 
 @Suite("RampartLeaf")
 struct RampartLeafTests {
@@ -187,6 +188,115 @@ struct RampartLeafTests {
             try await app.testing().test(.POST, "echo", headers: form, body: ByteBuffer(string: "text=hi")) { res in
                 #expect(res.status == .forbidden)
             }
+        }
+    }
+
+    /// The `'sha256-…'` source of a block's text, as the browser computes it.
+    static func hash(_ text: String) -> String { CSPSource.hash(of: text).description }
+
+    /// Views for the inline-code tests: a layout with a static script and style, a page that
+    /// extends it, a page with code that needs a nonce.
+    static let inlineViews = [
+        "base.leaf": """
+        <html><head><style>p { color: green }</style></head>
+        <body>#import("body")<script>document.body.dataset.ready = "1"</script></body></html>
+        """,
+        "page.leaf": """
+        #extend("base"):#export("body"):<p>#(name)</p>#endexport#endextend
+        """,
+        "dynamic.leaf": """
+        <script src="https://cdn.example/app.js"></script>
+        <script src="/own.js"></script>
+        <style>#header { color: red }</style>
+        <link rel="stylesheet" href="https://cdn.example/x.css">
+        <p>#(name)</p>
+        """,
+        "escaped.leaf": "<p>a</p>\\<script>go()</script>",
+    ]
+
+    @Test("a static inline block runs by its hash: no nonce drawn, no no-store, the page as written")
+    func staticBlocksHashed() async throws {
+        try await Self.withLeafApp(Self.inlineViews) { app in
+            app.middleware.use(try RampartSecurityMiddleware(transport: RampartSecurityMiddlewareTests.loopbackHTTP))
+            app.get("page") { req in try await req.view.render("page", ["name": "<b>"]) }
+            app.get("escaped") { req in try await req.view.render("escaped") }
+            try await app.testing().test(.GET, "page", headers: ["Host": "localhost"]) { res in
+                #expect(res.status == .ok)
+                let csp = res.headers.first(name: "Content-Security-Policy") ?? ""
+                #expect(
+                    res.body.string == """
+                        <html><head><style>p { color: green }</style></head>
+                        <body><p>&lt;b&gt;</p><script>document.body.dataset.ready = "1"</script></body></html>
+                        """
+                )
+                #expect(csp.contains("script-src 'self' \(Self.hash("document.body.dataset.ready = \"1\""))"))
+                #expect(csp.contains("style-src 'self' \(Self.hash("p { color: green }"))"))
+                #expect(RampartSecurityMiddlewareTests.nonce(in: csp) == nil)
+                #expect(res.headers.first(name: "Cache-Control") == nil)
+            }
+            // A backslash before the block stays text; the hash is still allowed.
+            try await app.testing().test(.GET, "escaped", headers: ["Host": "localhost"]) { res in
+                #expect(res.body.string == "<p>a</p>\\<script>go()</script>")
+                #expect(res.headers.first(name: "Content-Security-Policy")?.contains(Self.hash("go()")) == true)
+            }
+        }
+    }
+
+    @Test("code from elsewhere, or with template syntax inside, gets the response's nonce")
+    func dynamicBlocksNonced() async throws {
+        try await Self.withLeafApp(Self.inlineViews) { app in
+            app.middleware.use(try RampartSecurityMiddleware(transport: RampartSecurityMiddlewareTests.loopbackHTTP))
+            app.get("dynamic") { req in try await req.view.render("dynamic", ["name": "x"]) }
+            try await app.testing().test(.GET, "dynamic", headers: ["Host": "localhost"]) { res in
+                let nonce = RampartSecurityMiddlewareTests.nonce(in: res.headers.first(name: "Content-Security-Policy"))
+                #expect(nonce != nil)
+                let n = nonce ?? "-"
+                #expect(
+                    res.body.string == """
+                        <script nonce="\(n)" src="https://cdn.example/app.js"></script>
+                        <script src="/own.js"></script>
+                        <style nonce="\(n)">#header { color: red }</style>
+                        <link nonce="\(n)" rel="stylesheet" href="https://cdn.example/x.css">
+                        <p>x</p>
+                        """
+                )
+                #expect(res.headers.first(name: "Cache-Control") == "no-store")
+            }
+        }
+    }
+
+    /// Templates refused at load by the inline-code preparation: template, line, reason.
+    static let refusedInline: [(String, Int, String)] = [
+        ("<p>x</p>\n<script nonce=\"abc\">go()</script>", 2, "nonceMismatch"),
+        ("<style nonce=\"#(n)\">p{}</style>", 1, "nonceMismatch"),
+        ("<p>#rampartInlineHash(\"script\", \"'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='\")</p>", 1, "refusedTag"),
+    ]
+
+    @Test("a nonce other than #cspNonce(), or a hand-written #rampartInlineHash, stops the app at boot", arguments: refusedInline)
+    func inlineRefusedAtBoot(source: String, line: Int, reason: String) async throws {
+        try await Self.withLeafApp(["bad.leaf": source]) { app in
+            await #expect {
+                try await app.asyncBoot()
+            } throws: { error in
+                guard let error = error as? TemplateSecurityError else { return false }
+                return error.template == "bad.leaf" && error.line == line && error.reason == reason
+            }
+        }
+    }
+
+    @Test(
+        "#rampartInlineHash takes only a SHA-256 source",
+        arguments: [
+            "'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='"
+        ]
+    )
+    func inlineHashParameter(good: String) {
+        #expect(RampartInlineHashTag.sha256Source(good)?.description == good)
+        for bad in [
+            "'unsafe-inline'", "'sha256-AAAA='", "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA;='", "'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' 'unsafe-eval'",
+        ] {
+            #expect(RampartInlineHashTag.sha256Source(bad) == nil, "\(bad)")
         }
     }
 }
