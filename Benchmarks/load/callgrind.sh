@@ -24,7 +24,7 @@ count() {
 
 base=$(count nothing "$N")
 printf '%-22s %12s\n' piece "instr/op"
-for piece in hmac-keyed aes-open-aad-array signed-verify signed-sign sealed-open nonce csp-splice static-append apply \
+for piece in hmac-keyed aes-open-aad-array signed-verify signed-sign sealed-open nonce csp-splice static-append apply apply-lazy-unused apply-lazy-used \
              session-id mask masked-verify derive-and-verify one-time-issue; do
     total=$(count "$piece" "$N")
     awk -v p="$piece" -v t="$total" -v b="$base" -v n="$N" 'BEGIN { printf "%-22s %12.0f\n", p, (t - b) / n }'
