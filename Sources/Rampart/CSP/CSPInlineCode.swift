@@ -293,7 +293,8 @@ public enum CSPInlineCode {
         return index + t.count <= bytes.count && Array(bytes[index..<(index + t.count)]) == t
     }
 
-    static func find(_ bytes: [UInt8], _ text: String, from start: Int) -> Int? {
+    /// The first index at or after `start` where `text`'s bytes occur in `bytes`.
+    package static func find(_ bytes: [UInt8], _ text: String, from start: Int) -> Int? {
         let t = Array(text.utf8)
         guard !t.isEmpty, bytes.count >= t.count, start <= bytes.count - t.count else { return nil }
         for index in start...(bytes.count - t.count) where bytes[index] == t[0] && Array(bytes[index..<(index + t.count)]) == t {
