@@ -43,8 +43,13 @@ public struct MultipartHeaderGuard: Sendable {
     }
 
     /// Whether multipart-kit can read the chunk without trapping.
-    public mutating func check(_ chunk: ByteBuffer) -> Bool {
-        for byte in chunk.readableBytesView {
+    public mutating func check(_ chunk: ByteBuffer) -> Bool { firstTrap(in: chunk) == nil }
+
+    /// The offset in `chunk` (from its reader index) of the first byte multipart-kit would trap
+    /// on, or `nil` if it can read the whole chunk. The bytes before that offset are safe to
+    /// parse, so a problem earlier in the body can be found first, whatever the chunking.
+    public mutating func firstTrap(in chunk: ByteBuffer) -> Int? {
+        for (offset, byte) in chunk.readableBytesView.enumerated() {
             switch state {
             case .preamble(var index):
                 if index == 0, byte == boundary[2] {
@@ -71,7 +76,7 @@ public struct MultipartHeaderGuard: Sendable {
                 } else if byte == 0x0D, empty {
                     state = .postHeaders
                 } else if byte >= 0x80 {
-                    return false
+                    return offset
                 }  // multipart-kit's table has 128 entries
                 else if Self.isAllowedName(byte) {
                     state = .headerName(empty: false)
@@ -101,10 +106,10 @@ public struct MultipartHeaderGuard: Sendable {
                     state = byte == boundary[0] ? .boundary(1) : .body
                 }
             case .epilogue, .stopped:
-                return true
+                return nil
             }
         }
-        return true
+        return nil
     }
 
     /// multipart-kit's allowed header name bytes (below 0x80).

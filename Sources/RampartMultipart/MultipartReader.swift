@@ -157,7 +157,18 @@ public final class MultipartReader {
     /// Reads the next chunk of the body.
     /// - Throws: `RequestRefusal` as soon as a limit or the policy refuses something.
     public func feed(_ chunk: ByteBuffer) throws {
-        guard headerGuard.check(chunk) else {
+        if let trap = headerGuard.firstTrap(in: chunk) {
+            // Parse what comes before the bad byte first: a refusal earlier in the body (a file
+            // type, a limit) is then the one reported, as it is when the body arrives in smaller
+            // chunks. The verdict must not depend on how the body was split.
+            if trap > 0, let before = chunk.getSlice(at: chunk.readerIndex, length: trap) {
+                do {
+                    try parser.execute(before)
+                } catch {
+                    throw failure ?? RequestRefusal(status: .badRequest, reason: "malformedMultipart", message: "the multipart body is malformed")
+                }
+                if let failure { throw failure }
+            }
             throw RequestRefusal(status: .badRequest, reason: "malformedMultipart", message: "a part header name is not ASCII")
         }
         do {

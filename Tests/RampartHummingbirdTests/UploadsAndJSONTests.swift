@@ -110,6 +110,44 @@ struct UploadAdapterTests {
         #expect(split?.message == "a part header name is not ASCII")
     }
 
+    /// Bodies with a problem early on and a non-ASCII header name later: (parts, the refusal).
+    static let earlierProblems: [([(headers: String, body: [UInt8])], String)] = [
+        // A file of a refused type, then a part whose header name is not ASCII (FuzzMultipart's
+        // finding: whole, it was 400 malformedMultipart; in small chunks, 415 unsupportedType).
+        (
+            [file(Array("tok123".utf8), filename: "cat"), ("Cont\u{6D7}g: x\r\nContent-Disposition: form-data; name=\"t\"", [0x78])],
+            "415 unsupportedType"
+        ),
+        // A field over its limit, then the same.
+        ([("Content-Disposition: form-data; name=\"a\"", Array(repeating: 0x61, count: 40)), ("\u{E9}: 1", [0x78])], "413 tooLarge"),
+        // Nothing wrong before it: the header name is the refusal.
+        ([("Content-Disposition: form-data; name=\"a\"", [0x61]), ("\u{E9}: 1", [0x78])], "400 malformedMultipart"),
+    ]
+
+    @Test("the refusal is the body's first problem, whatever the chunking (whole, or byte by byte)", arguments: earlierProblems)
+    func verdictIndependentOfChunking(parts: [(headers: String, body: [UInt8])], expected: String) async throws {
+        let body = Self.multipart(parts)
+        let limits = try MultipartLimits(maximumFieldBytes: 32)
+        var chunks: [ByteBuffer] = []
+        for index in 0..<body.readableBytes { chunks.append(body.getSlice(at: index, length: 1)!) }
+        let stream = AsyncStream<ByteBuffer> { continuation in
+            for chunk in chunks { continuation.yield(chunk) }
+            continuation.finish()
+        }
+        let whole = await Self.refusal("multipart/form-data; boundary=b0undary", body, limits: limits)
+        let split = await { () -> RequestRefusal? in
+            do {
+                _ = try await Self.request("multipart/form-data; boundary=b0undary", body: RequestBody(asyncSequence: stream)).multipartForm(
+                    policy: Self.policy,
+                    limits: limits
+                )
+                return nil
+            } catch { return error as? RequestRefusal }
+        }()
+        #expect(whole.map { "\($0.status.code) \($0.reason)" } == expected)
+        #expect(split.map { "\($0.status.code) \($0.reason)" } == expected)
+    }
+
     @Test("UTF-8 in a part header value (a filename) is still accepted")
     func utf8HeaderValue() async throws {
         let body = Self.multipart([Self.file(Self.png, filename: "ch\u{E2}teau.png")])

@@ -5,7 +5,10 @@
 //
 // Properties:
 // 1. On every body Foundation's JSONSerialization parses, `exceedsDepth` is true exactly when the
-//    parsed value nests arrays and objects deeper than the limit.
+//    text nests arrays and objects deeper than the limit (counted on the text by a plain bracket
+//    counter written here), and the parsed value nests no deeper than the text. (The parsed value
+//    can be shallower: of duplicate keys JSONSerialization keeps the last, and a deeper branch
+//    under an earlier one is dropped; the limit protects the parser, so it counts the text.)
 // 2. On any bytes, the scan is monotonic in the limit: too deep for d means too deep for d − 1.
 // 3. `decodeJSON` refuses with `tooDeep` exactly when the scan says so, with `tooLarge` exactly when
 //    the body is over `maximumBytes`, and with `unsupportedMediaType` unless the type is
@@ -59,6 +62,30 @@ func depth(_ value: Any) -> Int {
     return 0
 }
 
+/// Nesting depth of JSON text: the most `[`/`{` open at once outside strings. Only for text
+/// JSONSerialization accepted (valid JSON: brackets balanced, strings closed).
+func textDepth(_ bytes: [UInt8]) -> Int {
+    var open = 0
+    var deepest = 0
+    var inString = false
+    var escaped = false
+    for byte in bytes {
+        if inString {
+            if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            continue
+        }
+        switch byte {
+        case UInt8(ascii: "\""): inString = true
+        case UInt8(ascii: "["), UInt8(ascii: "{"):
+            open += 1
+            deepest = max(deepest, open)
+        case UInt8(ascii: "]"), UInt8(ascii: "}"): open -= 1
+        default: break
+        }
+    }
+    return deepest
+}
+
 /// Nesting depth of a decoded value.
 func depth(_ value: JSONValue) -> Int {
     switch value {
@@ -83,7 +110,9 @@ func fuzz(_ input: FuzzInput) {
     // 1. Against JSONSerialization.
     let parsed = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
     if let parsed {
-        require(tooDeep == (depth(parsed) > maximumDepth), "exceedsDepth is \(tooDeep) with limit \(maximumDepth), but the value nests \(depth(parsed)) deep: \(show(String(decoding: body, as: UTF8.self)))")
+        let text = textDepth(body)
+        require(tooDeep == (text > maximumDepth), "exceedsDepth is \(tooDeep) with limit \(maximumDepth), but the text nests \(text) deep: \(show(String(decoding: body, as: UTF8.self)))")
+        require(depth(parsed) <= text, "the parsed value nests \(depth(parsed)) deep, the text only \(text): \(show(String(decoding: body, as: UTF8.self)))")
     }
 
     // 3. Through a request.
