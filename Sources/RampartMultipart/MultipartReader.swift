@@ -161,18 +161,16 @@ public final class MultipartReader {
             // Parse what comes before the bad byte first: a refusal earlier in the body (a file
             // type, a limit) is then the one reported, as it is when the body arrives in smaller
             // chunks. The verdict must not depend on how the body was split.
-            if trap > 0, let before = chunk.getSlice(at: chunk.readerIndex, length: trap) {
-                do {
-                    try parser.execute(before)
-                } catch {
-                    throw failure ?? RequestRefusal(status: .badRequest, reason: "malformedMultipart", message: "the multipart body is malformed")
-                }
-                if let failure { throw failure }
-            }
+            if trap > 0, let before = chunk.getSlice(at: chunk.readerIndex, length: trap) { try execute(before) }
             throw RequestRefusal(status: .badRequest, reason: "malformedMultipart", message: "a part header name is not ASCII")
         }
+        try execute(chunk)
+    }
+
+    /// Runs multipart-kit on bytes the guard passed; its error, or a refusal a callback recorded.
+    private func execute(_ bytes: ByteBuffer) throws {
         do {
-            try parser.execute(chunk)
+            try parser.execute(bytes)
         } catch {
             throw failure ?? RequestRefusal(status: .badRequest, reason: "malformedMultipart", message: "the multipart body is malformed")
         }
