@@ -30,8 +30,20 @@ public final class MultipartFieldScan {
     }
 
     /// Feeds a chunk; returns the value once the field is complete.
+    ///
+    /// The answer does not depend on how the body is split: when the chunk holds a byte
+    /// multipart-kit would trap on, the bytes before it are parsed first, so a field complete
+    /// before that byte is found, as it is when the same body arrives in smaller chunks.
+    /// - Throws: `MultipartError.invalidHeader` at a part header multipart-kit cannot read
+    ///   safely (before the field is complete), or multipart-kit's syntax error.
     public func feed(_ chunk: ByteBuffer) throws -> String? {
-        guard headerGuard.check(chunk) else { throw MultipartError.invalidHeader }
+        if let trap = headerGuard.firstTrap(in: chunk) {
+            if trap > 0, let before = chunk.getSlice(at: chunk.readerIndex, length: trap) {
+                try parser.execute(before)
+                if let found { return found }
+            }
+            throw MultipartError.invalidHeader
+        }
         try parser.execute(chunk)
         return found
     }

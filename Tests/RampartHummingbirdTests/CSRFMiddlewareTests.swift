@@ -288,6 +288,41 @@ struct CSRFMiddlewareTests {
         }
     }
 
+    /// Multipart bodies with a part header name that is not ASCII (which multipart-kit traps on)
+    /// before or after the `_csrf` field: (body, what the scan answers).
+    static let scanBodies: [(body: String, expected: String)] = [
+        // The token is complete before the bad name: found (the handler's multipart reader
+        // refuses the name later with 400 malformedMultipart).
+        ("--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--XyZ\r\n\u{E9}: 1\r\n\r\nx\r\n--XyZ--\r\n", "tok123"),
+        // The bad name comes first, in another part: refused.
+        ("--XyZ\r\n\u{E9}: 1\r\n\r\nx\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--XyZ--\r\n", "badToken"),
+        // The bad name is in the token's own part: refused.
+        ("--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\nX-\u{E9}: 1\r\n\r\ntok123\r\n--XyZ--\r\n", "badToken"),
+    ]
+
+    @Test("the multipart _csrf scan answers the same whatever the chunking (whole, or byte by byte), and hands on every byte", arguments: scanBodies)
+    func multipartScanIndependentOfChunking(body: String, expected: String) async throws {
+        let bytes = ByteBuffer(string: body)
+        func scan(_ chunks: [ByteBuffer]) async throws -> String {
+            let stream = AsyncStream<ByteBuffer> { continuation in
+                for chunk in chunks { continuation.yield(chunk) }
+                continuation.finish()
+            }
+            let (value, rest) = try await MultipartFieldScan.firstValue(of: "_csrf", boundary: "XyZ", limit: 4096, in: stream.makeAsyncIterator())
+            var handedOn = ByteBuffer()
+            for try await chunk in rest { handedOn.writeImmutableBuffer(chunk) }
+            #expect(handedOn == bytes)
+            switch value {
+            case .success(let token): return token ?? "missing"
+            case .failure(let error): return error.reason
+            }
+        }
+        let whole = try await scan([bytes])
+        let split = try await scan((0..<bytes.readableBytes).map { bytes.getSlice(at: $0, length: 1)! })
+        #expect(whole == expected)
+        #expect(split == expected)
+    }
+
     @Test("exempt paths skip the checks")
     func exemptions() async throws {
         try await Self.makeApp().test(.router) { client in

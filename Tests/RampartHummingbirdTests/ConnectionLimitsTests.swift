@@ -177,14 +177,16 @@ struct ConnectionLimitsTests {
             let port = try #require(client.port)
             let slow = try await RawHTTP.run(port: port, bytes: Self.ascii("GET / HTTP/1.1\r\n\(Self.host)"), timeout: 10)
             #expect(slow.status == 408)
-            #expect(slow.seconds >= 0.9 && slow.seconds < 3, "\(slow.seconds)")
+            // Upper bounds leave room for a loaded machine (parallel suites) and stay far below what
+            // a missing timeout would take (the 10 s read timeout here, 9 s of trickle below).
+            #expect(slow.seconds >= 0.9 && slow.seconds < 5, "\(slow.seconds)")
             // 1 byte every 0.3 s is about 3 bytes/s, under the minimum of 100: refused soon
             // after the 1 s grace period, although no gap reaches the 1 s stall timeout.
             let head = Self.ascii("POST /secured/echo HTTP/1.1\r\n\(Self.host)Content-Length: 100\r\n\r\n")
             let trickle = try await RawHTTP.run(port: port, pieces: [head] + Array(repeating: Self.ascii("x"), count: 30), pause: 0.3, timeout: 15)
             #expect(trickle.status == 408)
             #expect(trickle.text.contains("bodyTimeout"))
-            #expect((trickle.firstByteSeconds ?? 99) < 3, "\(String(describing: trickle.firstByteSeconds))")
+            #expect((trickle.firstByteSeconds ?? 99) < 5, "\(String(describing: trickle.firstByteSeconds))")
         }
     }
 
@@ -213,7 +215,7 @@ struct ConnectionLimitsTests {
             #expect(answer.header("connection") == nil)
             #expect(answer.closed)
             let idle = answer.seconds - (answer.firstByteSeconds ?? 0)
-            #expect(idle >= 1.8 && idle < 4, "closed \(idle) s after the answer")
+            #expect(idle >= 1.8 && idle < 6, "closed \(idle) s after the answer")
         }
     }
 
