@@ -12,7 +12,10 @@
 //    fields, files and file names, or the same refusal.
 // 2. An accepted form respects the limits: at most `maximumParts` parts and `maximumFiles` files,
 //    text fields within `maximumFieldBytes`, and every file accepted by `UploadPolicy.inspect`.
-// 3. A form generated from the input and serialised by RFC 7578 (fields, files with an allowed
+// 3. The CSRF middleware's `_csrf` scan (`MultipartFieldScan.firstValue`, both adapters) answers
+//    the same for the whole body and for the body in pieces (the token, missing, or refused),
+//    and hands on every byte of the body, in order.
+// 4. A form generated from the input and serialised by RFC 7578 (fields, files with an allowed
 //    signature, quoted names with escapes, RFC 8187 `filename*`) reads back to the same fields
 //    and files, streamed in pieces.
 import Foundation
@@ -82,6 +85,37 @@ func pieces(_ body: [UInt8], _ generator: inout FuzzInput) -> [[UInt8]] {
     return out
 }
 
+/// The `boundary` parameter of a Content-Type, as the CSRF middleware hands it to the scan (a
+/// valid RFC 2046 boundary, unquoted), or `nil`.
+func boundary(of contentType: String) -> String? {
+    guard let range = contentType.range(of: "boundary=") else { return nil }
+    var value = String(contentType[range.upperBound...].prefix { $0 != ";" })
+    if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+    return MultipartHeaderGuard.isValidBoundary(value) ? value : nil
+}
+
+/// What the `_csrf` scan answers for a body in these chunks, and the bytes it hands on.
+func scan(boundary: String, chunks: [[UInt8]]) -> (answer: String, handedOn: [UInt8]) {
+    runSync { () async -> (answer: String, handedOn: [UInt8]) in
+        do {
+            let (value, rest) = try await MultipartFieldScan.firstValue(
+                of: "_csrf",
+                boundary: boundary,
+                limit: 1024,
+                in: Chunks(chunks: chunks.map { ByteBuffer(bytes: $0) }).makeAsyncIterator()
+            )
+            var handedOn: [UInt8] = []
+            for try await chunk in rest { handedOn += chunk.readableBytesView }
+            switch value {
+            case .success(let token): return (token.map { "token \($0.debugDescription)" } ?? "missing", handedOn)
+            case .failure(let error): return ("refused \(error.reason)", handedOn)
+            }
+        } catch {
+            propertyFailed("the _csrf scan threw: \(error)")
+        }
+    }
+}
+
 func checkLimits(_ form: MultipartForm) {
     require(form.fields.count + form.files.count <= limits.maximumParts, "more parts than the limit")
     require(form.files.count <= limits.maximumFiles, "more files than the limit")
@@ -103,6 +137,14 @@ func fuzzed(_ input: FuzzInput) {
     let (streamed, _) = read(contentType: contentType, chunks: pieces(body, &generator))
     require(whole == streamed, "the verdict depends on the chunking:\n  whole    \(whole)\n  streamed \(streamed)")
     if let form { checkLimits(form) }
+
+    if let boundary = boundary(of: contentType) {
+        let wholeScan = scan(boundary: boundary, chunks: body.isEmpty ? [] : [body])
+        var scanGenerator = FuzzInput(bytes: Array(bytes.reversed()))
+        let streamedScan = scan(boundary: boundary, chunks: pieces(body, &scanGenerator))
+        require(wholeScan.answer == streamedScan.answer, "the _csrf scan depends on the chunking:\n  whole    \(wholeScan.answer)\n  streamed \(streamedScan.answer)")
+        require(wholeScan.handedOn == body && streamedScan.handedOn == body, "the _csrf scan lost or reordered bytes of the body")
+    }
 }
 
 // MARK: Generated forms
