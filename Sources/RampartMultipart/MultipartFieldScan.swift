@@ -31,20 +31,29 @@ public final class MultipartFieldScan {
 
     /// Feeds a chunk; returns the value once the field is complete.
     ///
-    /// The answer does not depend on how the body is split: when the chunk holds a byte
-    /// multipart-kit would trap on, the bytes before it are parsed first, so a field complete
-    /// before that byte is found, as it is when the same body arrives in smaller chunks.
+    /// The answer does not depend on how the body is split. When the chunk holds a byte
+    /// multipart-kit would trap on, the bytes before it are parsed first; and a field complete
+    /// before a byte multipart-kit refuses is the answer. In smaller chunks, either field would
+    /// have been found before the bad byte was read.
     /// - Throws: `MultipartError.invalidHeader` at a part header multipart-kit cannot read
-    ///   safely (before the field is complete), or multipart-kit's syntax error.
+    ///   safely, or multipart-kit's syntax error, when either comes before the field is complete.
     public func feed(_ chunk: ByteBuffer) throws -> String? {
         if let trap = headerGuard.firstTrap(in: chunk) {
-            if trap > 0, let before = chunk.getSlice(at: chunk.readerIndex, length: trap) {
-                try parser.execute(before)
-                if let found { return found }
-            }
+            if trap > 0, let before = chunk.getSlice(at: chunk.readerIndex, length: trap), let value = try execute(before) { return value }
             throw MultipartError.invalidHeader
         }
-        try parser.execute(chunk)
+        return try execute(chunk)
+    }
+
+    /// Runs multipart-kit on bytes the guard passed; the field's value once it is complete,
+    /// even if a syntax error follows it in the same bytes.
+    private func execute(_ bytes: ByteBuffer) throws -> String? {
+        do {
+            try parser.execute(bytes)
+        } catch {
+            if let found { return found }
+            throw error
+        }
         return found
     }
 

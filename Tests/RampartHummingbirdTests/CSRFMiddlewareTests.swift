@@ -288,8 +288,8 @@ struct CSRFMiddlewareTests {
         }
     }
 
-    /// Multipart bodies with a part header name that is not ASCII (which multipart-kit traps on)
-    /// before or after the `_csrf` field: (body, what the scan answers).
+    /// Multipart bodies with a part header name that is not ASCII (which multipart-kit traps on),
+    /// or a byte it refuses, before or after the `_csrf` field: (body, what the scan answers).
     static let scanBodies: [(body: String, expected: String)] = [
         // The token is complete before the bad name: found (the handler's multipart reader
         // refuses the name later with 400 malformedMultipart).
@@ -298,6 +298,10 @@ struct CSRFMiddlewareTests {
         ("--XyZ\r\n\u{E9}: 1\r\n\r\nx\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--XyZ--\r\n", "badToken"),
         // The bad name is in the token's own part: refused.
         ("--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\nX-\u{E9}: 1\r\n\r\ntok123\r\n--XyZ--\r\n", "badToken"),
+        // A syntax error multipart-kit throws on (CR then NUL ending a header section), after the
+        // token: found (FuzzMultipart's property 3 found this one); before it: refused.
+        ("--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--XyZ\r\nA: b\r\n\r\u{0}x\r\n--XyZ--\r\n", "tok123"),
+        ("--XyZ\r\nA: b\r\n\r\u{0}x\r\n--XyZ\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\ntok123\r\n--XyZ--\r\n", "badToken"),
     ]
 
     @Test("the multipart _csrf scan answers the same whatever the chunking (whole, or byte by byte), and hands on every byte", arguments: scanBodies)
