@@ -11,6 +11,10 @@
 #   FUZZ_BUILD_JOBS=1                    `swift build -j` (default: SwiftPM's, one per core)
 #   FUZZ_OUT=dir                         where corpora, logs and crash inputs go (default: a temp dir)
 #   FUZZ_CHECK=0                         skip check_corpus.py (html5lib and ada-url) after fuzzing
+#   FUZZ_JOBS=2                          run each target in that many processes at once on one corpus
+#                                        (each takes FUZZ_RUNS / FUZZ_JOBS executions and picks up the
+#                                        others' new inputs, libFuzzer's -reload; the summary adds up
+#                                        their executions)
 #   FUZZ_TIMEOUT=10                      seconds one input may take before it counts as a hang
 #                                        (wall clock: raise it for runs at the lowest priority beside
 #                                        other work, where a starved process can pass 10 s on one input)
@@ -50,8 +54,10 @@ done
 BIN="$(swift build "${build_flags[@]}" --show-bin-path)"
 echo "fuzz: build took $(( $(date +%s) - build_start )) s"
 
+JOBS="${FUZZ_JOBS:-1}"
+if ! [[ "$JOBS" =~ ^[1-9][0-9]*$ ]]; then echo "fuzz: FUZZ_JOBS must be a positive integer, not '$JOBS'" >&2; exit 2; fi
 if [ -n "${FUZZ_RUNS:-}" ]; then
-    limit=(-runs="$FUZZ_RUNS")
+    limit=(-runs="$(( (FUZZ_RUNS + JOBS - 1) / JOBS ))")
     # A cap for targets too slow to reach FUZZ_RUNS in reasonable time.
     if [ -n "${FUZZ_MAX_SECONDS:-}" ]; then limit+=(-max_total_time="$FUZZ_MAX_SECONDS"); fi
 else
@@ -88,11 +94,29 @@ for target in "${TARGETS[@]}"; do
     echo "fuzz: $target"
     start=$(date +%s%N)
     status=0
-    "$BIN/$target" "${limit[@]}" -max_len="$(max_len "$target")" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2560 -print_final_stats=1 \
-        -dict="$OUT/$target.dict" -artifact_prefix="$OUT/artifacts/$target-" "$corpus" > "$log" 2>&1 || status=$?
+    pids=()
+    for job in $(seq 1 "$JOBS"); do
+        job_log="$log"
+        [ "$JOBS" -gt 1 ] && job_log="$OUT/$target.job$job.log"
+        "$BIN/$target" "${limit[@]}" -max_len="$(max_len "$target")" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2560 -print_final_stats=1 \
+            -dict="$OUT/$target.dict" -artifact_prefix="$OUT/artifacts/$target-" "$corpus" > "$job_log" 2>&1 &
+        pids+=($!)
+    done
+    # The first job to fail stops the others (its input is what matters).
+    for _ in "${pids[@]}"; do
+        job_status=0
+        wait -n "${pids[@]}" || job_status=$?
+        if [ "$job_status" -ne 0 ] && [ "$status" -eq 0 ]; then
+            status=$job_status
+            kill "${pids[@]}" 2>/dev/null || true
+        fi
+    done
+    # One log per target: the jobs' logs one after another.
+    if [ "$JOBS" -gt 1 ]; then
+        for job in $(seq 1 "$JOBS"); do echo "==== job $job of $JOBS"; cat "$OUT/$target.job$job.log"; done > "$log"
+    fi
     elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    runs=${runs:-0}
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{ total += $1 } END { print total + 0 }')
     rate=$(( runs * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) ))
     elapsed="$(( elapsed_ms / 1000 )).$(( elapsed_ms % 1000 / 100 ))"
     files=$(find "$corpus" -type f | wc -l)
@@ -116,7 +140,7 @@ if [ "${FUZZ_CHECK:-1}" != 0 ]; then
 fi
 
 echo
-echo "fuzz summary ($( [ -n "${FUZZ_RUNS:-}" ] && echo "$FUZZ_RUNS runs" || echo "$SECONDS_PER_TARGET s" ) per target, commit $(git -C "$FUZZ_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)):"
+echo "fuzz summary ($( [ -n "${FUZZ_RUNS:-}" ] && echo "$FUZZ_RUNS runs" || echo "$SECONDS_PER_TARGET s" ) per target$( [ "$JOBS" -gt 1 ] && echo " in $JOBS processes" ), commit $(git -C "$FUZZ_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)):"
 printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzz: FAILED: ${failed[*]} (inputs and logs in $OUT)"
