@@ -85,6 +85,14 @@ public enum CSPInlineCode {
         var hashes = CSPInlineHashes()
         var i = 0
         func line(_ at: Int) -> Int { 1 + bytes[..<min(at, bytes.count)].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        /// Copies a text-only element's content up to its end tag (or to the end of the
+        /// template), and returns where the end tag starts: the HTML parser reads no tag in that
+        /// content, so nothing in it is stamped or hashed, and a hashed block keeps its text.
+        func copyText(of tagName: String, from start: Int) -> Int {
+            let close = endTag(bytes, tagName, from: start) ?? bytes.count
+            out += bytes[start..<close]
+            return close
+        }
         while i < bytes.count {
             if starts(bytes, at: i, with: "<!--") {
                 let end = find(bytes, "-->", from: i + 4).map { $0 + 3 } ?? bytes.count
@@ -100,7 +108,8 @@ public enum CSPInlineCode {
             var nameEnd = i + 1
             while nameEnd < bytes.count, isLetter(bytes[nameEnd]) || isDigit(bytes[nameEnd]) { nameEnd += 1 }
             let tagName = String(decoding: bytes[(i + 1)..<nameEnd].map(lower), as: UTF8.self)
-            guard tagName == "script" || tagName == "style" || tagName == "link", nameEnd < bytes.count,
+            let isCode = tagName == "script" || tagName == "style" || tagName == "link"
+            guard isCode || textOnlyElements.contains(tagName) || tagName == "plaintext", nameEnd < bytes.count,
                 bytes[nameEnd] == 0x20 || bytes[nameEnd] == 0x09 || bytes[nameEnd] == 0x0A || bytes[nameEnd] == 0x0D
                     || bytes[nameEnd] == UInt8(ascii: ">") || bytes[nameEnd] == UInt8(ascii: "/")
             else {
@@ -111,6 +120,16 @@ public enum CSPInlineCode {
             guard let tagEnd = reader.endOfStartTag(bytes, from: nameEnd) else {
                 out += bytes[i...]
                 break
+            }
+            // Everything after <plaintext> is text, even what looks like its end tag.
+            if tagName == "plaintext" {
+                out += bytes[i...]
+                break
+            }
+            if !isCode {
+                out += bytes[i...tagEnd]
+                i = copyText(of: tagName, from: tagEnd + 1)
+                continue
             }
             let attributes = reader.attributes(bytes[nameEnd..<tagEnd])
             if let nonce = attributes["nonce"] {
@@ -124,7 +143,7 @@ public enum CSPInlineCode {
                     )
                 }
                 out += bytes[i...tagEnd]
-                i = tagEnd + 1
+                i = tagName == "link" ? tagEnd + 1 : copyText(of: tagName, from: tagEnd + 1)
                 continue
             }
             var stamp = false
@@ -140,7 +159,7 @@ public enum CSPInlineCode {
                 if tagName == "script", attributes["src"] != nil {
                     stamp = !reader.isOwnSiteURL(attributes["src"])
                 } else {
-                    guard let close = findCaseInsensitive(bytes, "</" + tagName, from: tagEnd + 1) else {
+                    guard let close = endTag(bytes, tagName, from: tagEnd + 1) else {
                         stamp = true
                         break
                     }
@@ -165,9 +184,30 @@ public enum CSPInlineCode {
             if let blockHash {
                 if blockHash.isScript { hashes.addScript(blockHash.text) } else { hashes.addStyle(blockHash.text) }
             }
-            i = tagEnd + 1
+            i = tagName == "link" ? tagEnd + 1 : copyText(of: tagName, from: tagEnd + 1)
         }
         return Prepared(source: String(decoding: out, as: UTF8.self), hashes: hashes)
+    }
+
+    /// Elements whose content the HTML parser reads as text, never as tags (raw text and
+    /// escapable raw text): a `<script>` written inside `<textarea>` or `<title>` is text, and
+    /// `<script>` or `<link>` written inside a script or a style block is part of its code.
+    /// `<noscript>` is not among them: without scripting, its content is parsed and loads.
+    ///
+    /// See [HTML: elements, kinds](https://html.spec.whatwg.org/multipage/syntax.html#elements-2)
+    /// and [the tree builder's raw text rules](https://html.spec.whatwg.org/multipage/parsing.html#parsing-main-inbody).
+    static let textOnlyElements: Set<String> = ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"]
+
+    /// The index of the first end tag `</name` (any case) at or after `start` that the HTML
+    /// tokenizer ends a text-only element with: followed by whitespace, `/`, `>` or the end.
+    static func endTag(_ bytes: [UInt8], _ name: String, from start: Int) -> Int? {
+        var from = start
+        while let at = findCaseInsensitive(bytes, "</" + name, from: from) {
+            let next = at + 2 + name.utf8.count
+            if next == bytes.count || [0x20, 0x09, 0x0A, 0x0C, 0x0D, UInt8(ascii: "/"), UInt8(ascii: ">")].contains(bytes[next]) { return at }
+            from = at + 1
+        }
+        return nil
     }
 
     /// Reads start tags and URLs with one engine's syntax.

@@ -26,6 +26,34 @@ struct CSPInlineCodeTests {
         ("<script nonce=\"#nonce()\">go()</script>", "<script nonce=\"#nonce()\">go()</script>"),
         ("<!-- <script>x()</script> -->", "<!-- <script>x()</script> -->"),
         ("<script>a()\r\nb()</script>", "[s \(h("a()\nb()"))]<script>a()\r\nb()</script>"),
+        // Tags written inside script or style code are code: the block is hashed whole and
+        // its text left as it is (a nonce added inside would change the hashed text).
+        (
+            "<script>w(\"<script src=https://cdn.example/a.js></scr\" + \"ipt>\")</script>",
+            "[s \(h("w(\"<script src=https://cdn.example/a.js></scr\" + \"ipt>\")"))]<script>w(\"<script src=https://cdn.example/a.js></scr\" + \"ipt>\")</script>"
+        ),
+        ("<script>s = '<style>p{}'</script>", "[s \(h("s = '<style>p{}'"))]<script>s = '<style>p{}'</script>"),
+        (
+            "<style>p::after{content:'<link rel=stylesheet href=//x>'}</style>",
+            "[c \(h("p::after{content:'<link rel=stylesheet href=//x>'}"))]<style>p::after{content:'<link rel=stylesheet href=//x>'}</style>"
+        ),
+        ("<script src=\"/a.js\"><script>x()</script>", "<script src=\"/a.js\"><script>x()</script>"),
+        // </scripts is not an end tag: the block runs to </script>.
+        ("<script>a='</scripts>'</script>", "[s \(h("a='</scripts>'"))]<script>a='</scripts>'</script>"),
+        // Text-only elements: what looks like a tag in them is text, left alone.
+        ("<textarea><script>go()</script></textarea>", "<textarea><script>go()</script></textarea>"),
+        ("<TITLE><style>p{}</style></Title>", "<TITLE><style>p{}</style></Title>"),
+        ("<xmp><link rel=stylesheet href=https://cdn.example/a.css></xmp>", "<xmp><link rel=stylesheet href=https://cdn.example/a.css></xmp>"),
+        ("<iframe><script>go()</script></iframe><script>b()</script>", "<iframe><script>go()</script></iframe>[s \(h("b()"))]<script>b()</script>"),
+        ("<plaintext></plaintext><script>go()</script>", "<plaintext></plaintext><script>go()</script>"),
+        ("<textarea>", "<textarea>"),
+        // <noscript> is parsed when scripting is off, so what loads in it gets the nonce.
+        (
+            "<noscript><link rel=stylesheet href=https://cdn.example/a.css></noscript>",
+            "<noscript><link nonce=\"#nonce()\" rel=stylesheet href=https://cdn.example/a.css></noscript>"
+        ),
+        // <textareas> is not <textarea>.
+        ("<textareas><script>go()</script>", "<textareas>[s \(h("go()"))]<script>go()</script>"),
     ]
 
     @Test("nonces stamped, static blocks hashed and announced", arguments: cases)
