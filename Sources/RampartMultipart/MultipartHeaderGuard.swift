@@ -42,9 +42,6 @@ public struct MultipartHeaderGuard: Sendable {
         self.boundary = Array("\r\n--".utf8) + Array(boundary.utf8)
     }
 
-    /// Whether multipart-kit can read the chunk without trapping.
-    public mutating func check(_ chunk: ByteBuffer) -> Bool { firstTrap(in: chunk) == nil }
-
     /// The offset in `chunk` (from its reader index) of the first byte multipart-kit would trap
     /// on, or `nil` if it can read the whole chunk. The bytes before that offset are safe to
     /// parse, so a problem earlier in the body can be found first, whatever the chunking.
