@@ -103,12 +103,19 @@ for target in "${TARGETS[@]}"; do
         pids+=($!)
     done
     # The first job to fail stops the others (its input is what matters).
-    for _ in "${pids[@]}"; do
+    # `wait -n -p` names the job that ended, which leaves the list (bash warns of a reaped one).
+    running=("${pids[@]}")
+    while [ ${#running[@]} -gt 0 ]; do
         job_status=0
-        wait -n "${pids[@]}" || job_status=$?
+        ended=""
+        wait -n -p ended "${running[@]}" || job_status=$?
+        [ -n "$ended" ] || break
+        left=()
+        for pid in "${running[@]}"; do [ "$pid" = "$ended" ] || left+=("$pid"); done
+        running=("${left[@]}")
         if [ "$job_status" -ne 0 ] && [ "$status" -eq 0 ]; then
             status=$job_status
-            kill "${pids[@]}" 2>/dev/null || true
+            kill "${running[@]}" 2>/dev/null || true
         fi
     done
     # One log per target: the jobs' logs one after another.
