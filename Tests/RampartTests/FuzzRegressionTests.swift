@@ -224,6 +224,29 @@ struct FuzzRegressionTests {
         #expect(report[.contentSecurityPolicy]?.outcome == .cspImplementedWithUnsafeInline)
     }
 
+    /// Directive names and sources compare by code point, as browsers and the Observatory do.
+    /// `"\u{1FEF}"` (GREEK VARIA) is canonically equivalent to `` "`" ``, so as Swift `String`s
+    /// (dictionary keys, set members) they were one: before this fix the audit called a policy with
+    /// the two unknown directives `\u{1FEF}` and `` ` `` invalid ("appears twice"), and intersected
+    /// the sources `x\u{1FEF}` and `` x` `` of two policies into one. Found by FuzzCSPAudit
+    /// (`audit-csp-canonical-equivalence`).
+    @Test(
+        "the audit compares CSP names and sources by code point, not canonical equivalence",
+        arguments: [
+            ("default-src 'self'; \u{1FEF}; `", "csp-implemented-with-no-unsafe", nil),
+            (";;;;;\u{1FEF};;;;;;;;`;#;;;;;;t:", "csp-implemented-with-unsafe-inline", "script-src allows *"),
+            ("default-src x`, default-src x\u{1FEF}", "csp-implemented-with-no-unsafe-default-src-none", nil),
+            ("default-src 'self'; ` 'none'; ` 'self'", "csp-header-invalid", "` appears twice in one policy"),
+        ] as [(String, String, String?)]
+    )
+    func auditCSPCodePoints(_ policy: String, _ outcome: String, _ detail: String?) throws {
+        let url = try #require(AuditURL("https://example.com/"))
+        let response = AuditedResponse(url: url, status: .ok, headerFields: [.contentSecurityPolicy: policy])
+        let result = try #require(ObservatoryAudit.grade(AuditInput(chain: [response]))[.contentSecurityPolicy])
+        #expect(result.outcome.rawValue == outcome)
+        #expect(result.explanation == (detail.map { "\(result.outcome.summary) (\($0))" } ?? result.outcome.summary))
+    }
+
     // MARK: SafeURL
 
     /// SafeURL decodes character references "as the HTML parser would", for URLs written into HTML

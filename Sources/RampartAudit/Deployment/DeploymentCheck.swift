@@ -166,7 +166,7 @@ public enum DeploymentCheck {
         guard !directives.isEmpty else {
             return [.init(severity: .error, id: "csp.empty", message: "no Content-Security-Policy: any injected script runs")]
         }
-        func sources(_ name: String) -> [String]? { directives.first { $0.name == name }?.sources }
+        func sources(_ name: String) -> [String]? { directives.first { $0.name.utf8.elementsEqual(name.utf8) }?.sources }
 
         // The directives that govern each kind, with default-src as the fallback of the main one.
         func governing(_ main: String) -> [String] {

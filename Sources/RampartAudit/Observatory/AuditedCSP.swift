@@ -10,7 +10,7 @@ import Rampart
 /// policy's own `default-src` fallback), by exact source text.
 struct AuditedCSP {
     /// One dictionary per policy: directive name → sources, lowercased. An empty `*-src` list is `'none'`.
-    private(set) var policies: [[String: Set<String>]] = []
+    private(set) var policies: [[CSPToken: Set<CSPToken>]] = []
 
     enum ParseError: Error {
         case tooShort
@@ -24,17 +24,17 @@ struct AuditedCSP {
     init(fields: [String]) throws(ParseError) {
         for policy in ContentSecurityPolicyReader.policies(fields) {
             guard policy.utf8.count >= Self.minimumLength else { throw .tooShort }
-            var directives: [String: Set<String>] = [:]
+            var directives: [CSPToken: Set<CSPToken>] = [:]
             for directive in ContentSecurityPolicyReader.directives(policy) {
-                let name = directive.name
+                let name = CSPToken(directive.name)
                 // Browsers ignore a repeated directive; the Observatory calls the policy invalid,
                 // except for the reporting directives.
                 guard directives[name] == nil else {
                     if name == "report-uri" || name == "report-to" { continue }
-                    throw .duplicateDirective(name)
+                    throw .duplicateDirective(directive.name)
                 }
-                var sources = Set(directive.sources)
-                if sources.isEmpty && name.hasSuffix("-src") { sources = ["'none'"] }
+                var sources = Set(directive.sources.map { CSPToken($0) })
+                if sources.isEmpty && directive.name.utf8.suffix(4).elementsEqual("-src".utf8) { sources = ["'none'"] }
                 directives[name] = sources
             }
             if !directives.isEmpty { policies.append(directives) }
@@ -44,48 +44,48 @@ struct AuditedCSP {
     var isEmpty: Bool { policies.isEmpty }
 
     /// Every directive named by some policy, sorted.
-    var directiveNames: [String] { Set(policies.flatMap(\.keys)).sorted() }
+    var directiveNames: [CSPToken] { Set(policies.flatMap(\.keys)).sorted() }
 
-    static func intersect(_ lists: [Set<String>]) -> Set<String>? {
+    static func intersect(_ lists: [Set<CSPToken>]) -> Set<CSPToken>? {
         guard var common = lists.first else { return nil }
         for list in lists.dropFirst() { common.formIntersection(list) }
         return common.isEmpty && lists.contains(where: { !$0.isEmpty }) ? ["'none'"] : common
     }
 
     /// A directive's sources as written (no fallback); `nil` when no policy names it.
-    subscript(_ name: String) -> Set<String>? {
+    subscript(_ name: CSPToken) -> Set<CSPToken>? {
         Self.intersect(policies.compactMap { $0[name] })
     }
 
     /// The sources that govern a fetch directive, each policy falling back to its `default-src`;
     /// `nil` when no policy restricts it.
-    func restricted(_ name: String) -> Set<String>? {
+    func restricted(_ name: CSPToken) -> Set<CSPToken>? {
         Self.intersect(policies.compactMap { $0[name] ?? $0["default-src"] })
     }
 
     /// ``restricted(_:)``, or `*` when nothing restricts the directive.
-    func effective(_ name: String) -> Set<String> {
+    func effective(_ name: CSPToken) -> Set<CSPToken> {
         restricted(name) ?? ["*"]
     }
 }
 
 extension ObservatoryAudit {
     /// Schemes and wildcards that allow almost anything.
-    static let dangerouslyBroad: Set<String> = ["ftp:", "http:", "https:", "*", "http://*", "http://*.*", "https://*", "https://*.*"]
-    static let unsafeInline: Set<String> = ["'unsafe-inline'", "data:"]
-    static let passiveDirectives: Set<String> = ["img-src", "media-src"]
+    static let dangerouslyBroad: Set<CSPToken> = ["ftp:", "http:", "https:", "*", "http://*", "http://*.*", "https://*", "https://*.*"]
+    static let unsafeInline: Set<CSPToken> = ["'unsafe-inline'", "data:"]
+    static let passiveDirectives: Set<CSPToken> = ["img-src", "media-src"]
 
-    static func hasNonceOrHash(_ sources: Set<String>) -> Bool {
-        sources.contains(where: ContentSecurityPolicyReader.isNonceOrHash)
+    static func hasNonceOrHash(_ sources: Set<CSPToken>) -> Bool {
+        sources.contains { ContentSecurityPolicyReader.isNonceOrHash($0.text) }
     }
 
-    static func isInsecureScheme(_ source: String) -> Bool {
+    static func isInsecureScheme(_ source: CSPToken) -> Bool {
         startsWith(source, "http:") || startsWith(source, "ftp:")
     }
 
     /// A byte-wise prefix test: `hasPrefix` compares grapheme clusters.
-    static func startsWith(_ text: String, _ prefix: String) -> Bool {
-        text.utf8.starts(with: prefix.utf8)
+    static func startsWith(_ token: CSPToken, _ prefix: CSPToken) -> Bool {
+        token.text.utf8.starts(with: prefix.text.utf8)
     }
 
     /// The CSP test, and the parsed policy for the X-Frame-Options test.
@@ -131,7 +131,7 @@ extension ObservatoryAudit {
         }
 
         // Sorted, so that the value quoted in an explanation is always the same one.
-        var active: [String] = scriptSrc.sorted()
+        var active: [CSPToken] = scriptSrc.sorted()
         for name in csp.directiveNames where name != "script-src" && !passiveDirectives.contains(name) {
             active.append(contentsOf: (csp[name] ?? []).sorted())
         }
@@ -146,11 +146,11 @@ extension ObservatoryAudit {
         } else if let bad = objectSrc.sorted().first(where: { dangerouslyBroad.contains($0) }) {
             (outcome, detail) = (.cspImplementedWithUnsafeInline, "object-src allows \(bad)")
         } else if isHTTPS, let bad = active.first(where: isInsecureScheme) {
-            (outcome, detail) = (.cspImplementedWithInsecureScheme, bad)
+            (outcome, detail) = (.cspImplementedWithInsecureScheme, bad.text)
         } else if scriptSrc.contains("'unsafe-eval'") || styleSrc.contains("'unsafe-eval'") {
             (outcome, detail) = (.cspImplementedWithUnsafeEval, nil)
         } else if isHTTPS, let bad = passive.first(where: isInsecureScheme) {
-            (outcome, detail) = (.cspImplementedWithInsecureSchemeInPassiveContentOnly, bad)
+            (outcome, detail) = (.cspImplementedWithInsecureSchemeInPassiveContentOnly, bad.text)
         } else if let bad = styleSrc.sorted().first(where: { dangerouslyBroad.contains($0) || unsafeInline.contains($0) }) {
             (outcome, detail) = (.cspImplementedWithUnsafeInlineInStyleSrcOnly, "style-src allows \(bad)")
         } else if csp["default-src"] == ["'none'"] {
@@ -159,5 +159,30 @@ extension ObservatoryAudit {
             (outcome, detail) = (.cspImplementedWithNoUnsafe, nil)
         }
         return (AuditResult(outcome, detail: detail), csp)
+    }
+}
+
+/// A directive name or source as the audit compares them: by UTF-8 bytes. `String`'s `==`,
+/// hashing and ordering follow canonical equivalence, so as `String`s `"\u{1FEF}"` (GREEK VARIA)
+/// and `` "`" `` would be one directive, and `x\u{1FEF}` and `` x` `` one source. Browsers and
+/// the Observatory compare code points.
+///
+/// See [CSP Level 3 §2.2.1](https://www.w3.org/TR/CSP3/#parse-serialized-policy).
+struct CSPToken: Hashable, Comparable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The token as read (ASCII-lowercased by the reader).
+    let text: String
+
+    init(_ text: String) { self.text = text }
+    init(stringLiteral value: String) { text = value }
+
+    var description: String { text }
+
+    static func == (lhs: CSPToken, rhs: CSPToken) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+
+    static func < (lhs: CSPToken, rhs: CSPToken) -> Bool { lhs.text.utf8.lexicographicallyPrecedes(rhs.text.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(text.utf8.count)
+        for byte in text.utf8 { hasher.combine(byte) }
     }
 }

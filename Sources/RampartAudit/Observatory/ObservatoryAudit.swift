@@ -321,7 +321,7 @@ public enum ObservatoryAudit {
     /// See [MDN: HTTP Observatory, Tests & Scoring, X-Frame-Options](https://developer.mozilla.org/en-US/observatory/docs/tests_and_scoring).
     static func xFrameOptions(_ response: AuditedResponse, csp: AuditedCSP?) -> AuditResult {
         if let ancestors = csp?["frame-ancestors"] {
-            return AuditResult(.xFrameOptionsImplementedViaCSP, detail: "frame-ancestors \(ancestors.sorted().joined(separator: " "))")
+            return AuditResult(.xFrameOptionsImplementedViaCSP, detail: "frame-ancestors \(ancestors.sorted().map(\.text).joined(separator: " "))")
         }
         guard let value = firstValue(response.headerFields, .xFrameOptions) else { return AuditResult(.xFrameOptionsNotImplemented) }
         let lowered = normalised(value, limit: 1024)
