@@ -67,6 +67,9 @@ struct DeploymentCheckTests {
             // Bytes, not Characters: a combining mark after a quote or "=" spoils the value.
             Case(name: "a mark inside the quotes", hsts: "max-age=\"\u{301}63072000\"", ids: ["hsts.invalid"]),
             Case(name: "a mark after =", hsts: "max-age=\u{301}63072000", ids: ["hsts.invalid"]),
+            // Directive names compare by code point: GREEK VARIA is canonically equivalent to "`".
+            Case(name: "two unknown directives equal only under canonical equivalence", hsts: "max-age=63072000; `; \u{1FEF}", ids: []),
+            Case(name: "an unknown directive twice", hsts: "max-age=63072000; `; `", ids: ["hsts.invalid"]),
             // CSP.
             Case(name: "unsafe-inline scripts", csp: "default-src 'self'; script-src 'self' 'unsafe-inline'", ids: ["csp.unsafe-inline-script"]),
             Case(

@@ -85,12 +85,13 @@ public enum DeploymentCheck {
         if let control = HeaderGrammar.firstControlCharacter(in: value) {
             return invalid("it holds \(control)")
         }
-        var seen: Set<String> = []
+        // Names by their bytes: as `String`s, `"\u{1FEF}"` and `` "`" `` are one (canonical equivalence).
+        var seen: Set<[UInt8]> = []
         var maxAge: Int?
         var includeSubDomains = false
         var preload = false
         for directive in StrictTransportSecurityReader.directives(Substring(value)) {
-            guard seen.insert(directive.name).inserted else { return invalid("\(directive.name) appears twice") }
+            guard seen.insert(Array(directive.name.utf8)).inserted else { return invalid("\(directive.name) appears twice") }
             switch directive.name {
             case "max-age":
                 guard let text = directive.value,
