@@ -130,8 +130,14 @@ public final class MultipartReader {
         let reader = MultipartReader(boundary: boundary, policy: policy, limits: limits)
         var total = 0
         for try await chunk in body {
+            let room = maximumBody - total
             total += chunk.readableBytes
-            guard total <= maximumBody else { throw RequestRefusal.tooLarge("the upload is over \(maximumBody) bytes") }
+            guard total <= maximumBody else {
+                // Read the bytes that fit first: a refusal earlier in the body (a file type) is then
+                // the one reported, as it is when the body arrives in smaller chunks.
+                if room > 0, let fitting = chunk.getSlice(at: chunk.readerIndex, length: room) { try reader.feed(fitting) }
+                throw RequestRefusal.tooLarge("the upload is over \(maximumBody) bytes")
+            }
             try reader.feed(chunk)
         }
         return try reader.finish()
@@ -220,14 +226,19 @@ public final class MultipartReader {
         }
         current = nil  // keep the buffer uniquely referenced while appending
         let limit = part.isFile ? policy.maximumBytes : limits.maximumFieldBytes
-        guard part.body.readableBytes + buffer.readableBytes <= limit else {
+        // The type is judged on the first `sniffLength` bytes as soon as they are here, before
+        // the size: read byte by byte, a file of the wrong type is refused at its 16th byte,
+        // long before it passes the limit, and a larger chunk must give the same refusal.
+        let have = part.body.readableBytes
+        if part.isFile, !part.sniffed, UploadPolicy.sniffLength <= limit, have + buffer.readableBytes >= UploadPolicy.sniffLength {
+            part.sniffed = true
+            let prefix = Array(part.body.readableBytesView) + buffer.readableBytesView.prefix(max(0, UploadPolicy.sniffLength - have))
+            if let refusal = policy.earlyRefusal(prefix: prefix) { return fail(RequestRefusal(refusal)) }
+        }
+        guard have + buffer.readableBytes <= limit else {
             return fail(part.isFile ? RequestRefusal(.tooLarge) : .tooLarge("a form field is over \(limits.maximumFieldBytes) bytes"))
         }
         part.body.writeBuffer(&buffer)
-        if part.isFile, !part.sniffed, part.body.readableBytes >= UploadPolicy.sniffLength {
-            part.sniffed = true
-            if let refusal = policy.earlyRefusal(prefix: part.body.readableBytesView) { return fail(RequestRefusal(refusal)) }
-        }
         current = part
     }
 

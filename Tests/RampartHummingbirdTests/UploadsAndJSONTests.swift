@@ -148,6 +148,44 @@ struct UploadAdapterTests {
         #expect(split.map { "\($0.status.code) \($0.reason)" } == expected)
     }
 
+    /// A file in one chunk larger than a limit: (file bytes, the policy's maximum, limits, the refusal).
+    /// FuzzMultipart's finding: a file of a refused type that also passed the file limit was 413
+    /// whole (the size was checked before the type) and 415 in small chunks (the type is judged at
+    /// its 16th byte); past the body's limit, whole, it was 413 before a byte was read.
+    static let largeFiles: [([UInt8], Int, MultipartLimits, String)] = [
+        (Array(repeating: 0x78, count: 100), 32, .standard, "415 unsupportedType"),
+        (
+            Array(repeating: 0x78, count: 2000), 32, try! MultipartLimits(maximumParts: 1, maximumFiles: 1, maximumFieldBytes: 16, maximumPartHeaderBytes: 256),
+            "415 unsupportedType"
+        ),
+        // An allowed type over the file limit, or over the body's limit: the size.
+        (png, 32, .standard, "413 tooLarge"),
+        (png + Array(repeating: 7, count: 2000), 32, try! MultipartLimits(maximumParts: 1, maximumFiles: 1, maximumFieldBytes: 16, maximumPartHeaderBytes: 256), "413 tooLarge"),
+        // A limit under the 16 bytes the type is judged on: the size comes first, byte by byte too.
+        (Array(repeating: 0x78, count: 100), 8, .standard, "413 tooLarge"),
+    ]
+
+    @Test("a large file is refused for its type or its size the same whatever the chunking (whole, or byte by byte)", arguments: largeFiles)
+    func largeFileIndependentOfChunking(file: [UInt8], maximumBytes: Int, limits: MultipartLimits, expected: String) async throws {
+        let policy = try UploadPolicy(maximumBytes: maximumBytes)
+        let body = Self.multipart([Self.file(file)])
+        func read(_ chunks: [ByteBuffer]) async -> String? {
+            let stream = AsyncStream<ByteBuffer> { continuation in
+                for chunk in chunks { continuation.yield(chunk) }
+                continuation.finish()
+            }
+            do {
+                _ = try await Self.request("multipart/form-data; boundary=b0undary", body: RequestBody(asyncSequence: stream)).multipartForm(
+                    policy: policy,
+                    limits: limits
+                )
+                return nil
+            } catch { return (error as? RequestRefusal).map { "\($0.status.code) \($0.reason)" } ?? "\(error)" }
+        }
+        #expect(await read([body]) == expected)
+        #expect(await read((0..<body.readableBytes).map { body.getSlice(at: $0, length: 1)! }) == expected)
+    }
+
     @Test("UTF-8 in a part header value (a filename) is still accepted")
     func utf8HeaderValue() async throws {
         let body = Self.multipart([Self.file(Self.png, filename: "ch\u{E2}teau.png")])
