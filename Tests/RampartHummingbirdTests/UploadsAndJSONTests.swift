@@ -152,15 +152,13 @@ struct UploadAdapterTests {
     /// FuzzMultipart's finding: a file of a refused type that also passed the file limit was 413
     /// whole (the size was checked before the type) and 415 in small chunks (the type is judged at
     /// its 16th byte); past the body's limit, whole, it was 413 before a byte was read.
+    static let smallBody = try! MultipartLimits(maximumParts: 1, maximumFiles: 1, maximumFieldBytes: 16, maximumPartHeaderBytes: 256)
     static let largeFiles: [([UInt8], Int, MultipartLimits, String)] = [
         (Array(repeating: 0x78, count: 100), 32, .standard, "415 unsupportedType"),
-        (
-            Array(repeating: 0x78, count: 2000), 32, try! MultipartLimits(maximumParts: 1, maximumFiles: 1, maximumFieldBytes: 16, maximumPartHeaderBytes: 256),
-            "415 unsupportedType"
-        ),
+        (Array(repeating: 0x78, count: 2000), 32, smallBody, "415 unsupportedType"),
         // An allowed type over the file limit, or over the body's limit: the size.
         (png, 32, .standard, "413 tooLarge"),
-        (png + Array(repeating: 7, count: 2000), 32, try! MultipartLimits(maximumParts: 1, maximumFiles: 1, maximumFieldBytes: 16, maximumPartHeaderBytes: 256), "413 tooLarge"),
+        (png + Array(repeating: 7, count: 2000), 32, smallBody, "413 tooLarge"),
         // A limit under the 16 bytes the type is judged on: the size comes first, byte by byte too.
         (Array(repeating: 0x78, count: 100), 8, .standard, "413 tooLarge"),
     ]
