@@ -57,15 +57,21 @@ extension Request {
         var collected = ByteBuffer()
         var inspected = false
         for try await chunk in body {
-            guard collected.readableBytes + chunk.readableBytes <= limit else {
+            // The first bytes are judged as soon as they are here, before the size: read byte by
+            // byte, a body of the wrong type is refused at its 16th byte, long before it passes the
+            // limit, and a larger chunk must give the same refusal.
+            let have = collected.readableBytes
+            if !inspected, UploadPolicy.sniffLength <= limit, have + chunk.readableBytes >= UploadPolicy.sniffLength {
+                inspected = true
+                var prefix = collected
+                prefix.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: max(0, UploadPolicy.sniffLength - have))!)
+                if let refusal = inspect(prefix) { throw refusal }
+            }
+            guard have + chunk.readableBytes <= limit else {
                 throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
             }
             var chunk = chunk
             collected.writeBuffer(&chunk)
-            if !inspected, collected.readableBytes >= UploadPolicy.sniffLength {
-                inspected = true
-                if let refusal = inspect(collected) { throw refusal }
-            }
         }
         return collected
     }

@@ -184,6 +184,33 @@ struct UploadAdapterTests {
         #expect(await read((0..<body.readableBytes).map { body.getSlice(at: $0, length: 1)! }) == expected)
     }
 
+    /// Raw uploads in one chunk larger than the limit: (body, the policy's maximum, the refusal).
+    /// Whole, a body of a refused type was 413 (the size was checked before the type); byte by
+    /// byte, 415 at its 16th byte.
+    static let largeRawBodies: [([UInt8], Int, String)] = [
+        (Array(repeating: 0x78, count: 100), 32, "415 unsupportedType"),
+        (png, 32, "413 tooLarge"),
+        (Array(repeating: 0x78, count: 100), 8, "413 tooLarge"),
+    ]
+
+    @Test("a large raw upload is refused for its type or its size the same whatever the chunking", arguments: largeRawBodies)
+    func largeRawUploadIndependentOfChunking(bytes: [UInt8], maximumBytes: Int, expected: String) async throws {
+        let policy = try UploadPolicy(maximumBytes: maximumBytes)
+        let body = ByteBuffer(bytes: bytes)
+        func read(_ chunks: [ByteBuffer]) async -> String? {
+            let stream = AsyncStream<ByteBuffer> { continuation in
+                for chunk in chunks { continuation.yield(chunk) }
+                continuation.finish()
+            }
+            do {
+                _ = try await Self.request("image/png", body: RequestBody(asyncSequence: stream)).collectUpload(policy: policy)
+                return nil
+            } catch { return (error as? RequestRefusal).map { "\($0.status.code) \($0.reason)" } ?? "\(error)" }
+        }
+        #expect(await read([body]) == expected)
+        #expect(await read((0..<body.readableBytes).map { body.getSlice(at: $0, length: 1)! }) == expected)
+    }
+
     @Test("UTF-8 in a part header value (a filename) is still accepted")
     func utf8HeaderValue() async throws {
         let body = Self.multipart([Self.file(Self.png, filename: "ch\u{E2}teau.png")])
