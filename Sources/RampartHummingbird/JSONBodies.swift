@@ -28,7 +28,7 @@ extension Request {
     ///
     /// See [RFC 9110 §15.5.14: 413 Content Too Large](https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14).
     public func collectBody(limit: Int, what: String) async throws -> ByteBuffer {
-        try await collectBody(limit: limit, what: what, inspect: { _ in nil })
+        try await collectBody(limit: limit, what: what, inspect: nil)
     }
 }
 

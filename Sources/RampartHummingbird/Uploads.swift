@@ -48,9 +48,9 @@ extension Request {
         }
     }
 
-    /// ``collectBody(limit:what:)`` with a check on the bytes so far, once at least
+    /// ``collectBody(limit:what:)`` with a check on the first bytes (none when `inspect` is nil), once at least
     /// ``UploadPolicy/sniffLength`` of them have arrived (a shorter body is the caller's to check).
-    func collectBody(limit: Int, what: String, inspect: (ByteBuffer) -> RequestRefusal?) async throws -> ByteBuffer {
+    func collectBody(limit: Int, what: String, inspect: ((ByteBuffer) -> RequestRefusal?)?) async throws -> ByteBuffer {
         if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw RequestRefusal.tooLarge("\(what) is over \(limit) bytes")
         }
@@ -61,7 +61,7 @@ extension Request {
             // byte, a body of the wrong type is refused at its 16th byte, long before it passes the
             // limit, and a larger chunk must give the same refusal.
             let have = collected.readableBytes
-            if !inspected, UploadPolicy.sniffLength <= limit, have + chunk.readableBytes >= UploadPolicy.sniffLength {
+            if let inspect, !inspected, UploadPolicy.sniffLength <= limit, have + chunk.readableBytes >= UploadPolicy.sniffLength {
                 inspected = true
                 var prefix = collected
                 prefix.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: max(0, UploadPolicy.sniffLength - have))!)
