@@ -94,11 +94,24 @@ struct DeploymentCheckTests {
             Case(name: "unsafe-eval", csp: "script-src 'self' 'unsafe-eval'", ids: ["csp.unsafe-eval"]),
             Case(name: "empty CSP", csp: " ; ", ids: ["csp.empty"]),
             Case(name: "CSP with a newline", csp: "default-src 'self'\nscript-src *", ids: ["csp.invalid"]),
-            // Bytes, not Characters: a space then a combining mark is still a space.
+            // Bytes, not Characters: a space then a combining mark is still a space, so Firefox
+            // reads 'unsafe-inline'; Chromium skips the non-ASCII directive, leaving no policy.
             Case(
                 name: "a mark after a space does not hide 'unsafe-inline'",
                 csp: "script-src 'unsafe-inline' \u{301}",
-                ids: ["csp.unsafe-inline-script"]
+                ids: ["csp.non-ascii", "csp.unsafe-inline-script", "csp.empty"]
+            ),
+            // Chromium skips a directive with a non-ASCII character (CSP3 §2.2.1), so default-src
+            // governs scripts there: both readings are linted.
+            Case(
+                name: "a non-ASCII script-src falls back to default-src in Chromium",
+                csp: "script-src 'none' \u{E9}; default-src 'unsafe-inline'",
+                ids: ["csp.non-ascii", "csp.unsafe-inline-style", "csp.unsafe-inline-script"]
+            ),
+            Case(
+                name: "Chromium reads the second script-src when it skips the first",
+                csp: "default-src 'none'; script-src 'self' https://\u{E9}.example; script-src 'unsafe-inline'",
+                ids: ["csp.non-ascii", "csp.unsafe-inline-script"]
             ),
             // Both at once, HSTS first.
             Case(
@@ -166,6 +179,15 @@ struct DeploymentCheckTests {
         #expect(warned == (maxAge < ObservatoryAudit.sixMonths))
     }
 
+    @Test("a non-ASCII directive's message quotes its name with the non-ASCII escaped")
+    func nonASCIIMessage() {
+        #expect(
+            DeploymentCheck.checkContentSecurityPolicy("default-src 'none'; script-src\u{202E} 'self'").map(\.description) == [
+                "error csp.non-ascii: Content-Security-Policy script-src\\u{202E} holds a non-ASCII character, so Chromium ignores the whole directive; write hosts in punycode and percent-encode paths"
+            ]
+        )
+    }
+
     @Test("a finding's description escapes control characters")
     func escapedDescription() {
         let finding = DeploymentFinding(severity: .error, id: "hsts.invalid", message: "a\r\nb")
@@ -215,6 +237,9 @@ struct HeaderReaderTests {
         )
         let marked = ContentSecurityPolicyReader.directives("script-src 'unsafe-inline' \u{301}")
         #expect(marked == [.init(name: "script-src", sources: ["'unsafe-inline'", "\u{301}"])])
+        #expect(directives.allSatisfy(\.isASCII) && !marked[0].isASCII)
+        #expect(ContentSecurityPolicyReader.printable("a\u{E9}\u{1F600}b\u{7F}") == "a\\u{E9}\\u{1F600}b\\u{7F}")
+        #expect(ContentSecurityPolicyReader.printable(String(repeating: "x", count: 45)) == String(repeating: "x", count: 40) + "...")
         #expect(ContentSecurityPolicyReader.policies(["a 'self', b", "c"]) == ["a 'self'", "b", "c"])
         #expect(ContentSecurityPolicyReader.isNonceOrHash("'sha384-abc'"))
         #expect(!ContentSecurityPolicyReader.isNonceOrHash("'unsafe-inline'"))

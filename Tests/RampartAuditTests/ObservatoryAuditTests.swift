@@ -182,6 +182,62 @@ struct AuditCSPTests {
     }
 }
 
+/// Chromium skips a CSP directive holding a non-ASCII character whole (CSP Level 3 §2.2.1 step
+/// 3.2); Firefox keeps it and ignores the bad source; the Observatory keeps it. The audit grades
+/// the weaker reading and names the directive Chromium ignores.
+@Suite("Observatory audit: non-ASCII CSP directives")
+struct AuditNonASCIITests {
+    @Test(
+        "a directive with a non-ASCII character is graded as the weaker browser reads it",
+        arguments: [
+            // Chromium: default-src governs scripts, and an inline script runs (checked in Chromium 156).
+            (
+                "script-src 'none' \u{E9}; default-src 'unsafe-inline'", "csp-implemented-with-unsafe-inline",
+                "script-src allows 'unsafe-inline'; Chromium ignores script-src, which holds a non-ASCII character"
+            ),
+            // Firefox keeps https: and is the weaker; Chromium falls back to default-src 'none'.
+            (
+                "default-src 'none'; script-src https: \u{E9}", "csp-implemented-with-unsafe-inline",
+                "script-src allows https:; Chromium ignores script-src, which holds a non-ASCII character"
+            ),
+            // Every directive skipped: Chromium enforces no policy at all.
+            ("default-src 'none' \u{E9}", "csp-not-implemented", "Chromium ignores default-src, which holds a non-ASCII character"),
+            // Both readings agree; the note still names the directive.
+            (
+                "default-src 'none'; img-src https://\u{E9}.example", "csp-implemented-with-no-unsafe-default-src-none",
+                "Chromium ignores img-src, which holds a non-ASCII character"
+            ),
+            // A name is quoted with each non-ASCII scalar escaped: no bidi override reaches a terminal.
+            (
+                "default-src 'self'; a\u{202E}b 'self'", "csp-implemented-with-no-unsafe",
+                "Chromium ignores a\\u{202E}b, which holds a non-ASCII character"
+            ),
+            // All ASCII: no note.
+            ("default-src 'none'; script-src https:", "csp-implemented-with-unsafe-inline", "script-src allows https:"),
+        ]
+    )
+    func weakerReading(_ policy: String, _ identifier: String, _ detail: String) {
+        let result = AuditFixture.outcome(.contentSecurityPolicy, [("Content-Security-Policy", policy)])
+        #expect(result.outcome.rawValue == identifier)
+        #expect(result.explanation == "\(result.outcome.summary) (\(detail))")
+    }
+
+    @Test(
+        "frame-ancestors counts for X-Frame-Options only where Chromium keeps it",
+        arguments: [
+            ([("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none' \u{E9}")], "x-frame-options-not-implemented"),
+            (
+                [("Content-Security-Policy", "default-src 'self'; frame-ancestors 'n\u{F6}ne'"), ("X-Frame-Options", "ALLOWALL")],
+                "x-frame-options-header-invalid"
+            ),
+            ([("Content-Security-Policy", "default-src 'self' \u{E9}; frame-ancestors 'none'")], "x-frame-options-implemented-via-csp"),
+        ]
+    )
+    func frameAncestors(_ headers: [(String, String)], _ identifier: String) {
+        #expect(AuditFixture.outcome(.xFrameOptions, headers).outcome.rawValue == identifier)
+    }
+}
+
 @Suite("Observatory audit: cookies")
 struct AuditCookieTests {
     @Test(

@@ -11,10 +11,14 @@
 //    equal policy with the same text.
 // 2. The audit never calls a policy Rampart validated unparseable (except the documented
 //    'strict-dynamic' without a nonce or hash) or missing.
-// 3. Non-ASCII text never changes the CSP or HSTS verdict: every token it touches is invalid,
-//    whether read as bytes or as Characters, so replacing each distinct run of non-ASCII bytes by a
-//    distinct ASCII placeholder of the same length (invalid wherever it stands, and unable to
-//    merge with a neighbouring separator into one Character) gives the same verdicts.
+// 3. Non-ASCII text is read as browsers read it. Every token it touches is invalid, whether read
+//    as bytes or as Characters, so as written (Firefox, the Observatory) replacing each distinct
+//    run of non-ASCII bytes by a distinct ASCII placeholder of the same length (invalid wherever it
+//    stands, and unable to merge with a neighbouring separator into one Character) changes no
+//    verdict. Chromium skips each CSP directive that holds one (CSP3 §2.2.1), as if its bytes were
+//    all ';'. The CSP verdict is the weaker of the two readings (the written one on a tie); the
+//    X-Frame-Options verdict is Chromium's unless the written policy does not parse; the HSTS
+//    verdict is the placeholder text's.
 // 4. On ASCII text, the HSTS verdict matches a byte-level reading written here (the documented
 //    Observatory rules: one field, no comma, `max-age` directive, 1–18 digits, optionally quoted).
 // 5. HSTS headers rendered by StrictTransportSecurity grade by their max-age.
@@ -110,6 +114,25 @@ func placeholders(_ values: [[UInt8]]) -> [[UInt8]]? {
     return out
 }
 
+/// Chromium's reading in ASCII: each directive (a run between ',' and ';') holding a non-ASCII
+/// byte replaced by as many ';', empty pieces the reader skips, so no policy changes length.
+func droppingNonASCIIDirectives(_ value: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    var piece: [UInt8] = []
+    func flush() { out += piece.contains { $0 >= 0x80 } ? Array(repeating: UInt8(ascii: ";"), count: piece.count) : piece }
+    for byte in value {
+        if byte == UInt8(ascii: ";") || byte == UInt8(ascii: ",") {
+            flush()
+            piece = []
+            out.append(byte)
+        } else {
+            piece.append(byte)
+        }
+    }
+    flush()
+    return out
+}
+
 func grade(csp: [[UInt8]], hsts: [UInt8]?) -> AuditReport {
     var fields = HTTPFields()
     for value in csp { fields.append(HTTPField(name: .contentSecurityPolicy, lenientValue: value)) }
@@ -154,10 +177,21 @@ func checkAudit(_ lines: [ArraySlice<UInt8>]) {
     // 3. Non-ASCII bytes do not change the verdicts (within the audit's 1024-character window).
     // (Pure ASCII text maps to itself: nothing to compare.)
     if (csp + [hsts ?? []]).contains(where: { $0.contains { $0 >= 0x80 } }), (csp + [hsts ?? []]).allSatisfy({ $0.count <= 1024 }), let mapped = placeholders(csp + [hsts ?? []]) {
-        let plain = grade(csp: Array(mapped.dropLast()), hsts: hsts == nil ? nil : mapped.last!)
-        for test in [AuditTest.contentSecurityPolicy, .strictTransportSecurity, .xFrameOptions] {
-            require(report[test]!.outcome == plain[test]!.outcome,
-                    "\(test): \(report[test]!.outcome) for the text but \(plain[test]!.outcome) with each non-ASCII run as an ASCII placeholder\n  csp  \(csp.map { show(String(decoding: $0, as: UTF8.self)) })\n  hsts \(hsts.map { show(String(decoding: $0, as: UTF8.self)) } ?? "none")")
+        let plainHSTS = hsts == nil ? nil : mapped.last!
+        let written = grade(csp: Array(mapped.dropLast()), hsts: plainHSTS)
+        let chromium = grade(csp: csp.map(droppingNonASCIIDirectives), hsts: plainHSTS)
+        let writtenCSP = written[.contentSecurityPolicy]!
+        let chromiumCSP = chromium[.contentSecurityPolicy]!
+        let strictDynamic = AuditResult(.cspHeaderInvalid, detail: "'strict-dynamic' without a nonce or hash").explanation
+        let writtenFailsToParse = writtenCSP.outcome == .cspHeaderInvalid && writtenCSP.explanation != strictDynamic
+        let expected = [
+            AuditTest.contentSecurityPolicy: chromiumCSP.modifier < writtenCSP.modifier ? chromiumCSP.outcome : writtenCSP.outcome,
+            .strictTransportSecurity: written[.strictTransportSecurity]!.outcome,
+            .xFrameOptions: (writtenFailsToParse ? written : chromium)[.xFrameOptions]!.outcome,
+        ]
+        for (test, outcome) in expected.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            require(report[test]!.outcome == outcome,
+                    "\(test): \(report[test]!.outcome) for the text but \(outcome) from its two readings (written \(written[test]!.outcome), Chromium \(chromium[test]!.outcome))\n  csp  \(csp.map { show(String(decoding: $0, as: UTF8.self)) })\n  hsts \(hsts.map { show(String(decoding: $0, as: UTF8.self)) } ?? "none")")
         }
     }
 

@@ -156,7 +156,9 @@ public enum DeploymentCheck {
     ///
     /// The value is read as one policy (Rampart renders one): directives are split on `;`,
     /// names compared case-insensitively, and only the first of a repeated directive counts, as
-    /// browsers do (CSP Level 3 §2.2.1).
+    /// browsers do (CSP Level 3 §2.2.1). A directive holding a non-ASCII character is an error:
+    /// Chromium skips it whole (§2.2.1 step 3.2) while Firefox keeps it, so the rest is linted
+    /// both ways and every finding of either reading is reported.
     ///
     /// See [CSP Level 3 §6.7.3](https://www.w3.org/TR/CSP3/#allow-all-inline).
     public static func checkContentSecurityPolicy(_ value: String) -> [DeploymentFinding] {
@@ -164,6 +166,22 @@ public enum DeploymentCheck {
             return [.init(severity: .error, id: "csp.invalid", message: "Content-Security-Policy holds \(control)")]
         }
         let directives = ContentSecurityPolicyReader.directives(Substring(value))
+        var findings = directives.filter { !$0.isASCII }.map { directive in
+            DeploymentFinding(
+                severity: .error,
+                id: "csp.non-ascii",
+                message:
+                    "Content-Security-Policy \(ContentSecurityPolicyReader.printable(directive.name)) holds a non-ASCII character, so Chromium ignores the whole directive; write hosts in punycode and percent-encode paths"
+            )
+        }
+        for finding in lintInline(directives) + lintInline(directives.filter(\.isASCII)) where !findings.contains(finding) {
+            findings.append(finding)
+        }
+        return findings
+    }
+
+    /// The inline-script, inline-style and `eval` findings of one reading of a policy.
+    static func lintInline(_ directives: [ContentSecurityPolicyReader.Directive]) -> [DeploymentFinding] {
         guard !directives.isEmpty else {
             return [.init(severity: .error, id: "csp.empty", message: "no Content-Security-Policy: any injected script runs")]
         }

@@ -20,12 +20,32 @@ struct AuditedCSP {
     // The shortest policy the Observatory accepts is one character shorter than "img-src".
     static let minimumLength = 6
 
+    /// How a directive holding a non-ASCII character is read. Browsers disagree: Chromium skips
+    /// the whole directive, as CSP Level 3 §2.2.1 says, and Firefox keeps it and ignores the bad
+    /// source. The audit grades both readings and reports the weaker.
+    enum Reading {
+        /// Every directive counts, as the Observatory and Firefox read it.
+        case asWritten
+        /// A directive with a non-ASCII character is skipped, as CSP3 and Chromium read it.
+        case skippingNonASCII
+    }
+
+    /// The names of the directives that hold a non-ASCII character, in order.
+    private(set) var nonASCIINames: [String] = []
+
+    /// No policy.
+    init() {}
+
     /// Parses every policy of the header fields; throws when one cannot be parsed.
-    init(fields: [String]) throws(ParseError) {
+    init(fields: [String], reading: Reading = .asWritten) throws(ParseError) {
         for policy in ContentSecurityPolicyReader.policies(fields) {
             guard policy.utf8.count >= Self.minimumLength else { throw .tooShort }
             var directives: [CSPToken: Set<CSPToken>] = [:]
             for directive in ContentSecurityPolicyReader.directives(policy) {
+                if !directive.isASCII {
+                    nonASCIINames.append(directive.name)
+                    if reading == .skippingNonASCII { continue }
+                }
                 let name = CSPToken(directive.name)
                 // Browsers ignore a repeated directive; the Observatory calls the policy invalid,
                 // except for the reporting directives.
@@ -108,7 +128,24 @@ extension ObservatoryAudit {
                 return (AuditResult(.cspHeaderInvalid, detail: "\(name) appears twice in one policy"), nil)
             }
         }
-        guard !csp.isEmpty else { return (AuditResult(.cspNotImplemented), nil) }
+        guard let first = csp.nonASCIINames.first else {
+            let (outcome, detail) = grade(csp, isHTTPS: response.url.isSecure)
+            return (AuditResult(outcome, detail: detail), csp)
+        }
+        // Chromium's reading only drops directives, so it finds no duplicate or short policy that
+        // the full reading did not; were it to, no policy at all is the reading that fails closed.
+        let chromium = (try? AuditedCSP(fields: fields, reading: .skippingNonASCII)) ?? AuditedCSP()
+        let written = grade(csp, isHTTPS: response.url.isSecure)
+        let skipped = grade(chromium, isHTTPS: response.url.isSecure)
+        let (outcome, detail) = skipped.outcome.modifier < written.outcome.modifier ? skipped : written
+        let note = "Chromium ignores \(ContentSecurityPolicyReader.printable(first)), which holds a non-ASCII character"
+        // X-Frame-Options credits frame-ancestors only where Chromium keeps it.
+        return (AuditResult(outcome, detail: detail.map { "\($0); \(note)" } ?? note), chromium)
+    }
+
+    /// One reading of the policy graded: the first failing check, in the Observatory's order.
+    static func grade(_ csp: AuditedCSP, isHTTPS: Bool) -> (outcome: AuditOutcome, detail: String?) {
+        guard !csp.isEmpty else { return (.cspNotImplemented, nil) }
 
         var scriptSrc = csp.effective("script-src")
         var styleSrc = csp.effective("style-src")
@@ -123,7 +160,7 @@ extension ObservatoryAudit {
         // script, which the Observatory reports as an invalid policy.
         if scriptSrc.contains("'strict-dynamic'") {
             guard hasNonceOrHash(scriptSrc) else {
-                return (AuditResult(.cspHeaderInvalid, detail: "'strict-dynamic' without a nonce or hash"), csp)
+                return (.cspHeaderInvalid, "'strict-dynamic' without a nonce or hash")
             }
             scriptSrc = scriptSrc.filter { source in
                 !(dangerouslyBroad.contains { startsWith(source, $0) } || source == "'self'" || source == "'unsafe-inline'")
@@ -136,7 +173,6 @@ extension ObservatoryAudit {
             active.append(contentsOf: (csp[name] ?? []).sorted())
         }
         let passive = passiveDirectives.sorted().flatMap { (csp.restricted($0) ?? []).sorted() }
-        let isHTTPS = response.url.isSecure
 
         // The first failing check, in the Observatory's order, decides the result.
         let outcome: AuditOutcome
@@ -158,7 +194,7 @@ extension ObservatoryAudit {
         } else {
             (outcome, detail) = (.cspImplementedWithNoUnsafe, nil)
         }
-        return (AuditResult(outcome, detail: detail), csp)
+        return (outcome, detail)
     }
 }
 

@@ -20,6 +20,12 @@ import Rampart
 /// - HSTS counts as six months from `max-age=15552000` (180 days), not 15768000.
 /// - `frame-ancestors` in the CSP earns `x-frame-options-implemented-via-csp` whatever its value.
 ///
+/// Where browsers disagree, the weaker reading is graded. A CSP directive holding a non-ASCII
+/// character is skipped whole by Chromium, as CSP Level 3 §2.2.1 says, and kept by Firefox, which
+/// ignores only the bad source; the grader keeps it. The CSP test grades both readings and reports
+/// the lower (`script-src 'none' é; default-src 'unsafe-inline'` runs inline scripts in
+/// Chromium), and `frame-ancestors` counts for X-Frame-Options only where Chromium keeps it.
+///
 /// Cookies set over plain HTTP count as not `Secure`, except from loopback hosts, which
 /// browsers treat as trustworthy origins (a local `rampart audit http://localhost:…`).
 ///
